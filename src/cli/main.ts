@@ -1,0 +1,40 @@
+// The command line: `cognito-user-sync <command> [options]`; `bin.ts` runs it.
+
+import { invoke } from './invoke.js';
+import { type Io, processIo, UsageError } from './usage.js';
+import { userService } from './user-service.js';
+
+const USAGE = `Usage: cognito-user-sync <command> [options]
+
+Commands:
+  invoke [event.json]   run the post-confirmation handler locally on a Cognito event
+  user-service          run the dev User Service
+
+Run "cognito-user-sync <command> --help" for a command's options.`;
+
+const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  invoke,
+  'user-service': userService,
+};
+
+export const main = async (argv: string[], io: Io = processIo): Promise<number> => {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    return await command(args, io);
+  } catch (error) {
+    // parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes.
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`cognito-user-sync: ${(error as Error).message}`);
+      io.err(`Run "cognito-user-sync ${command ? `${name} ` : ''}--help" for usage.`);
+      return 2;
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,55 @@
+// `user-service`: runs the dev User Service alone, until interrupted.
+
+import { parseArgs } from 'node:util';
+import { startDevUserService } from '../dev/user-service.js';
+import { type Io, UsageError } from './usage.js';
+
+export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]...
+
+Runs the dev User Service: POST /api/v1/users creates a user in memory (201, 409 when the
+cognitoSub is known, 400/422 with a reason for a bad body, 401 when keys are set and none
+matches); GET /api/v1/users and GET /api/v1/users/{cognitoSub} show what it holds.
+
+Options:
+  --port N        port to listen on (default 3000; 0 picks a free one)
+  --host H        address to bind (default 127.0.0.1)
+  --api-key KEY   require this x-api-key; repeat for several (default: USER_SERVICE_API_KEY, else none)
+  -h, --help      show this help`;
+
+export const userService = async (args: string[], io: Io): Promise<number> => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '3000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'api-key': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.out(USER_SERVICE_USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0 to 65535');
+  const envKey = process.env.USER_SERVICE_API_KEY;
+  const apiKeys = values['api-key'] ?? (envKey ? [envKey] : []);
+
+  const service = await startDevUserService({
+    port,
+    host: values.host,
+    apiKeys,
+    onRequest: ({ method, path, status }) =>
+      io.out(`${new Date().toISOString()} ${method} ${path} ${status}`),
+  });
+  io.out(`Dev User Service listening: USER_SERVICE_URL=${service.url}`);
+  io.out(
+    apiKeys.length > 0 ? `Requires x-api-key (${apiKeys.length} key(s) accepted)` : 'No API key required',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await service.close();
+  return 0;
+};

@@ -1,0 +1,167 @@
+// Configuration, read from the environment into one typed object at invocation time.
+// Every reader throws a ConfigError naming the variable, so fail-open can catch it; nothing
+// here runs at import.
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly variable: string;
+
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`, { cause: { package: 'cognito-user-sync', data: { variable } } });
+    this.variable = variable;
+  }
+}
+
+export interface UserServiceConfig {
+  /** Full collection URL, e.g. https://users.internal.example.com/api/v1/users */
+  url: URL;
+  /** Upper bound of one attempt; cut further to what is left of the deadline. */
+  timeoutMs: number;
+  /** Secrets Manager id of the API key; when unset, `apiKey` is used as is. */
+  apiKeySecretId: string | undefined;
+  /** Local development only. */
+  apiKey: string | undefined;
+}
+
+export interface QueueConfig {
+  retryQueueUrl: string | undefined;
+  deadLetterQueueUrl: string | undefined;
+}
+
+export interface UserDefaults {
+  status: string;
+  role: string;
+}
+
+export interface Config {
+  userService: UserServiceConfig;
+  /** Time from the start of an invocation by which the event is returned to Cognito. */
+  syncDeadlineMs: number;
+  queue: QueueConfig;
+  userDefaults: UserDefaults;
+}
+
+export const defaults = {
+  userServiceTimeoutMs: 1500,
+  syncDeadlineMs: 3500,
+  userStatus: 'ACTIVE',
+  userRole: 'USER',
+} as const;
+
+/** Cognito waits 5 s for the trigger, cold start included. */
+export const COGNITO_TRIGGER_TIMEOUT_MS = 5000;
+
+export const readConfig = (env: Env = process.env): Config => ({
+  userService: readUserServiceConfig(env),
+  syncDeadlineMs: readSyncDeadlineMs(env),
+  queue: readQueueConfig(env),
+  userDefaults: readUserDefaults(env),
+});
+
+export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig => ({
+  url: readUserServiceUrl(env),
+  timeoutMs: readInteger(env, 'USER_SERVICE_TIMEOUT_MS', {
+    fallback: defaults.userServiceTimeoutMs,
+    min: 50,
+    max: 30_000,
+  }),
+  apiKeySecretId: readString(env, 'USER_SERVICE_API_KEY_SECRET_ID'),
+  apiKey: readString(env, 'USER_SERVICE_API_KEY'),
+});
+
+export const readSyncDeadlineMs = (env: Env = process.env): number =>
+  readInteger(env, 'SYNC_DEADLINE_MS', {
+    fallback: defaults.syncDeadlineMs,
+    min: 200,
+    max: COGNITO_TRIGGER_TIMEOUT_MS - 200,
+  });
+
+export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
+  retryQueueUrl: readQueueUrl(env, 'RETRY_QUEUE_URL'),
+  deadLetterQueueUrl: readQueueUrl(env, 'DEAD_LETTER_QUEUE_URL'),
+});
+
+export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
+  status: readToken(env, 'DEFAULT_USER_STATUS', defaults.userStatus),
+  role: readToken(env, 'DEFAULT_USER_ROLE', defaults.userRole),
+});
+
+const readString = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+};
+
+const readInteger = (
+  env: Env,
+  name: string,
+  { fallback, min, max }: { fallback: number; min: number; max: number },
+): number => {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `must be a whole number of milliseconds, got "${raw}"`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+};
+
+const readToken = (env: Env, name: string, fallback: string): string => {
+  const value = readString(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new ConfigError(name, 'must be 1 to 64 letters, digits or _ . : -');
+  }
+  return value;
+};
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Loopback is where the dev User Service and the tests live; nothing else may use plain http. */
+export const isLoopbackHost = (hostname: string): boolean =>
+  LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
+const readUrl = (name: string, raw: string): URL => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid absolute URL');
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(name, 'must not carry credentials; use USER_SERVICE_API_KEY_SECRET_ID');
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
+  if (url.protocol === 'http:') {
+    throw new ConfigError(
+      name,
+      `must use https:// (plain http:// is allowed for loopback hosts only), got host ${url.host}`,
+    );
+  }
+  throw new ConfigError(name, `must be an https:// URL, got ${url.protocol}`);
+};
+
+const readUserServiceUrl = (env: Env): URL => {
+  const name = 'USER_SERVICE_URL';
+  const raw = readString(env, name);
+  if (raw === undefined) {
+    throw new ConfigError(
+      name,
+      'is not set: give the full collection URL, e.g. https://users.internal.example.com/api/v1/users',
+    );
+  }
+  const url = readUrl(name, raw);
+  if (url.search || url.hash) {
+    throw new ConfigError(name, 'must not have a query string or fragment');
+  }
+  return url;
+};
+
+const readQueueUrl = (env: Env, name: string): string | undefined => {
+  const raw = readString(env, name);
+  return raw === undefined ? undefined : readUrl(name, raw).href;
+};

@@ -1,0 +1,53 @@
+// The body of POST /api/v1/users, made from a Cognito user's attributes. The trigger, the
+// retry worker and backfill all go through here, so a user looks the same whichever path
+// created them.
+
+import type { UserDefaults } from '../config.js';
+
+/** Exactly the keys of the User Service contract, in its order. */
+export interface UserRecord {
+  cognitoSub: string;
+  email: string | null;
+  fullName: string | null;
+  status: string;
+  role: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+export const USER_RECORD_KEYS = [
+  'cognitoSub',
+  'email',
+  'fullName',
+  'status',
+  'role',
+  'createdBy',
+  'updatedBy',
+] as const satisfies readonly (keyof UserRecord)[];
+
+const present = (value: string | undefined): string | undefined =>
+  value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+
+/** `name`, else `given_name` + `family_name` (either alone will do), else `preferred_username`. */
+export const fullNameOf = (attributes: Readonly<Record<string, string>>): string | null => {
+  const name = present(attributes.name);
+  if (name) return name;
+  const parts = [present(attributes.given_name), present(attributes.family_name)].filter(Boolean);
+  if (parts.length > 0) return parts.join(' ');
+  return present(attributes.preferred_username) ?? null;
+};
+
+export const toUserRecord = (
+  sub: string,
+  attributes: Readonly<Record<string, string>>,
+  userDefaults: UserDefaults,
+): UserRecord => ({
+  cognitoSub: sub,
+  // As Cognito sent it: the User Service owns normalisation.
+  email: attributes.email !== undefined && attributes.email !== '' ? attributes.email : null,
+  fullName: fullNameOf(attributes),
+  status: userDefaults.status,
+  role: userDefaults.role,
+  createdBy: sub,
+  updatedBy: sub,
+});

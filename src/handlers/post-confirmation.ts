@@ -1,0 +1,158 @@
+// The Cognito post-confirmation trigger: wiring only. The chain, outermost first, is
+// tracer → logger → metrics → input/output logger → fail-open → secrets → core handler.
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy, { type Request } from '@middy/core';
+import inputOutputLogger from '@middy/input-output-logger';
+import type { Context } from 'aws-lambda';
+import { deadlineOf, failOpen, findDeadline } from '../../middlewares/fail-open.js';
+import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import { createUserQueue } from '../clients/user-queue.js';
+import { createUserServiceClient } from '../clients/user-service.js';
+import {
+  ConfigError,
+  defaults,
+  readConfig,
+  readQueueConfig,
+  readSyncDeadlineMs,
+  readUserDefaults,
+} from '../config.js';
+import { type CognitoUser, decide } from '../core/cognito-event.js';
+import { DeadlineExceededError, queueReserveMs, startDeadline } from '../core/deadline.js';
+import { errorCode, queueUser, syncUser } from '../core/sync-user.js';
+import { toUserRecord } from '../core/user-record.js';
+import { logger, metrics, recordDropped, recordSkipped, recordSync, tracer } from '../observability.js';
+
+/** Short timeouts and one retry: an SQS outage must not eat the time kept for the send. */
+let sqs: SQSClient | undefined;
+const sqsClient = (): SQSClient => {
+  sqs ??= tracer.captureAWSv3Client(
+    new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 1000 } }),
+  );
+  return sqs;
+};
+
+/** SYNC_DEADLINE_MS as configured, or the default when it is invalid (the core reports that). */
+const budgetMs = (): number => {
+  try {
+    return readSyncDeadlineMs();
+  } catch {
+    return defaults.syncDeadlineMs;
+  }
+};
+
+const userKeys = (user: CognitoUser) => ({
+  userPoolId: user.userPoolId,
+  cognitoSub: user.sub,
+  triggerSource: user.triggerSource,
+});
+
+const postConfirmation = async (event: unknown, context: Context): Promise<unknown> => {
+  const decision = decide(event);
+  if (decision.action === 'skip') {
+    recordSkipped(decision.reason, decision.triggerSource);
+    return event;
+  }
+  if (decision.action === 'invalid') {
+    recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
+    return event;
+  }
+  const { user } = decision;
+  logger.appendKeys(userKeys(user));
+  tracer.putAnnotation('triggerSource', user.triggerSource);
+
+  const config = readConfig();
+  const report = await syncUser(user, toUserRecord(user.sub, user.attributes, config.userDefaults), {
+    userService: createUserServiceClient(config.userService),
+    queue: createUserQueue(sqsClient, config.queue),
+    credentials: credentialsOf(context),
+    deadline: deadlineOf(context),
+    reserveMs: queueReserveMs(config.syncDeadlineMs),
+  });
+  recordSync(report, userKeys(user));
+  return event;
+};
+
+/** Why an invocation failed, as a short code for the queue message. */
+const failureReason = (error: unknown): string => {
+  if (error instanceof ConfigError) return `config-${error.variable}`;
+  if (error instanceof Error && error.name === 'SecretUnavailableError') return 'secret-unavailable';
+  if (error instanceof DeadlineExceededError) return 'deadline';
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
+  return `error-${errorCode(error)}`;
+};
+
+/** Fail-open's recovery: queue the user the failed invocation was about, with what time is left. */
+const recover = async (request: Request<unknown, unknown, Error, Context>, error: unknown) => {
+  const decision = decide(request.event);
+  if (decision.action === 'skip') {
+    recordSkipped(decision.reason, decision.triggerSource);
+    return;
+  }
+  if (decision.action === 'invalid') {
+    recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
+    return;
+  }
+  const { user } = decision;
+  const keys = userKeys(user);
+  logger.appendKeys(keys);
+  const reason = failureReason(error);
+  let queueConfig: ReturnType<typeof readQueueConfig>;
+  let userDefaults: ReturnType<typeof readUserDefaults>;
+  try {
+    queueConfig = readQueueConfig();
+    userDefaults = readUserDefaults();
+  } catch (configError) {
+    // Without a valid queue or user defaults there is nothing right to queue: backfill it once fixed.
+    recordDropped(keys, reason, failureReason(configError));
+    return;
+  }
+  // The send gets at least the usual reserve, even when the failure was running out of time.
+  const reserveMs = queueReserveMs(budgetMs());
+  const deadline = findDeadline(request.context);
+  const report = await queueUser(
+    { user, body: toUserRecord(user.sub, user.attributes, userDefaults), reason },
+    {
+      queue: createUserQueue(sqsClient, queueConfig),
+      deadline: deadline && deadline.remaining() >= reserveMs ? deadline : startDeadline(reserveMs),
+    },
+  );
+  recordSync(report, keys);
+};
+
+/** Where a user's data can appear in the event and in the response (the same event). */
+const PII_PATHS = ['userName', 'request.userAttributes', 'request.clientMetadata'];
+
+export const handler = middy<unknown, unknown, Error, Context>({
+  // The last guard, should everything else fail to stop in time: Lambda's Timeout is 5 s.
+  timeoutEarlyInMillis: 1000,
+})
+  // Responses are the user's event: never copied into the trace.
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  // logEvent is forced off: POWERTOOLS_LOGGER_LOG_EVENT=true would log the event unmasked.
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(
+    inputOutputLogger({
+      logger: (message: Record<string, unknown>) => logger.info('Lambda input/output', message),
+      omitPaths: PII_PATHS.flatMap((path) => [`event.${path}`, `response.${path}`]),
+      mask: '*****',
+    }),
+  )
+  .use(
+    failOpen({
+      budgetMs,
+      recover,
+      logError: (message, details) => logger.error(message, details),
+    }),
+  )
+  .use(
+    userServiceSecrets({
+      awsClientCapture: (client) => tracer.captureAWSv3Client(client),
+      reserveMs: () => queueReserveMs(budgetMs()),
+    }),
+  )
+  .handler(postConfirmation);

@@ -1,0 +1,112 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createUserServiceClient,
+  MAX_DETAIL_BYTES,
+  retryAfterMs,
+  USER_AGENT,
+} from '../../src/clients/user-service.js';
+import { startDeadline } from '../../src/core/deadline.js';
+import { toUserRecord } from '../../src/core/user-record.js';
+import { VERSION } from '../../src/version.js';
+import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+
+const body = toUserRecord('s-1', { email: 'a@example.com' }, { status: 'ACTIVE', role: 'USER' });
+
+describe('retryAfterMs', () => {
+  const now = Date.parse('2026-11-26T10:00:00Z');
+  it.each([
+    [{ 'retry-after': '1' }, 1000],
+    [{ 'retry-after': '120' }, 120_000],
+    [{ 'retry-after': 'Thu, 26 Nov 2026 10:00:30 GMT' }, 30_000],
+    [{ 'ratelimit-reset': '2' }, 2000],
+    [{ 'retry-after': String(now / 1000 + 5) }, 5000], // a Unix time, as ky reads it
+    [{ 'retry-after': 'soon' }, undefined],
+    [{}, undefined],
+  ])('%j → %j ms', (headers, expected) => {
+    expect(retryAfterMs(new Headers(headers), now)).toBe(expected);
+  });
+});
+
+describe('createUserServiceClient', () => {
+  let server: ScriptedServer | undefined;
+  afterEach(() => server?.close());
+
+  it('sends the contract headers and the body as JSON', async () => {
+    server = await startScriptedServer([reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000 });
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'key-1',
+      credentials: { apiKey: 'k-1' },
+      deadline: startDeadline(2000),
+    });
+
+    expect(result).toMatchObject({ outcome: 'created', httpStatus: 201, attempts: 1 });
+    const [request] = server.requests;
+    expect(request?.json).toEqual(body);
+    expect(request?.headers).toMatchObject({
+      'content-type': 'application/json',
+      'idempotency-key': 'key-1',
+      'x-api-key': 'k-1',
+      'user-agent': USER_AGENT,
+    });
+    expect(USER_AGENT).toBe(`cognito-user-sync/${VERSION}`);
+  });
+
+  it('sends no x-api-key when there is no key', async () => {
+    server = await startScriptedServer([reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000 });
+
+    await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(2000),
+    });
+
+    expect(server.requests[0]?.headers['x-api-key']).toBeUndefined();
+  });
+
+  it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
+    const huge = createServer((request, response) => {
+      request.resume();
+      response.writeHead(422, { 'content-type': 'text/plain' });
+      response.end('x'.repeat(4 * 1024 * 1024));
+    });
+    await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', resolve));
+    const { port } = huge.address() as AddressInfo;
+    try {
+      const client = createUserServiceClient({ url: new URL(`http://127.0.0.1:${port}/u`), timeoutMs: 1000 });
+
+      const result = await client.createUser(body, {
+        idempotencyKey: 'k',
+        credentials: { apiKey: undefined },
+        deadline: startDeadline(2000),
+      });
+
+      expect(result.outcome).toBe('rejected');
+      expect(result.detail).toHaveLength(MAX_DETAIL_BYTES);
+    } finally {
+      huge.closeAllConnections();
+      huge.close();
+    }
+  });
+
+  it('gives up at the deadline less the reserve', async () => {
+    server = await startScriptedServer([() => undefined]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 5000 });
+    const started = performance.now();
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(600),
+      reserveMs: 200,
+    });
+
+    expect(result).toMatchObject({ outcome: 'transient', reason: 'deadline' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(performance.now() - started).toBeLessThan(550);
+  });
+});

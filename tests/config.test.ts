@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaults, readConfig } from '../src/config.js';
+
+const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
+
+const errorOf = (env: Record<string, string>): ConfigError => {
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('readConfig', () => {
+  it('reads a minimal environment with the documented defaults', () => {
+    expect(readConfig(base)).toEqual({
+      userService: {
+        url: new URL(base.USER_SERVICE_URL),
+        timeoutMs: defaults.userServiceTimeoutMs,
+        apiKeySecretId: undefined,
+        apiKey: undefined,
+      },
+      syncDeadlineMs: 3500,
+      queue: { retryQueueUrl: undefined, deadLetterQueueUrl: undefined },
+      userDefaults: { status: 'ACTIVE', role: 'USER' },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig({
+      ...base,
+      USER_SERVICE_TIMEOUT_MS: '900',
+      USER_SERVICE_API_KEY_SECRET_ID: 'user-service/api-key',
+      USER_SERVICE_API_KEY: 'local-key',
+      SYNC_DEADLINE_MS: '3000',
+      RETRY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+      DEFAULT_USER_STATUS: 'PENDING',
+      DEFAULT_USER_ROLE: 'MEMBER',
+    });
+    expect(config).toMatchObject({
+      userService: { timeoutMs: 900, apiKeySecretId: 'user-service/api-key', apiKey: 'local-key' },
+      syncDeadlineMs: 3000,
+      queue: {
+        retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
+        deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+      },
+      userDefaults: { status: 'PENDING', role: 'MEMBER' },
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readConfig({ ...base, SYNC_DEADLINE_MS: '', RETRY_QUEUE_URL: ' ' }).syncDeadlineMs).toBe(3500);
+  });
+
+  it.each(['http://localhost:3000/api/v1/users', 'http://127.0.0.1:3000/api/v1/users', 'http://[::1]:80/u'])(
+    'allows plain http to the loopback host %s',
+    (url) => {
+      expect(readConfig({ USER_SERVICE_URL: url }).userService.url.href).toBe(new URL(url).href);
+    },
+  );
+
+  it.each([
+    [{}, 'USER_SERVICE_URL', /is not set/],
+    [{ USER_SERVICE_URL: 'users/api' }, 'USER_SERVICE_URL', /not a valid absolute URL/],
+    [{ USER_SERVICE_URL: 'http://users.example.com/api' }, 'USER_SERVICE_URL', /https/],
+    [{ USER_SERVICE_URL: 'ftp://users.example.com/api' }, 'USER_SERVICE_URL', /https/],
+    [{ USER_SERVICE_URL: 'https://u:p@users.example.com/api' }, 'USER_SERVICE_URL', /credentials/],
+    [{ ...base, USER_SERVICE_URL: `${base.USER_SERVICE_URL}?x=1` }, 'USER_SERVICE_URL', /query string/],
+    [{ ...base, SYNC_DEADLINE_MS: '3.5s' }, 'SYNC_DEADLINE_MS', /whole number/],
+    [{ ...base, SYNC_DEADLINE_MS: '5000' }, 'SYNC_DEADLINE_MS', /between 200 and 4800/],
+    [{ ...base, USER_SERVICE_TIMEOUT_MS: '0' }, 'USER_SERVICE_TIMEOUT_MS', /between/],
+    [{ ...base, RETRY_QUEUE_URL: 'retry-queue' }, 'RETRY_QUEUE_URL', /valid absolute URL/],
+    [{ ...base, DEAD_LETTER_QUEUE_URL: 'http://sqs.example.com/q' }, 'DEAD_LETTER_QUEUE_URL', /https/],
+    [{ ...base, DEFAULT_USER_ROLE: 'power user' }, 'DEFAULT_USER_ROLE', /letters, digits/],
+  ])('rejects %j with an error naming %s', (env, variable, message) => {
+    const error = errorOf(env as Record<string, string>);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(new RegExp(`^${variable} `));
+    expect(error.message).toMatch(message);
+  });
+
+  it('never repeats credentials found in a URL', () => {
+    expect(errorOf({ USER_SERVICE_URL: 'https://admin:hunter2@users.example.com' }).message).not.toContain(
+      'hunter2',
+    );
+  });
+});

@@ -1,0 +1,72 @@
+// Runs a packaged function the way the nodejs22.x runtime does: unzipped into a task root,
+// imported as index.mjs under Node 22, its `handler` called with an event and a context, with
+// the Lambda environment (tracing on) around it.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { unzipSync } from 'fflate';
+
+const run = promisify(execFile);
+
+const RUNNER = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const { handler } = await import(process.env.LAMBDA_TASK_ROOT + '/index.mjs');
+const results = [];
+for (const path of JSON.parse(process.env.TEST_EVENTS)) {
+  const event = JSON.parse(readFileSync(path, 'utf8'));
+  const endsAt = Date.now() + 5000;
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+    memoryLimitInMB: '256', awsRequestId: 'req-' + results.length, logGroupName: '/aws/lambda/x', logStreamName: 's',
+    callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => endsAt - Date.now(),
+  };
+  const started = performance.now();
+  const result = await handler(event, context);
+  results.push({ event, result, elapsedMs: performance.now() - started });
+}
+writeFileSync(process.env.TEST_RESULTS, JSON.stringify({ node: process.version, results }));
+`;
+
+export interface ZipRun {
+  node: string;
+  results: { event: unknown; result: unknown; elapsedMs: number }[];
+  stdout: string;
+  stderr: string;
+}
+
+export const runZipUnderNode22 = async (
+  zipPath: string,
+  eventPaths: string[],
+  env: Record<string, string>,
+): Promise<ZipRun> => {
+  const taskRoot = await mkdtemp(join(tmpdir(), 'cognito-user-sync-zip-'));
+  for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(await readFile(zipPath))))) {
+    await writeFile(join(taskRoot, name), bytes);
+  }
+  await writeFile(join(taskRoot, 'runner.mjs'), RUNNER);
+  const resultsPath = join(taskRoot, 'results.json');
+  const { stdout, stderr } = await run('npx', ['-y', 'node@22', join(taskRoot, 'runner.mjs')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LAMBDA_TASK_ROOT: taskRoot,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_LAMBDA_FUNCTION_NAME: 'cognito-user-sync-post-confirmation',
+      AWS_REGION: 'eu-west-1',
+      _HANDLER: 'index.handler',
+      _X_AMZN_TRACE_ID: 'Root=1-6745f1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
+      AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+      NODE_OPTIONS: '--enable-source-maps',
+      TEST_EVENTS: JSON.stringify(eventPaths),
+      TEST_RESULTS: resultsPath,
+      ...env,
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const { node, results } = JSON.parse(await readFile(resultsPath, 'utf8'));
+  return { node, results, stdout, stderr };
+};
