@@ -8,7 +8,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 
-export const FUNCTIONS = [{ name: 'post-confirmation', entry: 'src/handlers/post-confirmation.ts' }];
+export const FUNCTIONS = [
+  { name: 'post-confirmation', entry: 'src/handlers/post-confirmation.ts' },
+  { name: 'retry-worker', entry: 'src/handlers/retry-worker.ts' },
+];
 
 // The X-Ray SDK (under the Powertools tracer) is CommonJS and calls require() at run time.
 const REQUIRE_BANNER = "import{createRequire}from'node:module';const require=createRequire(import.meta.url);";
