@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// The default tier: everything but the packaged-zip tier (vitest.package.config.ts).
+// The default tier (`npm test`): everything but the tiers with their own config: the packaged
+// zips (vitest.package.config.ts), moto (vitest.aws.config.ts) and the IaC (vitest.iac.config.ts).
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    exclude: ['tests/package/**', 'node_modules/**'],
+    exclude: ['tests/package/**', 'tests/aws/**', 'tests/iac/**', 'node_modules/**'],
     testTimeout: 20_000,
     restoreMocks: true,
   },

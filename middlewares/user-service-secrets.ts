@@ -8,6 +8,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
+import { API_KEY_SECRET_VARIABLE, apiKeyFromSecret, SecretUnavailableError } from '../src/clients/secrets.js';
 import { findDeadline } from './fail-open.js';
 
 /** What this middleware puts on the Lambda context. */
@@ -19,18 +20,6 @@ export interface UserServiceSecretsContext {
 }
 
 type SecretsRequest = Request<unknown, unknown, Error, Context & Partial<UserServiceSecretsContext>>;
-
-export class SecretUnavailableError extends Error {
-  override name = 'SecretUnavailableError';
-  readonly variable: string;
-
-  constructor(variable: string, problem: string, cause?: unknown) {
-    super(`The secret named by ${variable} ${problem}`, {
-      cause: cause ?? { package: 'cognito-user-sync', data: { variable } },
-    });
-    this.variable = variable;
-  }
-}
 
 export interface UserServiceSecretsOptions {
   /** Secrets Manager id or ARN of the API key, read at invocation time. */
@@ -44,10 +33,8 @@ export interface UserServiceSecretsOptions {
   reserveMs: () => number;
 }
 
-const SECRET_ID_VARIABLE = 'USER_SERVICE_API_KEY_SECRET_ID';
-
 const defaults: UserServiceSecretsOptions = {
-  apiKeySecretId: () => process.env[SECRET_ID_VARIABLE] || undefined,
+  apiKeySecretId: () => process.env[API_KEY_SECRET_VARIABLE] || undefined,
   fallbackApiKey: () => process.env.USER_SERVICE_API_KEY || undefined,
   awsClientOptions: {
     maxAttempts: 2,
@@ -55,16 +42,6 @@ const defaults: UserServiceSecretsOptions = {
   },
   awsClientCapture: undefined,
   reserveMs: () => 0,
-};
-
-/** A secret holds the key as a plain string or as JSON `{"apiKey": "…"}`. */
-export const apiKeyFromSecret = (value: unknown): string => {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (typeof value === 'object' && value !== null) {
-    const { apiKey } = value as { apiKey?: unknown };
-    if (typeof apiKey === 'string' && apiKey.trim() !== '') return apiKey.trim();
-  }
-  throw new SecretUnavailableError(SECRET_ID_VARIABLE, 'is neither a plain string nor JSON {"apiKey": "…"}');
 };
 
 /** The key and its refetch, as the middleware left them on the context. */
@@ -117,7 +94,7 @@ export const userServiceSecrets = (
       return await (deadline ? deadline.race(fetching, 'Secrets Manager', options.reserveMs()) : fetching);
     } catch (error) {
       if (error instanceof SecretUnavailableError) throw error;
-      throw new SecretUnavailableError(SECRET_ID_VARIABLE, 'could not be read', error);
+      throw new SecretUnavailableError(API_KEY_SECRET_VARIABLE, 'could not be read', error);
     }
   };
 

@@ -1,5 +1,7 @@
 // moto_server, the AWS API emulator, on a free loopback port for one run. Used by the AWS tier
-// (`npm run test:aws`) and the deploy tier (`npm run test:deploy`):
+// (`npm run test:aws`) and the deploy tier (`npm run test:deploy`). moto runs in-process in
+// scripts/moto-server.py, which adds a control channel for fixtures no AWS API can make.
+//
 //
 //   node scripts/moto.mjs <command> [args…]
 //
@@ -9,6 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export const MOTO_INSTALL_HINT =
   'moto_server was not found on PATH. Install the AWS emulator with: pip install "moto[server]>=5"';
@@ -29,8 +32,11 @@ export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
   if (probe.error) throw new Error(MOTO_INSTALL_HINT);
 
   const port = await freePort();
+  const controlPort = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const controlEndpoint = `http://127.0.0.1:${controlPort}`;
+  const server = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+  const child = spawn('python3', [server, String(port), String(controlPort)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -41,7 +47,11 @@ export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
 
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited at start:\n${stderr}`);
+    if (child.exitCode !== null) {
+      throw new Error(
+        stderr.includes('No module named') ? MOTO_INSTALL_HINT : `moto exited at start:\n${stderr}`,
+      );
+    }
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok) break;
@@ -57,6 +67,8 @@ export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
 
   return {
     endpoint,
+    /** Where fixture commands go (see scripts/moto-server.py and `motoControl`). */
+    controlEndpoint,
     /** Forgets every resource: a clean account for the next test. */
     reset: async () => {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
@@ -70,8 +82,15 @@ export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
   };
 };
 
+/** Sends a fixture command to moto's control endpoint; rejects with moto's error. */
+export const motoControl = async (controlEndpoint, command) => {
+  const response = await fetch(controlEndpoint, { method: 'POST', body: JSON.stringify(command) });
+  if (response.status !== 204) throw new Error(`moto control ${command.op}: ${await response.text()}`);
+};
+
 /** The environment that points the AWS SDK and CLI at moto. */
-export const motoEnv = (endpoint) => ({
+export const motoEnv = (endpoint, controlEndpoint) => ({
+  ...(controlEndpoint && { MOTO_CONTROL_ENDPOINT: controlEndpoint }),
   AWS_ENDPOINT_URL: endpoint,
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
@@ -96,7 +115,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`moto_server listening on ${moto.endpoint}`);
   const child = spawn(command, args, {
     stdio: 'inherit',
-    env: { ...process.env, ...motoEnv(moto.endpoint) },
+    env: { ...process.env, ...motoEnv(moto.endpoint, moto.controlEndpoint) },
   });
   const [code, signal] = await once(child, 'exit');
   await moto.stop();

@@ -88,6 +88,25 @@ export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
   role: readToken(env, 'DEFAULT_USER_ROLE', defaults.userRole),
 });
 
+export interface WorkerConfig {
+  userService: UserServiceConfig;
+  queues: { retryQueueUrl: string; deadLetterQueueUrl: string };
+}
+
+/** The retry worker needs both queues: it defers on one and dead-letters to the other. */
+export const readWorkerConfig = (env: Env = process.env): WorkerConfig => {
+  const { retryQueueUrl, deadLetterQueueUrl } = readQueueConfig(env);
+  if (retryQueueUrl === undefined)
+    throw new ConfigError('RETRY_QUEUE_URL', 'is not set: the worker defers messages on it');
+  if (deadLetterQueueUrl === undefined) {
+    throw new ConfigError(
+      'DEAD_LETTER_QUEUE_URL',
+      'is not set: the worker dead-letters refused payloads to it',
+    );
+  }
+  return { userService: readUserServiceConfig(env), queues: { retryQueueUrl, deadLetterQueueUrl } };
+};
+
 const readString = (env: Env, name: string): string | undefined => {
   const value = env[name]?.trim();
   return value ? value : undefined;

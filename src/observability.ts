@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { SkipReason } from './core/cognito-event.js';
+import type { RetryReport } from './core/retry-user.js';
 import type { SyncReport } from './core/sync-user.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from './metric-names.js';
 
@@ -49,13 +50,21 @@ export const recordDropped = (keys: UserKeys, reason: string, queueFailure?: str
   });
 };
 
-export const recordSync = (report: SyncReport, keys: UserKeys): void => {
-  for (const latency of report.attemptLatenciesMs) {
+const recordAttempts = ({
+  attempts,
+  attemptLatenciesMs,
+}: {
+  attempts: number;
+  attemptLatenciesMs: number[];
+}) => {
+  for (const latency of attemptLatenciesMs) {
     metrics.addMetric(MetricName.UserServiceLatency, MetricUnit.Milliseconds, latency);
   }
-  if (report.attempts > 0) {
-    metrics.addMetric(MetricName.UserServiceAttempts, MetricUnit.Count, report.attempts);
-  }
+  if (attempts > 0) metrics.addMetric(MetricName.UserServiceAttempts, MetricUnit.Count, attempts);
+};
+
+export const recordSync = (report: SyncReport, keys: UserKeys): void => {
+  recordAttempts(report);
   tracer.putAnnotation('outcome', report.outcome);
 
   const fields = {
@@ -80,6 +89,44 @@ export const recordSync = (report: SyncReport, keys: UserKeys): void => {
       return;
     case 'dropped':
       recordDropped(keys, report.reason, report.queueFailure);
+      return;
+  }
+};
+
+/** One retry-queue message's fate; records are handled concurrently, so keys go on each line. */
+export const recordRetry = (
+  report: RetryReport,
+  delivery: { messageId: string; receiveCount: number },
+): void => {
+  if (report.result) recordAttempts(report.result);
+  const fields = {
+    ...delivery,
+    userPoolId: report.userPoolId,
+    cognitoSub: report.cognitoSub,
+    outcome: report.disposition,
+    reason: report.reason,
+    ...(report.result && {
+      attempts: report.result.attempts,
+      durationMs: report.result.durationMs,
+      httpStatus: report.result.httpStatus,
+    }),
+  };
+  switch (report.disposition) {
+    case 'succeeded':
+      metrics.addMetric(MetricName.RetrySucceeded, MetricUnit.Count, 1);
+      logger.info('Queued user synced', fields);
+      return;
+    case 'deferred':
+      metrics.addMetric(MetricName.RetryDeferred, MetricUnit.Count, 1);
+      logger.warn('User still not synced; retry deferred', {
+        ...fields,
+        delaySeconds: report.delaySeconds,
+        ...(report.deferFailure && { deferFailure: report.deferFailure }),
+      });
+      return;
+    case 'dead-lettered':
+      metrics.addMetric(MetricName.RetryDeadLettered, MetricUnit.Count, 1);
+      logger.error('Message moved to the dead-letter queue; fix the cause, then replay it', fields);
       return;
   }
 };

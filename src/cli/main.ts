@@ -1,18 +1,26 @@
 // The command line: `cognito-user-sync <command> [options]`; `bin.ts` runs it.
 
+import { SecretUnavailableError } from '../clients/secrets.js';
+import { ConfigError } from '../config.js';
+import { backfill } from './backfill.js';
 import { invoke } from './invoke.js';
+import { replay } from './replay.js';
 import { type Io, processIo, UsageError } from './usage.js';
 import { userService } from './user-service.js';
 
 const USAGE = `Usage: cognito-user-sync <command> [options]
 
 Commands:
+  backfill              create every confirmed user of a pool in the User Service
+  replay                move dead-lettered messages back to the retry queue
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
 
 Run "cognito-user-sync <command> --help" for a command's options.`;
 
 const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  backfill,
+  replay,
   invoke,
   'user-service': userService,
 };
@@ -34,6 +42,11 @@ export const main = async (argv: string[], io: Io = processIo): Promise<number> 
       io.err(`cognito-user-sync: ${(error as Error).message}`);
       io.err(`Run "cognito-user-sync ${command ? `${name} ` : ''}--help" for usage.`);
       return 2;
+    }
+    // Set-up problems the user can fix: say which, without a stack trace.
+    if (error instanceof ConfigError || error instanceof SecretUnavailableError) {
+      io.err(`cognito-user-sync: ${error.message}`);
+      return 1;
     }
     throw error;
   }

@@ -10,6 +10,8 @@ import inputOutputLogger from '@middy/input-output-logger';
 import type { Context } from 'aws-lambda';
 import { deadlineOf, failOpen, findDeadline } from '../../middlewares/fail-open.js';
 import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import { lazy } from '../clients/lazy.js';
+import { SecretUnavailableError } from '../clients/secrets.js';
 import { createUserQueue } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
@@ -27,13 +29,11 @@ import { toUserRecord } from '../core/user-record.js';
 import { logger, metrics, recordDropped, recordSkipped, recordSync, tracer } from '../observability.js';
 
 /** Short timeouts and one retry: an SQS outage must not eat the time kept for the send. */
-let sqs: SQSClient | undefined;
-const sqsClient = (): SQSClient => {
-  sqs ??= tracer.captureAWSv3Client(
+const sqsClient = lazy(() =>
+  tracer.captureAWSv3Client(
     new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 1000 } }),
-  );
-  return sqs;
-};
+  ),
+);
 
 /** SYNC_DEADLINE_MS as configured, or the default when it is invalid (the core reports that). */
 const budgetMs = (): number => {
@@ -79,7 +79,7 @@ const postConfirmation = async (event: unknown, context: Context): Promise<unkno
 /** Why an invocation failed, as a short code for the queue message. */
 const failureReason = (error: unknown): string => {
   if (error instanceof ConfigError) return `config-${error.variable}`;
-  if (error instanceof Error && error.name === 'SecretUnavailableError') return 'secret-unavailable';
+  if (error instanceof SecretUnavailableError) return 'secret-unavailable';
   if (error instanceof DeadlineExceededError) return 'deadline';
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
   return `error-${errorCode(error)}`;

@@ -1,5 +1,87 @@
-// The retry worker: consumes the retry queue. (Work in progress: see the "nothing lost" issue.)
+// The retry worker: the SQS consumer of the retry queue. Wiring only; the chain, outermost
+// first, is tracer → logger → metrics → input/output logger → secrets → core handler. No
+// fail-open here: what is not done is reported in batchItemFailures, and SQS brings it back.
 
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import inputOutputLogger from '@middy/input-output-logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import { lazy } from '../clients/lazy.js';
+import { createRetryQueueOps } from '../clients/user-queue.js';
+import { createUserServiceClient } from '../clients/user-service.js';
+import { readWorkerConfig } from '../config.js';
+import { mapConcurrent } from '../core/concurrency.js';
+import { startDeadline } from '../core/deadline.js';
+import { retryRecord } from '../core/retry-user.js';
+import { errorCode } from '../core/sync-user.js';
+import { logger, metrics, recordRetry, tracer } from '../observability.js';
 
-export const handler = async (_event: SQSEvent): Promise<SQSBatchResponse> => ({ batchItemFailures: [] });
+/** Records of one batch sent at once: enough to drain fast, few enough to spare the User Service. */
+export const WORKER_CONCURRENCY = 5;
+/** One record's time with the User Service, retries included; the backoff schedule does the rest. */
+const RECORD_BUDGET_MS = 10_000;
+/** Kept at the end of the invocation for the last deferrals and the response. */
+const SAFETY_MS = 3_000;
+
+const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient({})));
+
+const receiveCountOf = (record: SQSRecord): number => {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count > 0 ? count : 1;
+};
+
+const retryWorker = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const config = readWorkerConfig();
+  const userService = createUserServiceClient({
+    ...config.userService,
+    baseBackoffMs: 200,
+    maxBackoffMs: 2000,
+  });
+  const queue = createRetryQueueOps(sqsClient, config.queues);
+  const credentials = credentialsOf(context);
+  const records = Array.isArray(event?.Records) ? event.Records : [];
+
+  const failed = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
+    const receiveCount = receiveCountOf(record);
+    const budgetMs = Math.min(RECORD_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
+    try {
+      const report = await retryRecord(
+        { messageId: record.messageId, body: record.body, receiptHandle: record.receiptHandle, receiveCount },
+        { userService, credentials, queue, deadline: startDeadline(Math.max(0, budgetMs)) },
+      );
+      recordRetry(report, { messageId: record.messageId, receiveCount });
+      return report.disposition === 'deferred';
+    } catch (error) {
+      logger.error('Retry failed; the message stays on the queue', {
+        messageId: record.messageId,
+        receiveCount,
+        errorName: errorCode(error),
+      });
+      return true;
+    }
+  });
+  return {
+    batchItemFailures: records
+      .filter((_, index) => failed[index])
+      .map((record) => ({ itemIdentifier: record.messageId })),
+  };
+};
+
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(
+    inputOutputLogger({
+      logger: (message: Record<string, unknown>) => logger.info('Lambda input/output', message),
+      // A record's body is a user's data.
+      omitPaths: ['event.Records.[].body', 'event.Records.[].messageAttributes'],
+      mask: '*****',
+    }),
+  )
+  .use(userServiceSecrets({ awsClientCapture: (client) => tracer.captureAWSv3Client(client) }))
+  .handler(retryWorker);

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { MetricName } from '../../src/metric-names.js';
-import { invokeHandler, loadEvent, resetHandlerState, sentMessages, setEnv } from '../helpers/handler.js';
+import { resetHandlerState, sentMessages } from '../helpers/aws-mocks.js';
+import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 

@@ -8,15 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { MetricName } from '../../src/metric-names.js';
-import {
-  invokeHandler,
-  loadEvent,
-  RETRY_QUEUE_URL,
-  resetHandlerState,
-  secretsMock,
-  sentMessages,
-  setEnv,
-} from '../helpers/handler.js';
+import { RETRY_QUEUE_URL, resetHandlerState, secretsMock, sentMessages } from '../helpers/aws-mocks.js';
+import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 import {
   after,
   type ReceivedRequest,

@@ -4,14 +4,8 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  invokeHandler,
-  loadEvent,
-  resetHandlerState,
-  secretsMock,
-  setEnv,
-  sqsMock,
-} from '../helpers/handler.js';
+import { resetHandlerState, secretsMock, sqsMock } from '../helpers/aws-mocks.js';
+import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 import {
   type Responder,
   refusedUrl,

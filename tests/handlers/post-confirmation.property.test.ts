@@ -4,7 +4,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
-import { invokeHandler, resetHandlerState, setEnv } from '../helpers/handler.js';
+import { resetHandlerState } from '../helpers/aws-mocks.js';
+import { invokeHandler, setEnv } from '../helpers/handler.js';
 
 const triggerSource = fc.oneof(
   fc.constantFrom(

@@ -6,14 +6,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { MetricName } from '../../src/metric-names.js';
-import {
-  invokeHandler,
-  loadEvent,
-  resetHandlerState,
-  secretsMock,
-  sentMessages,
-  setEnv,
-} from '../helpers/handler.js';
+import { resetHandlerState, secretsMock, sentMessages } from '../helpers/aws-mocks.js';
+import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 
 const DEADLINE_MS = 1000;
 

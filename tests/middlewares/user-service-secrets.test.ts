@@ -5,12 +5,8 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { failOpen } from '../../middlewares/fail-open.js';
-import {
-  apiKeyFromSecret,
-  credentialsOf,
-  SecretUnavailableError,
-  userServiceSecrets,
-} from '../../middlewares/user-service-secrets.js';
+import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import { apiKeyFromSecret, SecretUnavailableError } from '../../src/clients/secrets.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -103,6 +99,7 @@ describe('apiKeyFromSecret', () => {
     ['k', 'k'],
     [' k ', 'k'],
     [{ apiKey: 'k' }, 'k'],
+    ['{"apiKey":"k"}', 'k'],
   ])('reads %j as %j', (value, key) => {
     expect(apiKeyFromSecret(value)).toBe(key);
   });

@@ -1,0 +1,19 @@
+// Types for scripts/moto.mjs, for the TypeScript test tiers that start moto.
+
+export declare const MOTO_INSTALL_HINT: string;
+
+export interface Moto {
+  endpoint: string;
+  controlEndpoint: string;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export declare const startMoto: (options?: { timeoutMs?: number }) => Promise<Moto>;
+
+export declare const motoControl: (
+  controlEndpoint: string,
+  command: { op: 'set-user-status'; userPoolId: string; username: string; status: string },
+) => Promise<void>;
+
+export declare const motoEnv: (endpoint: string, controlEndpoint?: string) => Record<string, string>;

@@ -1,0 +1,142 @@
+// Backfill: every user of a pool, mapped exactly as the trigger maps them, sent with the same
+// idempotent client. What the trigger never saw (users from before it, AdminCreateUser users,
+// anything dropped) reaches the User Service this way. Plain function, dependencies passed in.
+
+import type { UserPage } from '../clients/cognito-users.js';
+import type { CreateUserResult } from '../clients/user-service.js';
+import type { UserDefaults } from '../config.js';
+import { mapConcurrent } from './concurrency.js';
+import { idempotencyKey } from './idempotency.js';
+import { toUserRecord, type UserRecord } from './user-record.js';
+
+/** Users the trigger would have synced: confirmed ones and federated ones. */
+export const DEFAULT_STATUSES = ['CONFIRMED', 'EXTERNAL_PROVIDER'] as const;
+
+export const USER_STATUSES = [
+  'UNCONFIRMED',
+  'CONFIRMED',
+  'ARCHIVED',
+  'COMPROMISED',
+  'UNKNOWN',
+  'RESET_REQUIRED',
+  'FORCE_CHANGE_PASSWORD',
+  'EXTERNAL_PROVIDER',
+] as const;
+
+export interface BackfillCounts {
+  seen: number;
+  created: number;
+  existed: number;
+  skipped: number;
+  failed: number;
+  /** Dry run: users that would have been sent. */
+  wouldSend: number;
+}
+
+export interface BackfillFailure {
+  /** Never the username: in many pools it is an email address. */
+  cognitoSub: string | null;
+  reason: string;
+  httpStatus?: number;
+}
+
+export interface BackfillResult {
+  counts: BackfillCounts;
+  failures: BackfillFailure[];
+  pages: number;
+  /** The token of the first page not done, to resume from; undefined when every page was done. */
+  resumeToken: string | undefined;
+  /** Why the run stopped before the last page, when it did. */
+  stoppedBy?: string;
+}
+
+export interface BackfillOptions {
+  userPoolId: string;
+  pages: AsyncIterable<UserPage>;
+  /** The token the first page was fetched with (a resumed run), if any. */
+  startToken?: string;
+  statuses: ReadonlySet<string>;
+  userDefaults: UserDefaults;
+  dryRun: boolean;
+  concurrency: number;
+  send: (body: UserRecord, idempotencyKey: string) => Promise<CreateUserResult>;
+  /** Called after each page with the running totals. */
+  onPage?: (result: BackfillResult) => void;
+  /** Checked between pages: an interrupted run stops cleanly, resumable. */
+  shouldStop?: () => boolean;
+}
+
+export const runBackfill = async (options: BackfillOptions): Promise<BackfillResult> => {
+  const { userPoolId, statuses, userDefaults, dryRun, concurrency, send } = options;
+  const result: BackfillResult = {
+    counts: { seen: 0, created: 0, existed: 0, skipped: 0, failed: 0, wouldSend: 0 },
+    failures: [],
+    pages: 0,
+    resumeToken: options.startToken,
+  };
+  const { counts } = result;
+  const iterator = options.pages[Symbol.asyncIterator]();
+
+  // The next page is fetched while this one is sent.
+  let next = iterator.next();
+  for (;;) {
+    let page: IteratorResult<UserPage>;
+    try {
+      page = await next;
+    } catch (error) {
+      result.stoppedBy = `page-failed: ${(error as { name?: string }).name ?? 'Error'}`;
+      return result;
+    }
+    if (page.done) break;
+    const { users, nextToken } = page.value;
+    if (nextToken !== undefined && !options.shouldStop?.()) next = iterator.next();
+
+    await mapConcurrent(users, concurrency, async (user) => {
+      counts.seen++;
+      const sub = user.attributes.sub;
+      if (user.status === undefined || !statuses.has(user.status)) {
+        counts.skipped++;
+        return;
+      }
+      if (!sub) {
+        counts.failed++;
+        result.failures.push({ cognitoSub: null, reason: 'no-sub-attribute' });
+        return;
+      }
+      if (dryRun) {
+        counts.wouldSend++;
+        return;
+      }
+      const outcome = await send(
+        toUserRecord(sub, user.attributes, userDefaults),
+        idempotencyKey(userPoolId, sub),
+      ).catch(
+        (error: unknown): Pick<CreateUserResult, 'outcome' | 'reason'> => ({
+          outcome: 'transient',
+          reason: `error-${(error as { name?: string }).name ?? 'Error'}`,
+        }),
+      );
+      if (outcome.outcome === 'created') counts.created++;
+      else if (outcome.outcome === 'exists') counts.existed++;
+      else {
+        counts.failed++;
+        const { httpStatus } = outcome as Partial<CreateUserResult>;
+        result.failures.push({
+          cognitoSub: sub,
+          reason: outcome.reason,
+          ...(httpStatus !== undefined && { httpStatus }),
+        });
+      }
+    });
+
+    result.pages++;
+    result.resumeToken = nextToken;
+    options.onPage?.(result);
+    if (nextToken === undefined) break;
+    if (options.shouldStop?.()) {
+      result.stoppedBy = 'interrupted';
+      break;
+    }
+  }
+  return result;
+};

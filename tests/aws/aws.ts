@@ -1,0 +1,144 @@
+// What the AWS-tier tests share: the SDK pointed at moto, queues made per test, and the retry
+// worker driven the way Lambda's SQS event source mapping drives it.
+
+import { randomUUID } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { clearCache } from '@middy/util';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { inject, vi } from 'vitest';
+import { motoEnv } from '../../scripts/moto.mjs';
+import { handler as retryWorker } from '../../src/handlers/retry-worker.js';
+import { lambdaContext } from '../helpers/lambda-context.js';
+import { captureOutput } from '../helpers/output.js';
+
+export const moto = () => inject('moto');
+
+/** Points every AWS SDK client made from now on at moto, with fake credentials. */
+export const useMoto = (): void => {
+  clearCache();
+  const { endpoint, controlEndpoint } = moto();
+  for (const [name, value] of Object.entries(motoEnv(endpoint, controlEndpoint))) vi.stubEnv(name, value);
+};
+
+export const sqs = () => new SQSClient({});
+
+export interface Queues {
+  retryQueueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+/** A retry queue and its dead-letter queue, as the IaC makes them (redrive after 12 receives). */
+export const createQueues = async ({ visibilityTimeout = 30 } = {}): Promise<Queues> => {
+  const client = sqs();
+  const name = `cus-${randomUUID().slice(0, 8)}`;
+  const { QueueUrl: deadLetterQueueUrl } = await client.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq` }),
+  );
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const { QueueUrl: retryQueueUrl } = await client.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-retry`,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeout),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 12 }),
+      },
+    }),
+  );
+  if (!retryQueueUrl || !deadLetterQueueUrl) throw new Error('moto made no queue');
+  return { retryQueueUrl, deadLetterQueueUrl };
+};
+
+/** Visible, in flight and delayed messages together. */
+export const queueDepth = async (QueueUrl: string) => {
+  const { Attributes = {} } = await sqs().send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    notVisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed),
+  };
+};
+
+/** Receives without hiding: a look at what a queue holds, attributes included. */
+export const peek = async (QueueUrl: string) => {
+  const { Messages = [] } = await sqs().send(
+    new ReceiveMessageCommand({
+      QueueUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages;
+};
+
+/**
+ * One poll of the event source mapping: receive a batch, invoke the worker, delete what it did
+ * not report as failed. Returns the worker's answer, or undefined when the queue had nothing.
+ */
+export const pollOnce = async (QueueUrl: string): Promise<SQSBatchResponse | undefined> => {
+  const client = sqs();
+  const { Messages = [] } = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl,
+      MaxNumberOfMessages: 10,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  if (Messages.length === 0) return undefined;
+  const records = Messages.map(
+    (message): SQSRecord => ({
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
+        SenderId: message.Attributes?.SenderId ?? '',
+        ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
+      awsRegion: 'eu-west-1',
+    }),
+  );
+  const output = captureOutput();
+  const response = await retryWorker(
+    { Records: records },
+    lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
+  ).finally(() => output.restore());
+  const failed = new Set(response.batchItemFailures.map(({ itemIdentifier }) => itemIdentifier));
+  for (const message of Messages) {
+    if (!failed.has(message.MessageId ?? '')) {
+      await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return response;
+};
+
+/** Polls until the queue has nothing visible. */
+export const drain = async (QueueUrl: string, maxPolls = 50): Promise<void> => {
+  for (let poll = 0; poll < maxPolls; poll++) {
+    if ((await pollOnce(QueueUrl)) === undefined) return;
+  }
+  throw new Error(`${QueueUrl} still had messages after ${maxPolls} polls`);
+};

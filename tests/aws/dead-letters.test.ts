@@ -1,0 +1,100 @@
+// Dead letters: a refused payload and a malformed message end in the DLQ with their reason;
+// `replay` moves them back; once the service accepts the payload, the worker delivers it.
+
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { idempotencyKey } from '../../src/core/idempotency.js';
+import { toUserRecord } from '../../src/core/user-record.js';
+import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import { createQueues, drain, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
+
+const SUB = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
+
+describe('dead letters and replay', () => {
+  let queues: Queues;
+  let service: DevUserService;
+  let gate: ScriptedServer;
+  // The User Service refuses this user's payload until its team fixes the validation.
+  let refusing = true;
+
+  beforeAll(async () => {
+    useMoto();
+    queues = await createQueues();
+    service = await startDevUserService();
+    gate = await startScriptedServer([
+      async (request, response, n) => {
+        if (refusing)
+          return reply(422, { error: 'unprocessable', reason: 'fullName too short' })(request, response, n);
+        const upstream = await fetch(service.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': String(request.headers['idempotency-key']),
+          },
+          body: request.body,
+        });
+        reply(upstream.status, await upstream.text())(request, response, n);
+      },
+    ]);
+    vi.stubEnv('RETRY_QUEUE_URL', queues.retryQueueUrl);
+    vi.stubEnv('DEAD_LETTER_QUEUE_URL', queues.deadLetterQueueUrl);
+    vi.stubEnv('USER_SERVICE_URL', gate.url);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await gate.close();
+    await service.close();
+  });
+
+  it('dead-letters a 422 and a malformed message with their reasons, and replays them', async () => {
+    const good = JSON.stringify({
+      version: 1,
+      idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', SUB),
+      userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+      triggerSource: 'PostConfirmation_ConfirmSignUp',
+      body: toUserRecord(SUB, { email: 'al@example.com', name: 'Al' }, { status: 'ACTIVE', role: 'USER' }),
+      reason: 'http-503',
+      attempts: 1,
+      firstFailedAt: new Date().toISOString(),
+    });
+    for (const MessageBody of [good, '{"truncated": ']) {
+      await sqs().send(new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody }));
+    }
+
+    await drain(queues.retryQueueUrl);
+
+    const dead = await peek(queues.deadLetterQueueUrl);
+    expect(
+      dead.map((message) => [message.Body, message.MessageAttributes?.reason?.StringValue]).sort(),
+    ).toEqual(
+      [
+        [good, 'http-422'],
+        ['{"truncated": ', 'malformed-message'],
+      ].sort(),
+    );
+    expect(await queueDepth(queues.retryQueueUrl)).toEqual({ visible: 0, notVisible: 0, delayed: 0 });
+
+    // The User Service team fixes its validation; the operator replays.
+    refusing = false;
+    const out: string[] = [];
+    const code = await main(['replay'], { out: (line) => out.push(line), err: (line) => out.push(line) });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/^Moved 2 messages to the retry queue/);
+
+    await drain(queues.retryQueueUrl);
+
+    expect(service.users.get(SUB)).toMatchObject({ email: 'al@example.com', fullName: 'Al' });
+    // The malformed message cannot be delivered by any fix on the service side: back in the DLQ.
+    expect((await peek(queues.deadLetterQueueUrl)).map((message) => message.Body)).toEqual([
+      '{"truncated": ',
+    ]);
+  });
+
+  it('replay --max moves only that many', async () => {
+    const out: string[] = [];
+    await main(['replay', '--max', '1'], { out: (line) => out.push(line), err: (line) => out.push(line) });
+    expect(out).toEqual(['Moved 1 message to the retry queue, one by one.']);
+  });
+});

@@ -1,0 +1,208 @@
+// The retry worker through its real middy chain: each message's fate (done, deferred on the
+// backoff schedule, dead-lettered with its reason), reported as SQS expects.
+
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RETRY_SCHEDULE_SECONDS } from '../../src/core/backoff.js';
+import { idempotencyKey } from '../../src/core/idempotency.js';
+import type { UnsyncedUser } from '../../src/core/unsynced-user.js';
+import { toUserRecord } from '../../src/core/user-record.js';
+import { handler } from '../../src/handlers/retry-worker.js';
+import { MetricName } from '../../src/metric-names.js';
+import { lambdaContext } from '../helpers/lambda-context.js';
+import { captureOutput } from '../helpers/output.js';
+import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+
+const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry';
+const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq';
+const POOL = 'eu-west-1_Qx7Lm2Rt9';
+const sqs = mockClient(SQSClient);
+
+const unsynced = (sub: string): UnsyncedUser => ({
+  version: 1,
+  idempotencyKey: idempotencyKey(POOL, sub),
+  userPoolId: POOL,
+  triggerSource: 'PostConfirmation_ConfirmSignUp',
+  body: toUserRecord(
+    sub,
+    { email: `${sub}@example.com`, name: 'Queued User' },
+    { status: 'ACTIVE', role: 'USER' },
+  ),
+  reason: 'http-503',
+  attempts: 3,
+  firstFailedAt: '2026-11-26T10:00:00.000Z',
+});
+
+const record = (messageId: string, body: string, receiveCount = 1): SQSRecord => ({
+  messageId,
+  receiptHandle: `receipt-${messageId}`,
+  body,
+  attributes: {
+    ApproximateReceiveCount: String(receiveCount),
+    SentTimestamp: '1764151200000',
+    SenderId: 'AIDAEXAMPLE',
+    ApproximateFirstReceiveTimestamp: '1764151200000',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
+  awsRegion: 'eu-west-1',
+});
+
+const invoke = async (records: SQSRecord[]) => {
+  const output = captureOutput();
+  try {
+    const result = await handler(
+      { Records: records } satisfies SQSEvent,
+      lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
+    );
+    return { result, output };
+  } finally {
+    output.restore();
+  }
+};
+
+describe('retry worker', () => {
+  let server: ScriptedServer | undefined;
+
+  beforeEach(() => {
+    sqs.reset();
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv('RETRY_QUEUE_URL', RETRY_QUEUE_URL);
+    vi.stubEnv('DEAD_LETTER_QUEUE_URL', DEAD_LETTER_QUEUE_URL);
+    vi.stubEnv('USER_SERVICE_API_KEY', 'worker-key');
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await server?.close();
+  });
+
+  const serve = async (...script: Parameters<typeof startScriptedServer>[0]) => {
+    server = await startScriptedServer(script);
+    vi.stubEnv('USER_SERVICE_URL', server.url);
+    return server;
+  };
+
+  it('sends the stored body with its idempotency key, and acknowledges on 201 or 409', async () => {
+    const service = await serve(reply(201), reply(409));
+    const first = unsynced('sub-1');
+
+    const { result, output } = await invoke([
+      record('m-1', JSON.stringify(first)),
+      record('m-2', JSON.stringify(unsynced('sub-2'))),
+    ]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const sent = service.requests.find(
+      (request) => request.headers['idempotency-key'] === first.idempotencyKey,
+    );
+    expect(sent?.body).toBe(JSON.stringify(first.body));
+    expect(sent?.headers['x-api-key']).toBe('worker-key');
+    expect(output.metric(MetricName.RetrySucceeded)).toEqual([1, 1]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('defers a transient failure by the backoff schedule and reports it in batchItemFailures', async () => {
+    await serve(reply(503));
+
+    const { result, output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')), 4)]);
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    const [change] = sqs.commandCalls(ChangeMessageVisibilityCommand);
+    expect(change?.args[0].input).toMatchObject({ QueueUrl: RETRY_QUEUE_URL, ReceiptHandle: 'receipt-m-1' });
+    const scheduled = RETRY_SCHEDULE_SECONDS[3];
+    expect(change?.args[0].input.VisibilityTimeout).toBeGreaterThanOrEqual(scheduled);
+    expect(change?.args[0].input.VisibilityTimeout).toBeLessThanOrEqual(scheduled * 1.1);
+    expect(output.metric(MetricName.RetryDeferred)).toEqual([1]);
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ outcome: 'deferred', reason: 'http-503' }),
+    );
+  });
+
+  it.each([
+    ['a refused payload (422)', reply(422, { reason: 'email is invalid' }), 'http-422', 'email is invalid'],
+    [
+      'a redirect (302)',
+      reply(302, '', { location: 'https://elsewhere.example.com/' }),
+      'redirect-302',
+      undefined,
+    ],
+  ])('dead-letters %s at once, body unchanged, reason attached', async (_, responder, reason, detail) => {
+    await serve(responder);
+    const body = JSON.stringify(unsynced('sub-1'));
+
+    const { result, output } = await invoke([record('m-1', body)]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [send] = sqs.commandCalls(SendMessageCommand);
+    expect(send?.args[0].input).toMatchObject({
+      QueueUrl: DEAD_LETTER_QUEUE_URL,
+      MessageBody: body,
+      MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
+    });
+    if (detail) expect(send?.args[0].input.MessageAttributes?.detail?.StringValue).toContain(detail);
+    expect(output.metric(MetricName.RetryDeadLettered)).toEqual([1]);
+  });
+
+  it.each([
+    ['not JSON', 'this is not json'],
+    ['not an unsynced user', '{"hello":"world"}'],
+    ['a body without a cognitoSub', JSON.stringify({ ...unsynced('s'), body: { email: 'x@example.com' } })],
+  ])('dead-letters a malformed message (%s) without calling the User Service', async (_, body) => {
+    const service = await serve(reply(201));
+
+    const { result } = await invoke([record('m-1', body)]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(service.requests).toEqual([]);
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
+      MessageBody: body,
+      MessageAttributes: { reason: { StringValue: 'malformed-message' } },
+    });
+  });
+
+  it('keeps a message it could not dead-letter on the queue', async () => {
+    await serve(reply(422));
+    sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
+
+    const { result } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')))]);
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+  });
+
+  it('handles the records of a batch concurrently', async () => {
+    let inFlight = 0;
+    let most = 0;
+    await serve((_request, response) => {
+      most = Math.max(most, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        reply(201)(_request, response, 0);
+      }, 50);
+    });
+    const records = Array.from({ length: 10 }, (_, i) =>
+      record(`m-${i}`, JSON.stringify(unsynced(`sub-${i}`))),
+    );
+
+    const { result } = await invoke(records);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(5);
+  });
+
+  it('writes no PII: the bodies are masked in the input log', async () => {
+    await serve(reply(503));
+
+    const { output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')))]);
+
+    expect(output.text()).toContain('sub-1');
+    expect(output.text()).not.toContain('sub-1@example.com');
+    expect(output.text()).not.toContain('Queued User');
+  });
+});
