@@ -1,31 +1,35 @@
-// The User Service API key, from Secrets Manager through @middy/secrets-manager: cached for the
-// container's life, fetched within the invocation's deadline, refetched on demand (after a
-// 401/403, the key may have been rotated). Without a secret id, a plain key from the
-// environment is used (local development).
+// The User Service credentials, from Secrets Manager through @middy/secrets-manager: the API key
+// and, when configured, the Standard Webhooks signing secret. Cached for the container's life,
+// fetched within the invocation's deadline, refetched on demand (after a 401/403: a secret may
+// have been rotated). Without a secret id, plain values from the environment are used (local
+// development).
 
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { MiddlewareObj, Request } from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
-import { API_KEY_SECRET_VARIABLE, apiKeyFromSecret, SecretUnavailableError } from '../src/clients/secrets.js';
+import { SECRETS, type SecretSpec, SecretUnavailableError } from '../src/clients/secrets.js';
+import type { Credentials } from '../src/clients/user-service.js';
+import type { SigningKey } from '../src/webhooks/signature.js';
 import { findDeadline } from './fail-open.js';
 
 /** What this middleware puts on the Lambda context. */
 export interface UserServiceSecretsContext {
   /** The key to send as `x-api-key`; undefined when none is configured. */
   apiKey: string | undefined;
-  /** Fetches the key again, bypassing the cache; undefined when the key is not a secret. */
-  refreshApiKey: (() => Promise<string | undefined>) | undefined;
+  /** The keys to sign requests with, current first; undefined when signing is off. */
+  signingKeys: readonly SigningKey[] | undefined;
+  /** Fetches the secrets again, bypassing the cache; undefined when no value is a secret. */
+  refreshCredentials: (() => Promise<Credentials>) | undefined;
 }
 
-type SecretsRequest = Request<unknown, unknown, Error, Context & Partial<UserServiceSecretsContext>>;
+type SecretsContext = Context & Partial<UserServiceSecretsContext>;
+type SecretsRequest = Request<unknown, unknown, Error, SecretsContext>;
 
 export interface UserServiceSecretsOptions {
-  /** Secrets Manager id or ARN of the API key, read at invocation time. */
-  apiKeySecretId: () => string | undefined;
-  /** The key to use when there is no secret id. */
-  fallbackApiKey: () => string | undefined;
+  /** Read at invocation time: the secret ids and the local fallbacks. */
+  env: () => Readonly<Record<string, string | undefined>>;
   /** Kept short: a Secrets Manager outage must not eat the sign-up's time budget. */
   awsClientOptions: SecretsManagerClientConfig;
   awsClientCapture: ((client: SecretsManagerClient) => SecretsManagerClient) | undefined;
@@ -34,8 +38,7 @@ export interface UserServiceSecretsOptions {
 }
 
 const defaults: UserServiceSecretsOptions = {
-  apiKeySecretId: () => process.env[API_KEY_SECRET_VARIABLE] || undefined,
-  fallbackApiKey: () => process.env.USER_SERVICE_API_KEY || undefined,
+  env: () => process.env,
   awsClientOptions: {
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
@@ -44,14 +47,13 @@ const defaults: UserServiceSecretsOptions = {
   reserveMs: () => 0,
 };
 
-/** The key and its refetch, as the middleware left them on the context. */
-export const credentialsOf = (
-  context: Context,
-): { apiKey: string | undefined; refresh?: () => Promise<string | undefined> } => {
-  const { apiKey, refreshApiKey } = context as Context & Partial<UserServiceSecretsContext>;
+/** The credentials as the middleware left them on the context. */
+export const credentialsOf = (context: Context): Credentials => {
+  const { apiKey, signingKeys, refreshCredentials } = context as SecretsContext;
   return {
     apiKey: typeof apiKey === 'string' ? apiKey : undefined,
-    ...(refreshApiKey && { refresh: refreshApiKey }),
+    ...(signingKeys && { signingKeys }),
+    ...(refreshCredentials && { refresh: refreshCredentials }),
   };
 };
 
@@ -59,12 +61,13 @@ export const userServiceSecrets = (
   opts: Partial<UserServiceSecretsOptions> = {},
 ): MiddlewareObj<unknown, unknown, Error, Context> => {
   const options = { ...defaults, ...opts };
+
   // One @middy/secrets-manager instance per secret id, made at the first invocation that needs
-  // it: the id is configuration, read at invocation time, and a prefetch at import could fail
+  // it: the ids are configuration, read at invocation time, and a prefetch at import could fail
   // where fail-open cannot catch it.
-  const createFetcher = (secretId: string, cacheKey: string) =>
+  const createFetcher = (contextKey: string, secretId: string, cacheKey: string) =>
     secretsManager({
-      fetchData: { apiKey: secretId },
+      fetchData: { [contextKey]: secretId },
       setToContext: true,
       disablePrefetch: true,
       cacheKey,
@@ -73,45 +76,61 @@ export const userServiceSecrets = (
       awsClientCapture: options.awsClientCapture,
     });
   type Fetcher = ReturnType<typeof createFetcher>;
-  let fetcher: { secretId: string; cacheKey: string; middleware: Fetcher } | undefined;
+  const fetchers = new Map<string, Fetcher>();
+  const cacheKeyOf = (secretId: string) => `cognito-user-sync:${secretId}`;
 
-  const fetcherFor = (secretId: string) => {
-    if (fetcher?.secretId !== secretId) {
-      const cacheKey = `cognito-user-sync:${secretId}`;
-      fetcher = { secretId, cacheKey, middleware: createFetcher(secretId, cacheKey) };
+  /** Fetches one secret (from the cache after the first time) and parses it onto the context. */
+  const load = async <T>(request: SecretsRequest, spec: SecretSpec<T>, secretId: string): Promise<T> => {
+    const key = `${spec.contextKey}:${secretId}`;
+    let fetcher = fetchers.get(key);
+    if (!fetcher) {
+      fetcher = createFetcher(spec.contextKey, secretId, cacheKeyOf(secretId));
+      fetchers.set(key, fetcher);
     }
-    return fetcher;
-  };
-
-  const load = async (request: SecretsRequest, secretId: string): Promise<string> => {
-    const { middleware } = fetcherFor(secretId);
-    // With setToContext, @middy/secrets-manager puts the raw secret on context.apiKey.
+    // With setToContext, @middy/secrets-manager puts the raw secret on the context under the key.
     const fetching = Promise.resolve(
-      middleware.before?.(request as Parameters<NonNullable<Fetcher['before']>>[0]),
-    ).then(() => apiKeyFromSecret(request.context.apiKey));
+      fetcher.before?.(request as Parameters<NonNullable<Fetcher['before']>>[0]),
+    ).then(() =>
+      spec.parse((request.context as unknown as Record<string, unknown>)[spec.contextKey], spec.variable),
+    );
     const deadline = findDeadline(request.context);
     try {
       return await (deadline ? deadline.race(fetching, 'Secrets Manager', options.reserveMs()) : fetching);
     } catch (error) {
       if (error instanceof SecretUnavailableError) throw error;
-      throw new SecretUnavailableError(API_KEY_SECRET_VARIABLE, 'could not be read', error);
+      throw new SecretUnavailableError(spec.variable, 'could not be read', error);
     }
   };
 
-  const userServiceSecretsBefore = async (request: SecretsRequest): Promise<void> => {
-    const secretId = options.apiKeySecretId();
-    if (secretId === undefined) {
-      request.context.apiKey = options.fallbackApiKey();
-      request.context.refreshApiKey = undefined;
-      return;
-    }
+  const loadAll = async (request: SecretsRequest): Promise<Credentials> => {
+    const env = options.env();
+    const [apiKey, signingKeys] = await Promise.all(
+      [SECRETS.apiKey, SECRETS.signingKeys].map((spec: SecretSpec<unknown>) => {
+        const secretId = env[spec.variable]?.trim();
+        if (secretId) return load(request, spec, secretId);
+        const local = env[spec.localVariable]?.trim();
+        return local ? spec.parse(local, spec.localVariable) : undefined;
+      }),
+    );
     const { context } = request;
-    context.refreshApiKey = async () => {
-      clearCache([fetcherFor(secretId).cacheKey]);
-      context.apiKey = await load(request, secretId);
-      return context.apiKey;
-    };
-    context.apiKey = await load(request, secretId);
+    context.apiKey = apiKey as string | undefined;
+    context.signingKeys = signingKeys as readonly SigningKey[] | undefined;
+    return credentialsOf(context);
+  };
+
+  const userServiceSecretsBefore = async (request: SecretsRequest): Promise<void> => {
+    const env = options.env();
+    const secretIds = [SECRETS.apiKey, SECRETS.signingKeys]
+      .map((spec) => env[spec.variable]?.trim())
+      .filter((id): id is string => Boolean(id));
+    request.context.refreshCredentials =
+      secretIds.length === 0
+        ? undefined
+        : async () => {
+            clearCache(secretIds.map(cacheKeyOf));
+            return loadAll(request);
+          };
+    await loadAll(request);
   };
 
   return { before: userServiceSecretsBefore };

@@ -4,6 +4,7 @@
 // The zips are deterministic (fixed timestamps), so an unchanged build keeps its code hash and
 // IaC sees no change.
 
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
@@ -49,9 +50,29 @@ export const packageFunction = async ({ name, entry }) => {
   return { name, zip: `dist/${name}.zip`, rawBytes: raw, zipBytes: zip.byteLength };
 };
 
+/**
+ * `cognito-user-sync/verify` for the User Service team: one readable, dependency-free ES module
+ * (Node built-ins only) and its type declarations.
+ */
+export const packageVerifier = async () => {
+  await build({
+    entryPoints: ['src/verify.ts'],
+    outfile: 'dist/verify.mjs',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    legalComments: 'inline',
+    logLevel: 'warning',
+  });
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.verify.json'], { stdio: 'inherit' });
+  return 'dist/verify.mjs';
+};
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const fn of FUNCTIONS) {
     const { zip, rawBytes, zipBytes } = await packageFunction(fn);
     console.log(`${zip}: index.mjs ${kib(rawBytes)}, zip ${kib(zipBytes)}`);
   }
+  console.log(`${await packageVerifier()}: the verifier, importable as cognito-user-sync/verify`);
 }

@@ -19,11 +19,11 @@ export interface UserServiceConfig {
   url: URL;
   /** Upper bound of one attempt; cut further to what is left of the deadline. */
   timeoutMs: number;
-  /** Secrets Manager id of the API key; when unset, `apiKey` is used as is. */
-  apiKeySecretId: string | undefined;
-  /** Local development only. */
-  apiKey: string | undefined;
 }
+
+// The credentials (USER_SERVICE_API_KEY_SECRET_ID / USER_SERVICE_API_KEY and
+// USER_SERVICE_SIGNING_SECRET_ID / USER_SERVICE_SIGNING_SECRET) are read where they are fetched:
+// src/clients/secrets.ts.
 
 export interface QueueConfig {
   retryQueueUrl: string | undefined;
@@ -67,8 +67,6 @@ export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig
     min: 50,
     max: 30_000,
   }),
-  apiKeySecretId: readString(env, 'USER_SERVICE_API_KEY_SECRET_ID'),
-  apiKey: readString(env, 'USER_SERVICE_API_KEY'),
 });
 
 export const readSyncDeadlineMs = (env: Env = process.env): number =>

@@ -19,8 +19,6 @@ describe('readConfig', () => {
       userService: {
         url: new URL(base.USER_SERVICE_URL),
         timeoutMs: defaults.userServiceTimeoutMs,
-        apiKeySecretId: undefined,
-        apiKey: undefined,
       },
       syncDeadlineMs: 3500,
       queue: { retryQueueUrl: undefined, deadLetterQueueUrl: undefined },
@@ -32,8 +30,6 @@ describe('readConfig', () => {
     const config = readConfig({
       ...base,
       USER_SERVICE_TIMEOUT_MS: '900',
-      USER_SERVICE_API_KEY_SECRET_ID: 'user-service/api-key',
-      USER_SERVICE_API_KEY: 'local-key',
       SYNC_DEADLINE_MS: '3000',
       RETRY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
@@ -41,7 +37,7 @@ describe('readConfig', () => {
       DEFAULT_USER_ROLE: 'MEMBER',
     });
     expect(config).toMatchObject({
-      userService: { timeoutMs: 900, apiKeySecretId: 'user-service/api-key', apiKey: 'local-key' },
+      userService: { timeoutMs: 900 },
       syncDeadlineMs: 3000,
       queue: {
         retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',

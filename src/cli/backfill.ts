@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { estimatedUserCount, listUserPages, regionOfUserPool } from '../clients/cognito-users.js';
-import { resolveApiKey } from '../clients/secrets.js';
+import { resolveCredentials } from '../clients/secrets.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import { readUserDefaults, readUserServiceConfig } from '../config.js';
 import { type BackfillResult, DEFAULT_STATUSES, runBackfill, USER_STATUSES } from '../core/backfill.js';
@@ -29,7 +29,8 @@ Options:
   -h, --help             show this help
 
 Environment: USER_SERVICE_URL, USER_SERVICE_API_KEY_SECRET_ID or USER_SERVICE_API_KEY,
-USER_SERVICE_TIMEOUT_MS, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, and the AWS SDK's own
+USER_SERVICE_SIGNING_SECRET_ID or USER_SERVICE_SIGNING_SECRET, USER_SERVICE_TIMEOUT_MS,
+DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, and the AWS SDK's own
 (credentials; AWS_ENDPOINT_URL). The region is the pool's.
 
 Exit status: 0 when every selected user is in the User Service, 1 when a user or a page failed
@@ -89,7 +90,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   let send: Parameters<typeof runBackfill>[0]['send'] = () => Promise.reject(new Error('dry run'));
   if (!dryRun) {
     const config = readUserServiceConfig();
-    const credentials = { apiKey: await resolveApiKey(config) };
+    const credentials = await resolveCredentials();
     const client = createUserServiceClient({ ...config, baseBackoffMs: 200, maxBackoffMs: 5000 });
     send = (body, idempotencyKey) =>
       client.createUser(body, {

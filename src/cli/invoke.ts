@@ -86,7 +86,11 @@ export const invoke = async (args: string[], io: Io): Promise<number> => {
   let dev: DevUserService | undefined;
   if (!process.env.USER_SERVICE_URL) {
     const apiKey = process.env.USER_SERVICE_API_KEY;
-    dev = await startDevUserService({ apiKeys: apiKey ? [apiKey] : [] });
+    const signingSecret = process.env.USER_SERVICE_SIGNING_SECRET;
+    dev = await startDevUserService({
+      apiKeys: apiKey ? [apiKey] : [],
+      signingSecrets: signingSecret ? [signingSecret] : [],
+    });
     process.env.USER_SERVICE_URL = dev.url;
     io.out(`Started the dev User Service at ${dev.url}`);
   }

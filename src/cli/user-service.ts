@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startDevUserService } from '../dev/user-service.js';
 import { type Io, UsageError } from './usage.js';
 
-export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]...
+export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]... [--signing-secret S]...
 
 Runs the dev User Service: POST /api/v1/users creates a user in memory (201, 409 when the
 cognitoSub is known, 400/422 with a reason for a bad body, 401 when keys are set and none
@@ -14,6 +14,9 @@ Options:
   --port N        port to listen on (default 3000; 0 picks a free one)
   --host H        address to bind (default 127.0.0.1)
   --api-key KEY   require this x-api-key; repeat for several (default: USER_SERVICE_API_KEY, else none)
+  --signing-secret S
+                  require a signature by this whsec_ secret; repeat for several
+                  (default: USER_SERVICE_SIGNING_SECRET, else none)
   -h, --help      show this help`;
 
 export const userService = async (args: string[], io: Io): Promise<number> => {
@@ -23,6 +26,7 @@ export const userService = async (args: string[], io: Io): Promise<number> => {
       port: { type: 'string', default: '3000' },
       host: { type: 'string', default: '127.0.0.1' },
       'api-key': { type: 'string', multiple: true },
+      'signing-secret': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,10 +39,14 @@ export const userService = async (args: string[], io: Io): Promise<number> => {
   const envKey = process.env.USER_SERVICE_API_KEY;
   const apiKeys = values['api-key'] ?? (envKey ? [envKey] : []);
 
+  const envSecret = process.env.USER_SERVICE_SIGNING_SECRET;
+  const signingSecrets = values['signing-secret'] ?? (envSecret ? [envSecret] : []);
+
   const service = await startDevUserService({
     port,
     host: values.host,
     apiKeys,
+    signingSecrets,
     onRequest: ({ method, path, status }) =>
       io.out(`${new Date().toISOString()} ${method} ${path} ${status}`),
   });

@@ -6,6 +6,7 @@ import type { Deadline } from '../core/deadline.js';
 import { DeadlineExceededError } from '../core/deadline.js';
 import type { UserRecord } from '../core/user-record.js';
 import { VERSION } from '../version.js';
+import { type SigningKey, signatureHeaders, webhookIdFor } from '../webhooks/signature.js';
 
 export type CreateUserOutcome =
   /** 2xx: the user was created. */
@@ -36,8 +37,10 @@ export interface CreateUserResult {
 
 export interface Credentials {
   apiKey: string | undefined;
-  /** Fetches the key again (it may have been rotated); called at most once per request. */
-  refresh?: () => Promise<string | undefined>;
+  /** Standard Webhooks keys, current first: each attempt carries one signature per key. */
+  signingKeys?: readonly SigningKey[];
+  /** Fetches the credentials again (a secret may have been rotated); called at most once per request. */
+  refresh?: () => Promise<Credentials>;
 }
 
 export interface CreateUserOptions {
@@ -173,10 +176,14 @@ export const createUserServiceClient = ({
 
     const headers: Record<string, string> = {
       accept: 'application/json',
+      'content-type': 'application/json',
       'idempotency-key': idempotencyKey,
       'user-agent': USER_AGENT,
     };
     if (credentials.apiKey) headers['x-api-key'] = credentials.apiKey;
+    // Serialised once: the signature covers exactly the bytes that are sent.
+    const text = JSON.stringify(body);
+    let { signingKeys } = credentials;
 
     const backoffCeilingMs = (retryCount: number) =>
       Math.min(maxBackoffMs, baseBackoffMs * 2 ** (retryCount - 1));
@@ -185,7 +192,7 @@ export const createUserServiceClient = ({
 
     try {
       const response = await ky.post(url, {
-        json: body,
+        body: text,
         headers,
         signal,
         fetch: timedFetch,
@@ -219,13 +226,28 @@ export const createUserServiceClient = ({
           },
         },
         hooks: {
+          beforeRequest: [
+            (request) => {
+              if (!signingKeys?.length) return;
+              // Per attempt: the same webhook-id (a retry is the same message), a fresh timestamp.
+              const signed = signatureHeaders({
+                id: webhookIdFor(idempotencyKey),
+                body: text,
+                keys: signingKeys,
+              });
+              for (const [name, value] of Object.entries(signed)) request.headers.set(name, value);
+            },
+          ],
           beforeRetry: [
             async ({ request, error }) => {
               if (!isAuthFailure(error) || !credentials.refresh) return;
               refreshed = true;
-              const apiKey = await credentials.refresh().catch(() => undefined);
-              // Without a new key the retry goes with the old one, and its 401 is the answer.
-              if (apiKey) request.headers.set('x-api-key', apiKey);
+              // Without new credentials the retry goes with the old ones, and its 401 is the answer.
+              const fresh = await credentials.refresh().catch(() => undefined);
+              if (!fresh) return;
+              if (fresh.apiKey) request.headers.set('x-api-key', fresh.apiKey);
+              else request.headers.delete('x-api-key');
+              signingKeys = fresh.signingKeys;
             },
           ],
         },

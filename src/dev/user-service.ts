@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { USER_RECORD_KEYS, type UserRecord } from '../core/user-record.js';
+import { verifyUserSyncRequest } from '../verify.js';
+import { parseSigningSecret } from '../webhooks/signature.js';
 
 export const USERS_PATH = '/api/v1/users';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -26,6 +28,11 @@ export interface DevUserServiceOptions {
   host?: string;
   /** Keys accepted in `x-api-key`; none means no key is required. */
   apiKeys?: readonly string[];
+  /**
+   * Standard Webhooks signing secrets (`whsec_…`, or the JSON kept in Secrets Manager); when
+   * given, a POST must carry a valid signature by one of their keys.
+   */
+  signingSecrets?: readonly string[];
   /** Called once per answered request, e.g. to print an access log. */
   onRequest?: (request: ReceivedRequest) => void;
 }
@@ -48,7 +55,7 @@ class Rejection extends Error {
   }
 }
 
-const readBody = (request: IncomingMessage): Promise<string> =>
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +68,7 @@ const readBody = (request: IncomingMessage): Promise<string> =>
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 
@@ -116,12 +123,15 @@ export const startDevUserService = async ({
   port = 0,
   host = '127.0.0.1',
   apiKeys = [],
+  signingSecrets = [],
   onRequest,
 }: DevUserServiceOptions = {}): Promise<DevUserService> => {
+  // A bad secret is the operator's mistake: say so at start, not as a 401 on every request.
+  for (const secret of signingSecrets) parseSigningSecret(secret);
   const users = new Map<string, StoredUser>();
   const requests: ReceivedRequest[] = [];
 
-  const createUser = (request: IncomingMessage, text: string, response: ServerResponse): number => {
+  const createUser = (request: IncomingMessage, raw: Buffer, response: ServerResponse): number => {
     if (apiKeys.length > 0) {
       const key = request.headers['x-api-key'];
       if (typeof key !== 'string' || !apiKeys.includes(key)) {
@@ -132,6 +142,16 @@ export const startDevUserService = async ({
         );
       }
     }
+    if (signingSecrets.length > 0) {
+      const verified = verifyUserSyncRequest({
+        headers: request.headers,
+        body: raw,
+        secrets: signingSecrets,
+      });
+      if (!verified.ok)
+        throw new Rejection(401, 'unauthorized', `signature ${verified.reason}: ${verified.message}`);
+    }
+    const text = raw.toString('utf8');
     if (!request.headers['content-type']?.startsWith('application/json')) {
       throw new Rejection(415, 'unsupported_media_type', 'content-type must be application/json');
     }
@@ -163,10 +183,10 @@ export const startDevUserService = async ({
     return send(response, 201, stored);
   };
 
-  const route = async (request: IncomingMessage, response: ServerResponse, text: string): Promise<number> => {
+  const route = async (request: IncomingMessage, response: ServerResponse, raw: Buffer): Promise<number> => {
     const path = new URL(request.url ?? '/', 'http://dev.invalid').pathname.replace(/\/+$/, '');
     if (path === USERS_PATH) {
-      if (request.method === 'POST') return createUser(request, text, response);
+      if (request.method === 'POST') return createUser(request, raw, response);
       if (request.method === 'GET') return send(response, 200, { users: [...users.values()] });
       throw new Rejection(405, 'method_not_allowed', 'use GET or POST');
     }
@@ -179,11 +199,11 @@ export const startDevUserService = async ({
   };
 
   const server = createServer(async (request, response) => {
-    let text = '';
+    let raw: Buffer = Buffer.alloc(0);
     let status: number;
     try {
-      text = await readBody(request);
-      status = await route(request, response, text);
+      raw = await readBody(request);
+      status = await route(request, response, raw);
     } catch (error) {
       const rejection =
         error instanceof Rejection ? error : new Rejection(500, 'internal', 'the dev User Service failed');
@@ -193,7 +213,7 @@ export const startDevUserService = async ({
       method: request.method ?? '',
       path: request.url ?? '',
       headers: request.headers,
-      body: text,
+      body: raw.toString('utf8'),
       status,
     };
     requests.push(received);

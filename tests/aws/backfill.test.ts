@@ -22,6 +22,7 @@ import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scri
 import { moto, useMoto } from './aws.js';
 
 const DEFAULTS = { status: 'ACTIVE', role: 'USER' };
+const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 interface PoolUser {
   username: string;
@@ -117,8 +118,10 @@ describe('backfill from a Cognito user pool', () => {
     useMoto();
     ({ userPoolId, users } = await createPool());
     dir = await mkdtemp(join(tmpdir(), 'backfill-'));
-    service = await startDevUserService();
+    // Signed, as in production: every 201 below is a request whose signature verified.
+    service = await startDevUserService({ signingSecrets: [SIGNING_SECRET] });
     vi.stubEnv('USER_SERVICE_URL', service.url);
+    vi.stubEnv('USER_SERVICE_SIGNING_SECRET', SIGNING_SECRET);
     // 25 of the confirmed users made it to the User Service before the trigger existed.
     for (const user of synced().slice(0, 25)) {
       service.users.set(user.sub, {

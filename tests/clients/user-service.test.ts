@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createUserServiceClient,
   MAX_DETAIL_BYTES,
@@ -9,7 +9,9 @@ import {
 } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { toUserRecord } from '../../src/core/user-record.js';
+import { verifyUserSyncRequest } from '../../src/verify.js';
 import { VERSION } from '../../src/version.js';
+import { parseSigningSecret } from '../../src/webhooks/signature.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 
 const body = toUserRecord('s-1', { email: 'a@example.com' }, { status: 'ACTIVE', role: 'USER' });
@@ -66,6 +68,52 @@ describe('createUserServiceClient', () => {
     });
 
     expect(server.requests[0]?.headers['x-api-key']).toBeUndefined();
+  });
+
+  it('signs every attempt: the same webhook-id, a fresh timestamp, one signature per key', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-26T10:00:00Z') });
+    server = await startScriptedServer([
+      (request, response, n) => {
+        vi.setSystemTime(Date.now() + 3000); // the retry goes three seconds later
+        reply(503)(request, response, n);
+      },
+      reply(201),
+    ]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+    const secrets = [
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'whsec_cHJldmlvdXMta2V5LW9mLWEtcm90YXRpb24tMjAyNg==',
+    ];
+
+    try {
+      await client.createUser(body, {
+        idempotencyKey: 'f3c1e2d4-0000-5000-8000-000000000001',
+        credentials: { apiKey: undefined, signingKeys: parseSigningSecret(secrets.join(' ')) },
+        deadline: startDeadline(10_000),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+
+    const [first, second] = server.requests;
+    expect(first?.headers['webhook-id']).toBe('msg_f3c1e2d4-0000-5000-8000-000000000001');
+    expect(second?.headers['webhook-id']).toBe(first?.headers['webhook-id']);
+    expect(Number(second?.headers['webhook-timestamp']) - Number(first?.headers['webhook-timestamp'])).toBe(
+      3,
+    );
+    for (const request of [first, second]) {
+      expect(String(request?.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      for (const secret of secrets) {
+        expect(
+          verifyUserSyncRequest({
+            headers: request?.headers ?? {},
+            body: request?.body ?? '',
+            secrets: secret,
+            now: Number(request?.headers['webhook-timestamp']) * 1000,
+          }),
+        ).toMatchObject({ ok: true });
+      }
+    }
   });
 
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {

@@ -21,6 +21,11 @@ import {
 import { type RecordingServer, startRecordingServer } from './recording-server.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
+const ROTATING_SECRET = JSON.stringify({
+  current: `whsec_${randomBytes(32).toString('base64')}`,
+  previous: `whsec_${randomBytes(32).toString('base64')}`,
+});
+const ROTATING_KEYS = parseSigningSecret(ROTATING_SECRET);
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
 const defaults = { status: 'ACTIVE', role: 'USER' };
 
@@ -130,6 +135,7 @@ describe('createUserServiceClient against openapi.yaml', () => {
     Object.entries(users).flatMap(([name, user]) => [
       [`${name}, with an API key`, user, { apiKey: 'k-1' }] as const,
       [`${name}, without an API key`, user, { apiKey: undefined }] as const,
+      [`${name}, signed during a rotation`, user, { apiKey: 'k-1', signingKeys: ROTATING_KEYS }] as const,
     ]),
   )('sends what the contract describes, on every attempt (%s)', async (_name, user, credentials) => {
     server = await startRecordingServer([reply(503, { error: 'unavailable', reason: 'busy' }), reply(201)]);
@@ -299,6 +305,34 @@ describe('dev User Service against openapi.yaml', () => {
     for (const [what, answer] of Object.entries(broken)) {
       expect(contract.responseProblems(request, answer), what).not.toEqual([]);
     }
+  });
+
+  it('checks signatures when it holds a signing secret, answering 401 as the contract describes', async () => {
+    await service.close();
+    service = await startDevUserService({ apiKeys: ['k-1'], signingSecrets: [ROTATING_SECRET] });
+    const unsigned = valid();
+    const signed = {
+      ...unsigned,
+      headers: {
+        ...unsigned.headers,
+        ...signatureHeaders({
+          id: webhookIdFor(idempotencyKey(POOL, SUB)),
+          body: unsigned.body,
+          keys: ROTATING_KEYS,
+        }),
+      },
+    };
+
+    const refused = await exchange(unsigned);
+    const created = await exchange(signed);
+
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      reason: expect.stringMatching(/^signature missing-headers/),
+    });
+    expect(contract.responseProblems(unsigned, refused)).toEqual([]);
+    expect(created.status).toBe(201);
+    expect(contract.responseProblems(signed, created)).toEqual([]);
   });
 
   it('answers its inspection endpoints as the contract describes', async () => {

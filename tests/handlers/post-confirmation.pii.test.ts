@@ -26,6 +26,8 @@ const PII = {
   clientMetadata: 'PII-METADATA-6631',
 };
 const API_KEY = 'sk-live-PII-SECRET-998877';
+// Its base64 is what must not leak; the signatures made with it must not either.
+const SIGNING_SECRET = 'whsec_UElJLXNpZ25pbmcta2V5LW5ldmVyLWluLWEtbG9nLTQy';
 
 const piiEvent = () => {
   const event = loadEvent('post-confirmation-signup');
@@ -80,6 +82,24 @@ const paths: { name: string; script?: Responder[]; env?: Record<string, string>;
       secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: API_KEY }) }),
   },
   {
+    name: 'signed requests (201), the signing secret from Secrets Manager',
+    script: [echo(201)],
+    env: { USER_SERVICE_SIGNING_SECRET_ID: 'user-service/signing' },
+    setup: () => secretsMock.on(GetSecretValueCommand).resolves({ SecretString: SIGNING_SECRET }),
+  },
+  {
+    name: 'signed requests refused (401, signature echoed back)',
+    script: [
+      (request, response, n) =>
+        reply(401, { error: 'unauthorized', signature: request.headers['webhook-signature'] })(
+          request,
+          response,
+          n,
+        ),
+    ],
+    env: { USER_SERVICE_SIGNING_SECRET: SIGNING_SECRET },
+  },
+  {
     name: 'Secrets Manager failing',
     script: [echo(201)],
     env: { USER_SERVICE_API_KEY_SECRET_ID: 'user-service/api-key' },
@@ -113,10 +133,21 @@ describe('post-confirmation handler output', () => {
     const { output } = await invokeHandler(piiEvent());
 
     const written = output.text();
+    const signatures = (server?.requests ?? []).flatMap((request) =>
+      String(request.headers['webhook-signature'] ?? '')
+        .split(' ')
+        .filter(Boolean)
+        .map((signature) => signature.slice('v1,'.length)),
+    );
     // The test is only worth something if the handler did write its logs.
     expect(written).toContain('6d1f0c2e-5a4b-4c3d-9e8f-0a1b2c3d4e5f');
     expect(output.emf().length).toBeGreaterThan(0);
-    for (const value of [...Object.values(PII), API_KEY]) {
+    for (const value of [
+      ...Object.values(PII),
+      API_KEY,
+      SIGNING_SECRET.slice('whsec_'.length),
+      ...signatures,
+    ]) {
       expect(written).not.toContain(value);
     }
   });

@@ -11,6 +11,8 @@ import type { UnsyncedUser } from '../../src/core/unsynced-user.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { handler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
+import { verifyUserSyncRequest } from '../../src/verify.js';
+import { webhookIdFor } from '../../src/webhooks/signature.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
@@ -105,6 +107,24 @@ describe('retry worker', () => {
     expect(sent?.headers['x-api-key']).toBe('worker-key');
     expect(output.metric(MetricName.RetrySucceeded)).toEqual([1, 1]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('signs its requests as the function does, the same webhook-id for the same user', async () => {
+    const service = await serve(reply(201));
+    vi.stubEnv('USER_SERVICE_SIGNING_SECRET', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    const message = unsynced('sub-1');
+
+    await invoke([record('m-1', JSON.stringify(message))]);
+
+    const [request] = service.requests;
+    expect(request?.headers['webhook-id']).toBe(webhookIdFor(message.idempotencyKey));
+    expect(
+      verifyUserSyncRequest({
+        headers: request?.headers ?? {},
+        body: request?.body ?? '',
+        secrets: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it('defers a transient failure by the backoff schedule and reports it in batchItemFailures', async () => {

@@ -7,18 +7,22 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { failOpen } from '../../middlewares/fail-open.js';
 import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
 import { apiKeyFromSecret, SecretUnavailableError } from '../../src/clients/secrets.js';
+import { sign } from '../../src/webhooks/signature.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 
 const secrets = mockClient(SecretsManagerClient);
+const CURRENT = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const PREVIOUS = 'whsec_bm90LXRoZS1jdXJyZW50LWtleS1hdC1hbGwtMTIzNDU2';
 
 /** A bare chain whose handler hands back the credentials it was given. */
-const chain = (options: Parameters<typeof userServiceSecrets>[0]) =>
+const chain = (env: Record<string, string>) =>
   middy()
-    .use(userServiceSecrets(options))
-    .handler(async (_event: unknown, context: Context) => {
-      const credentials = credentialsOf(context);
-      return { apiKey: credentials.apiKey, refreshed: await credentials.refresh?.() };
-    });
+    .use(userServiceSecrets({ env: () => env }))
+    .handler((_event: unknown, context: Context) => credentialsOf(context));
+
+/** Which of the given secrets a key is, by what it signs. */
+const fingerprint = (key: Parameters<typeof sign>[0]['key']) =>
+  sign({ id: 'msg_x', timestamp: 1, body: '', key });
 
 describe('userServiceSecrets', () => {
   beforeEach(() => {
@@ -28,9 +32,7 @@ describe('userServiceSecrets', () => {
 
   it('fetches the key once per container and refetches it on demand', async () => {
     secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'k-1' }).resolves({ SecretString: 'k-2' });
-    const handler = middy()
-      .use(userServiceSecrets({ apiKeySecretId: () => 'user-service/api-key' }))
-      .handler((_event: unknown, context: Context) => credentialsOf(context));
+    const handler = chain({ USER_SERVICE_API_KEY_SECRET_ID: 'user-service/api-key' });
 
     const first = await handler({}, lambdaContext());
     const second = await handler({}, lambdaContext());
@@ -38,35 +40,69 @@ describe('userServiceSecrets', () => {
     expect(first.apiKey).toBe('k-1');
     expect(second.apiKey).toBe('k-1');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    await expect(second.refresh?.()).resolves.toBe('k-2');
+    await expect(second.refresh?.()).resolves.toMatchObject({ apiKey: 'k-2' });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
   it('reads a JSON secret {"apiKey"}', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"apiKey":"k-json","note":"x"}' });
 
-    await expect(chain({ apiKeySecretId: () => 'id' })({}, lambdaContext())).resolves.toEqual({
-      apiKey: 'k-json',
-      refreshed: 'k-json',
-    });
+    await expect(chain({ USER_SERVICE_API_KEY_SECRET_ID: 'id' })({}, lambdaContext())).resolves.toMatchObject(
+      {
+        apiKey: 'k-json',
+      },
+    );
   });
 
-  it('uses the plain key from the environment when there is no secret id, and cannot refetch it', async () => {
-    const handler = chain({ apiKeySecretId: () => undefined, fallbackApiKey: () => 'local-key' });
+  it('reads the signing secret, current and previous keys, beside the API key', async () => {
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'api-key' })
+      .resolves({ SecretString: 'k-1' })
+      .on(GetSecretValueCommand, { SecretId: 'signing' })
+      .resolves({ SecretString: JSON.stringify({ current: CURRENT, previous: PREVIOUS }) });
 
-    await expect(handler({}, lambdaContext())).resolves.toEqual({
-      apiKey: 'local-key',
-      refreshed: undefined,
-    });
+    const credentials = await chain({
+      USER_SERVICE_API_KEY_SECRET_ID: 'api-key',
+      USER_SERVICE_SIGNING_SECRET_ID: 'signing',
+    })({}, lambdaContext());
+
+    expect(credentials.apiKey).toBe('k-1');
+    const { parseSigningSecret } = await import('../../src/webhooks/signature.js');
+    expect(credentials.signingKeys?.map(fingerprint)).toEqual(
+      parseSigningSecret(`${CURRENT} ${PREVIOUS}`).map(fingerprint),
+    );
+  });
+
+  it('uses the plain values from the environment when there are no secret ids, and cannot refetch them', async () => {
+    const credentials = await chain({
+      USER_SERVICE_API_KEY: 'local-key',
+      USER_SERVICE_SIGNING_SECRET: CURRENT,
+    })({}, lambdaContext());
+
+    expect(credentials).toMatchObject({ apiKey: 'local-key' });
+    expect(credentials.signingKeys).toHaveLength(1);
+    expect(credentials.refresh).toBeUndefined();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
-  it('fails with SecretUnavailableError naming the variable when Secrets Manager fails', async () => {
-    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+  it.each([
+    [
+      'Secrets Manager fails',
+      () => secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException')),
+      /USER_SERVICE_SIGNING_SECRET_ID could not be read/,
+    ],
+    [
+      'the secret is no signing secret',
+      () => secrets.on(GetSecretValueCommand).resolves({ SecretString: 'hunter2' }),
+      /USER_SERVICE_SIGNING_SECRET_ID is unusable/,
+    ],
+  ])('fails with SecretUnavailableError naming the variable when %s', async (_, arrange, message) => {
+    arrange();
 
-    await expect(chain({ apiKeySecretId: () => 'id' })({}, lambdaContext())).rejects.toThrow(
-      /USER_SERVICE_API_KEY_SECRET_ID could not be read/,
-    );
+    const failure = chain({ USER_SERVICE_SIGNING_SECRET_ID: 'signing' })({}, lambdaContext());
+
+    await expect(failure).rejects.toThrow(message);
+    await expect(failure).rejects.not.toThrow(/hunter2/);
   });
 
   it('gives up on a slow Secrets Manager at the invocation deadline', async () => {
@@ -82,7 +118,9 @@ describe('userServiceSecrets', () => {
           logError: () => undefined,
         }),
       )
-      .use(userServiceSecrets({ apiKeySecretId: () => 'id', reserveMs: () => 100 }))
+      .use(
+        userServiceSecrets({ env: () => ({ USER_SERVICE_API_KEY_SECRET_ID: 'id' }), reserveMs: () => 100 }),
+      )
       .handler(() => 'never');
     const started = performance.now();
 
@@ -101,10 +139,10 @@ describe('apiKeyFromSecret', () => {
     [{ apiKey: 'k' }, 'k'],
     ['{"apiKey":"k"}', 'k'],
   ])('reads %j as %j', (value, key) => {
-    expect(apiKeyFromSecret(value)).toBe(key);
+    expect(apiKeyFromSecret(value, 'X')).toBe(key);
   });
 
   it.each(['', {}, { apiKey: 5 }, null, 42])('refuses %j without repeating it', (value) => {
-    expect(() => apiKeyFromSecret(value)).toThrow(SecretUnavailableError);
+    expect(() => apiKeyFromSecret(value, 'X')).toThrow(SecretUnavailableError);
   });
 });

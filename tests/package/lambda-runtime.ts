@@ -38,12 +38,21 @@ export interface ZipRun {
   stderr: string;
 }
 
+/** Runs the zip's handler on each event (a path to a JSON file, or the event itself). */
 export const runZipUnderNode22 = async (
   zipPath: string,
-  eventPaths: string[],
+  events: (string | object)[],
   env: Record<string, string>,
 ): Promise<ZipRun> => {
   const taskRoot = await mkdtemp(join(tmpdir(), 'cognito-user-sync-zip-'));
+  const eventPaths = await Promise.all(
+    events.map(async (event, index) => {
+      if (typeof event === 'string') return event;
+      const path = join(taskRoot, `event-${index}.json`);
+      await writeFile(path, JSON.stringify(event));
+      return path;
+    }),
+  );
   for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(await readFile(zipPath))))) {
     await writeFile(join(taskRoot, name), bytes);
   }
@@ -55,7 +64,7 @@ export const runZipUnderNode22 = async (
       HOME: process.env.HOME ?? '',
       LAMBDA_TASK_ROOT: taskRoot,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_LAMBDA_FUNCTION_NAME: 'cognito-user-sync-post-confirmation',
+      AWS_LAMBDA_FUNCTION_NAME: 'cognito-user-sync-function',
       AWS_REGION: 'eu-west-1',
       _HANDLER: 'index.handler',
       _X_AMZN_TRACE_ID: 'Root=1-6745f1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
