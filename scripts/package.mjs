@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
+import { trimSourceMap } from './lambda/source-map.mjs';
 
 export const FUNCTIONS = [
   { name: 'post-confirmation', entry: 'src/handlers/post-confirmation.ts' },
@@ -18,28 +19,67 @@ export const FUNCTIONS = [
 const REQUIRE_BANNER = "import{createRequire}from'node:module';const require=createRequire(import.meta.url);";
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
+/**
+ * What the Lambda zips leave out of their dependencies, and why (the shims say more): the
+ * credential chain beyond the environment, which Lambda never needs; the X-Ray SDK's patcher for
+ * the AWS SDK v2, which we do not use; the SDK's event-stream codec, which it imports
+ * dynamically for streaming operations only (SQS and Secrets Manager have none); and all of a
+ * dependency's package.json but its name and version, the only fields read at run time.
+ */
+export const LAMBDA_ONLY = {
+  alias: { '@aws-sdk/credential-provider-node': './scripts/lambda/credential-provider-env.mjs' },
+  external: ['@smithy/core/event-streams'],
+  plugins: [
+    {
+      name: 'package-json-name-and-version',
+      setup(build) {
+        build.onLoad({ filter: /node_modules[\\/].*[\\/]package\.json$/ }, async ({ path }) => {
+          const { name, version } = JSON.parse(await readFile(path, 'utf8'));
+          return { contents: JSON.stringify({ name, version }), loader: 'json' };
+        });
+      },
+    },
+    {
+      name: 'no-aws-sdk-v2-patcher',
+      setup(build) {
+        build.onResolve({ filter: /^\.\/patchers\/aws_p$/ }, ({ importer }) =>
+          importer.includes('aws-xray-sdk-core')
+            ? { path: new URL('./lambda/aws-sdk-v2-patcher.cjs', import.meta.url).pathname }
+            : undefined,
+        );
+      },
+    },
+  ],
+};
+
+/** The esbuild options of a Lambda entry point: ESM for nodejs22.x, minified, all bundled. */
+export const lambdaBuildOptions = (entry, outfile) => ({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  minify: true,
+  charset: 'utf8',
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  banner: { js: REQUIRE_BANNER },
+  metafile: true,
+  logLevel: 'warning',
+});
+
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export const packageFunction = async ({ name, entry }) => {
   const outdir = `dist/${name}`;
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  const { metafile } = await build({
-    entryPoints: [entry],
-    outfile: `${outdir}/index.mjs`,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    legalComments: 'none',
-    banner: { js: REQUIRE_BANNER },
-    metafile: true,
-    logLevel: 'warning',
-  });
+  const { metafile } = await build({ ...lambdaBuildOptions(entry, `${outdir}/index.mjs`), ...LAMBDA_ONLY });
+  const mapPath = `${outdir}/index.mjs.map`;
+  await writeFile(mapPath, JSON.stringify(trimSourceMap(JSON.parse(await readFile(mapPath, 'utf8')))));
   const files = {};
   for (const file of ['index.mjs', 'index.mjs.map']) {
     files[file] = [new Uint8Array(await readFile(`${outdir}/${file}`)), { mtime: FIXED_MTIME }];

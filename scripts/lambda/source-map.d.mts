@@ -1,0 +1,9 @@
+export interface SourceMap {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  [key: string]: unknown;
+}
+
+export declare const trimSourceMap: (map: SourceMap, keep?: (source: string) => boolean) => SourceMap;
