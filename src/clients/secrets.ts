@@ -25,15 +25,23 @@ const parseJson = (value: string): unknown => {
   }
 };
 
-/** A secret holds the key as a plain string or as JSON `{"apiKey": "…"}` (already parsed or not). */
+/**
+ * The key to send, from a secret holding it as a plain string, as JSON `{"apiKey": "…"}`, or
+ * during a rotation as JSON `{"current": "…", "previous": "…"}` (the User Service may read the
+ * same secret to accept both; we send the current one). Parsed already or not.
+ */
 export const apiKeyFromSecret = (value: unknown, variable: string): string => {
   const parsed = typeof value === 'string' && value.trimStart().startsWith('{') ? parseJson(value) : value;
   if (typeof parsed === 'string' && parsed.trim() !== '') return parsed.trim();
   if (typeof parsed === 'object' && parsed !== null) {
-    const { apiKey } = parsed as { apiKey?: unknown };
-    if (typeof apiKey === 'string' && apiKey.trim() !== '') return apiKey.trim();
+    const { apiKey, current } = parsed as { apiKey?: unknown; current?: unknown };
+    const key = apiKey ?? current;
+    if (typeof key === 'string' && key.trim() !== '') return key.trim();
   }
-  throw new SecretUnavailableError(variable, 'is neither a plain string nor JSON {"apiKey": "…"}');
+  throw new SecretUnavailableError(
+    variable,
+    'is neither a plain string nor JSON {"apiKey": "…"} or {"current": "…", "previous": "…"}',
+  );
 };
 
 /**

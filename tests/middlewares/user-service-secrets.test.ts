@@ -138,6 +138,7 @@ describe('apiKeyFromSecret', () => {
     [' k ', 'k'],
     [{ apiKey: 'k' }, 'k'],
     ['{"apiKey":"k"}', 'k'],
+    ['{"current":"k","previous":"old"}', 'k'],
   ])('reads %j as %j', (value, key) => {
     expect(apiKeyFromSecret(value, 'X')).toBe(key);
   });
