@@ -22,6 +22,8 @@ export interface UserServiceSecretsContext {
   signingKeys: readonly SigningKey[] | undefined;
   /** Fetches the secrets again, bypassing the cache; undefined when no value is a secret. */
   refreshCredentials: (() => Promise<Credentials>) | undefined;
+  /** With `failSoft`, why the credentials could not be had (they are then unset). */
+  credentialsError: unknown;
 }
 
 type SecretsContext = Context & Partial<UserServiceSecretsContext>;
@@ -35,6 +37,13 @@ export interface UserServiceSecretsOptions {
   awsClientCapture: ((client: SecretsManagerClient) => SecretsManagerClient) | undefined;
   /** Time to leave on the invocation's deadline when the fetch is given up. */
   reserveMs: () => number;
+  /** Fetch nothing for an event that will not be synced (a password reset, say). */
+  shouldFetch: (event: unknown) => boolean;
+  /**
+   * Leave a failure on the context (`credentialsError`) instead of throwing it, for a handler
+   * that has better to do than fail the invocation (the worker defers its batch).
+   */
+  failSoft: boolean;
 }
 
 const defaults: UserServiceSecretsOptions = {
@@ -45,7 +54,12 @@ const defaults: UserServiceSecretsOptions = {
   },
   awsClientCapture: undefined,
   reserveMs: () => 0,
+  shouldFetch: () => true,
+  failSoft: false,
 };
+
+/** Why the credentials could not be had, when the middleware was told to fail soft. */
+export const credentialsErrorOf = (context: Context): unknown => (context as SecretsContext).credentialsError;
 
 /** The credentials as the middleware left them on the context. */
 export const credentialsOf = (context: Context): Credentials => {
@@ -105,7 +119,9 @@ export const userServiceSecrets = (
   const loadAll = async (request: SecretsRequest): Promise<Credentials> => {
     const env = options.env();
     const [apiKey, signingKeys] = await Promise.all(
-      [SECRETS.apiKey, SECRETS.signingKeys].map((spec: SecretSpec<unknown>) => {
+      // async: a local value that fails to parse must reject here, not throw past Promise.all
+      // and leave the other fetch's rejection unhandled.
+      [SECRETS.apiKey, SECRETS.signingKeys].map(async (spec: SecretSpec<unknown>) => {
         const secretId = env[spec.variable]?.trim();
         if (secretId) return load(request, spec, secretId);
         const local = env[spec.localVariable]?.trim();
@@ -119,6 +135,7 @@ export const userServiceSecrets = (
   };
 
   const userServiceSecretsBefore = async (request: SecretsRequest): Promise<void> => {
+    if (!options.shouldFetch(request.event)) return;
     const env = options.env();
     const secretIds = [SECRETS.apiKey, SECRETS.signingKeys]
       .map((spec) => env[spec.variable]?.trim())
@@ -130,7 +147,12 @@ export const userServiceSecrets = (
             clearCache(secretIds.map(cacheKeyOf));
             return loadAll(request);
           };
-    await loadAll(request);
+    try {
+      await loadAll(request);
+    } catch (error) {
+      if (!options.failSoft) throw error;
+      request.context.credentialsError = error;
+    }
   };
 
   return { before: userServiceSecretsBefore };

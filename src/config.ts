@@ -35,11 +35,11 @@ export interface UserDefaults {
   role: string;
 }
 
+/** What a sync needs up front; the queues are read apart, only when a user has to be queued. */
 export interface Config {
   userService: UserServiceConfig;
   /** Time from the start of an invocation by which the event is returned to Cognito. */
   syncDeadlineMs: number;
-  queue: QueueConfig;
   userDefaults: UserDefaults;
 }
 
@@ -56,7 +56,6 @@ export const COGNITO_TRIGGER_TIMEOUT_MS = 5000;
 export const readConfig = (env: Env = process.env): Config => ({
   userService: readUserServiceConfig(env),
   syncDeadlineMs: readSyncDeadlineMs(env),
-  queue: readQueueConfig(env),
   userDefaults: readUserDefaults(env),
 });
 
@@ -69,11 +68,18 @@ export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig
   }),
 });
 
+/**
+ * The post-confirmation handler's last guard (middy's timeoutEarlyInMillis) ends it this long
+ * before Lambda's 5 s timeout; the deadline must fall before that guard.
+ */
+export const TIMEOUT_EARLY_MS = 1000;
+export const MAX_SYNC_DEADLINE_MS = COGNITO_TRIGGER_TIMEOUT_MS - TIMEOUT_EARLY_MS - 200;
+
 export const readSyncDeadlineMs = (env: Env = process.env): number =>
   readInteger(env, 'SYNC_DEADLINE_MS', {
     fallback: defaults.syncDeadlineMs,
     min: 200,
-    max: COGNITO_TRIGGER_TIMEOUT_MS - 200,
+    max: MAX_SYNC_DEADLINE_MS,
   });
 
 export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
@@ -86,13 +92,13 @@ export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
   role: readToken(env, 'DEFAULT_USER_ROLE', defaults.userRole),
 });
 
-export interface WorkerConfig {
-  userService: UserServiceConfig;
-  queues: { retryQueueUrl: string; deadLetterQueueUrl: string };
+export interface WorkerQueues {
+  retryQueueUrl: string;
+  deadLetterQueueUrl: string;
 }
 
 /** The retry worker needs both queues: it defers on one and dead-letters to the other. */
-export const readWorkerConfig = (env: Env = process.env): WorkerConfig => {
+export const readWorkerQueues = (env: Env = process.env): WorkerQueues => {
   const { retryQueueUrl, deadLetterQueueUrl } = readQueueConfig(env);
   if (retryQueueUrl === undefined)
     throw new ConfigError('RETRY_QUEUE_URL', 'is not set: the worker defers messages on it');
@@ -102,7 +108,7 @@ export const readWorkerConfig = (env: Env = process.env): WorkerConfig => {
       'is not set: the worker dead-letters refused payloads to it',
     );
   }
-  return { userService: readUserServiceConfig(env), queues: { retryQueueUrl, deadLetterQueueUrl } };
+  return { retryQueueUrl, deadLetterQueueUrl };
 };
 
 const readString = (env: Env, name: string): string | undefined => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaults, readConfig } from '../src/config.js';
+import { ConfigError, defaults, readConfig, readQueueConfig } from '../src/config.js';
 
 const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
 
 const errorOf = (env: Record<string, string>): ConfigError => {
   try {
     readConfig(env);
+    readQueueConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -21,13 +22,12 @@ describe('readConfig', () => {
         timeoutMs: defaults.userServiceTimeoutMs,
       },
       syncDeadlineMs: 3500,
-      queue: { retryQueueUrl: undefined, deadLetterQueueUrl: undefined },
       userDefaults: { status: 'ACTIVE', role: 'USER' },
     });
   });
 
   it('reads every variable', () => {
-    const config = readConfig({
+    const env = {
       ...base,
       USER_SERVICE_TIMEOUT_MS: '900',
       SYNC_DEADLINE_MS: '3000',
@@ -35,20 +35,21 @@ describe('readConfig', () => {
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
       DEFAULT_USER_STATUS: 'PENDING',
       DEFAULT_USER_ROLE: 'MEMBER',
-    });
-    expect(config).toMatchObject({
+    };
+    expect(readConfig(env)).toMatchObject({
       userService: { timeoutMs: 900 },
       syncDeadlineMs: 3000,
-      queue: {
-        retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
-        deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
-      },
       userDefaults: { status: 'PENDING', role: 'MEMBER' },
+    });
+    expect(readQueueConfig(env)).toEqual({
+      retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
+      deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
     });
   });
 
   it('treats an empty variable as unset', () => {
-    expect(readConfig({ ...base, SYNC_DEADLINE_MS: '', RETRY_QUEUE_URL: ' ' }).syncDeadlineMs).toBe(3500);
+    expect(readConfig({ ...base, SYNC_DEADLINE_MS: '' }).syncDeadlineMs).toBe(3500);
+    expect(readQueueConfig({ RETRY_QUEUE_URL: ' ' }).retryQueueUrl).toBeUndefined();
   });
 
   it.each(['http://localhost:3000/api/v1/users', 'http://127.0.0.1:3000/api/v1/users', 'http://[::1]:80/u'])(
@@ -66,7 +67,7 @@ describe('readConfig', () => {
     [{ USER_SERVICE_URL: 'https://u:p@users.example.com/api' }, 'USER_SERVICE_URL', /credentials/],
     [{ ...base, USER_SERVICE_URL: `${base.USER_SERVICE_URL}?x=1` }, 'USER_SERVICE_URL', /query string/],
     [{ ...base, SYNC_DEADLINE_MS: '3.5s' }, 'SYNC_DEADLINE_MS', /whole number/],
-    [{ ...base, SYNC_DEADLINE_MS: '5000' }, 'SYNC_DEADLINE_MS', /between 200 and 4800/],
+    [{ ...base, SYNC_DEADLINE_MS: '3900' }, 'SYNC_DEADLINE_MS', /between 200 and 3800/],
     [{ ...base, USER_SERVICE_TIMEOUT_MS: '0' }, 'USER_SERVICE_TIMEOUT_MS', /between/],
     [{ ...base, RETRY_QUEUE_URL: 'retry-queue' }, 'RETRY_QUEUE_URL', /valid absolute URL/],
     [{ ...base, DEAD_LETTER_QUEUE_URL: 'http://sqs.example.com/q' }, 'DEAD_LETTER_QUEUE_URL', /https/],

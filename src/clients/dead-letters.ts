@@ -36,12 +36,21 @@ const queueArn = async (client: SQSClient, QueueUrl: string): Promise<string> =>
   return Attributes.QueueArn;
 };
 
-const moveWithTask = async (
-  client: SQSClient,
-  { from, to, timeoutMs = 600_000 }: MoveOptions,
-): Promise<number> => {
+/** Starts a move task; undefined when this endpoint or queue cannot have one (then: one by one). */
+const startMoveTask = async (client: SQSClient, { from, to }: MoveOptions) => {
   const [SourceArn, DestinationArn] = await Promise.all([queueArn(client, from), queueArn(client, to)]);
-  await client.send(new StartMessageMoveTaskCommand({ SourceArn, DestinationArn }));
+  try {
+    await client.send(new StartMessageMoveTaskCommand({ SourceArn, DestinationArn }));
+    return SourceArn;
+  } catch (error) {
+    // Not every endpoint has move tasks (emulators, some partitions), and a queue that is no
+    // queue's dead-letter target cannot be a task's source.
+    return { unavailable: (error as { name?: string }).name ?? 'Error' };
+  }
+};
+
+/** Waits for the task on `SourceArn` (one runs per queue at a time) and says how many it moved. */
+const awaitMoveTask = async (client: SQSClient, SourceArn: string, timeoutMs = 600_000): Promise<number> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const { Results = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn, MaxResults: 1 }));
@@ -52,8 +61,9 @@ const moveWithTask = async (
         `the message move task ended ${task.Status}: ${task.FailureReason ?? 'no reason given'}`,
       );
     }
-    if (Date.now() > until)
-      throw new Error('the message move task is still running; check it in the SQS console');
+    if (Date.now() > until) {
+      throw new Error('the message move task is still running; follow it in the SQS console');
+    }
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 };
@@ -108,13 +118,13 @@ export const moveDeadLetters = async (client: SQSClient, options: MoveOptions): 
   if (options.max !== undefined) {
     return { moved: await moveOneByOne(client, options), method: 'one-by-one' };
   }
-  let fallbackReason: string;
-  try {
-    return { moved: await moveWithTask(client, options), method: 'message-move-task' };
-  } catch (error) {
-    // Not every endpoint has move tasks (emulators, some partitions), and a queue that is no
-    // queue's dead-letter target cannot be a task's source.
-    fallbackReason = (error as { name?: string }).name ?? 'Error';
+  const task = await startMoveTask(client, options);
+  if (typeof task === 'string') {
+    return { moved: await awaitMoveTask(client, task, options.timeoutMs), method: 'message-move-task' };
   }
-  return { moved: await moveOneByOne(client, options), method: 'one-by-one', fallbackReason };
+  return {
+    moved: await moveOneByOne(client, options),
+    method: 'one-by-one',
+    fallbackReason: task.unavailable,
+  };
 };

@@ -89,7 +89,11 @@ export const runBackfill = async (options: BackfillOptions): Promise<BackfillRes
     }
     if (page.done) break;
     const { users, nextToken } = page.value;
-    if (nextToken !== undefined && !options.shouldStop?.()) next = iterator.next();
+    if (nextToken !== undefined && !options.shouldStop?.()) {
+      next = iterator.next();
+      // Awaited after this page is sent; until then its failure must not count as unhandled.
+      next.catch(() => undefined);
+    }
 
     await mapConcurrent(users, concurrency, async (user) => {
       counts.seen++;

@@ -65,20 +65,21 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
       await deps.queue.deadLetter(record.body, result.reason, result.detail);
       return { disposition: 'dead-lettered', reason: result.reason, result, ...keys };
     case 'transient':
-    case 'unauthorized': {
-      const delaySeconds = retryDelaySeconds(record.receiveCount, deps.random);
-      const deferFailure = await deps.queue.defer(record.receiptHandle, delaySeconds).then(
-        () => undefined,
-        (error: unknown) => errorCode(error),
-      );
-      return {
-        disposition: 'deferred',
-        reason: result.reason,
-        delaySeconds,
-        result,
-        ...keys,
-        ...(deferFailure && { deferFailure }),
-      };
-    }
+    case 'unauthorized':
+      return { ...(await deferRecord(record, result.reason, deps)), result, ...keys };
   }
+};
+
+/** Hides a message for the next step of the backoff schedule; SQS brings it back then. */
+export const deferRecord = async (
+  record: QueueRecord,
+  reason: string,
+  deps: Pick<RetryDeps, 'queue' | 'random'>,
+): Promise<RetryReport> => {
+  const delaySeconds = retryDelaySeconds(record.receiveCount, deps.random);
+  const deferFailure = await deps.queue.defer(record.receiptHandle, delaySeconds).then(
+    () => undefined,
+    (error: unknown) => errorCode(error),
+  );
+  return { disposition: 'deferred', reason, delaySeconds, ...(deferFailure && { deferFailure }) };
 };

@@ -1,10 +1,12 @@
 // Sync one user: create it in the User Service or, failing that, queue it so it is not lost.
 // Plain functions with their dependencies passed in: no Lambda, no middy, no Powertools.
 
+import { SecretUnavailableError } from '../clients/secrets.js';
 import type { QueueName, UserQueue } from '../clients/user-queue.js';
 import type { CreateUserResult, Credentials, UserServiceClient } from '../clients/user-service.js';
+import { ConfigError } from '../config.js';
 import type { CognitoUser } from './cognito-event.js';
-import type { Deadline } from './deadline.js';
+import { type Deadline, DeadlineExceededError } from './deadline.js';
 import { idempotencyKey } from './idempotency.js';
 import type { UnsyncedUser } from './unsynced-user.js';
 import type { UserRecord } from './user-record.js';
@@ -26,8 +28,12 @@ export interface SyncReport {
 }
 
 export interface QueueDeps {
-  /** Undefined when no queue is configured: the user is then dropped (backfill recovers it). */
-  queue: UserQueue | undefined;
+  /**
+   * The queue, looked up only when a user needs it: undefined when none is configured, and a
+   * ConfigError when one is misconfigured. Either way the user is then dropped (and alarmed;
+   * backfill recovers it), but a user the User Service takes never depends on it.
+   */
+  queue: () => UserQueue | undefined;
   deadline: Deadline;
   now?: () => Date;
 }
@@ -93,7 +99,13 @@ export const queueUser = async (
     durationMs: 0,
     ...(httpStatus !== undefined && { httpStatus }),
   };
-  if (queue === undefined) return { ...report, outcome: 'dropped', queueFailure: 'no-queue-configured' };
+  let target: UserQueue | undefined;
+  try {
+    target = queue();
+  } catch (error) {
+    return { ...report, outcome: 'dropped', queueFailure: failureCode(error) };
+  }
+  if (target === undefined) return { ...report, outcome: 'dropped', queueFailure: 'no-queue-configured' };
 
   const message: UnsyncedUser = {
     version: 1,
@@ -108,7 +120,7 @@ export const queueUser = async (
   };
   try {
     const sentTo = await deadline.race(
-      queue.send(message, { deadLetter: permanent, signal: deadline.signal('queue send') }),
+      target.send(message, { deadLetter: permanent, signal: deadline.signal('queue send') }),
       'queue send',
     );
     return { ...report, outcome: 'queued', queue: sentTo };
@@ -124,4 +136,13 @@ export const errorCode = (error: unknown): string => {
     return typeof code === 'string' ? code : error.name;
   }
   return typeof error;
+};
+
+/** Why something failed, as the short code queue messages and logs carry. */
+export const failureCode = (error: unknown): string => {
+  if (error instanceof ConfigError) return `config-${error.variable}`;
+  if (error instanceof SecretUnavailableError) return 'secret-unavailable';
+  if (error instanceof DeadlineExceededError) return 'deadline';
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
+  return `error-${errorCode(error)}`;
 };

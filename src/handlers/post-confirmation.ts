@@ -21,10 +21,11 @@ import {
   readQueueConfig,
   readSyncDeadlineMs,
   readUserDefaults,
+  TIMEOUT_EARLY_MS,
 } from '../config.js';
 import { type CognitoUser, decide } from '../core/cognito-event.js';
 import { DeadlineExceededError, queueReserveMs, startDeadline } from '../core/deadline.js';
-import { errorCode, queueUser, syncUser } from '../core/sync-user.js';
+import { failureCode, queueUser, syncUser } from '../core/sync-user.js';
 import { toUserRecord } from '../core/user-record.js';
 import { logger, metrics, recordDropped, recordSkipped, recordSync, tracer } from '../observability.js';
 
@@ -34,6 +35,9 @@ const sqsClient = lazy(() =>
     new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 1000 } }),
   ),
 );
+
+/** The queues, read when a user has to be queued: a typo there must not stop a sync. */
+const queueFromEnv = () => createUserQueue(sqsClient, readQueueConfig());
 
 /** SYNC_DEADLINE_MS as configured, or the default when it is invalid (the core reports that). */
 const budgetMs = (): number => {
@@ -67,22 +71,13 @@ const postConfirmation = async (event: unknown, context: Context): Promise<unkno
   const config = readConfig();
   const report = await syncUser(user, toUserRecord(user.sub, user.attributes, config.userDefaults), {
     userService: createUserServiceClient(config.userService),
-    queue: createUserQueue(sqsClient, config.queue),
+    queue: queueFromEnv,
     credentials: credentialsOf(context),
     deadline: deadlineOf(context),
     reserveMs: queueReserveMs(config.syncDeadlineMs),
   });
   recordSync(report, userKeys(user));
   return event;
-};
-
-/** Why an invocation failed, as a short code for the queue message. */
-const failureReason = (error: unknown): string => {
-  if (error instanceof ConfigError) return `config-${error.variable}`;
-  if (error instanceof SecretUnavailableError) return 'secret-unavailable';
-  if (error instanceof DeadlineExceededError) return 'deadline';
-  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
-  return `error-${errorCode(error)}`;
 };
 
 /** Fail-open's recovery: queue the user the failed invocation was about, with what time is left. */
@@ -99,15 +94,13 @@ const recover = async (request: Request<unknown, unknown, Error, Context>, error
   const { user } = decision;
   const keys = userKeys(user);
   logger.appendKeys(keys);
-  const reason = failureReason(error);
-  let queueConfig: ReturnType<typeof readQueueConfig>;
+  const reason = failureCode(error);
   let userDefaults: ReturnType<typeof readUserDefaults>;
   try {
-    queueConfig = readQueueConfig();
     userDefaults = readUserDefaults();
   } catch (configError) {
-    // Without a valid queue or user defaults there is nothing right to queue: backfill it once fixed.
-    recordDropped(keys, reason, failureReason(configError));
+    // Without valid user defaults there is no right body to queue: backfill it once fixed.
+    recordDropped(keys, reason, failureCode(configError));
     return;
   }
   // The send gets at least the usual reserve, even when the failure was running out of time.
@@ -116,7 +109,7 @@ const recover = async (request: Request<unknown, unknown, Error, Context>, error
   const report = await queueUser(
     { user, body: toUserRecord(user.sub, user.attributes, userDefaults), reason },
     {
-      queue: createUserQueue(sqsClient, queueConfig),
+      queue: queueFromEnv,
       deadline: deadline && deadline.remaining() >= reserveMs ? deadline : startDeadline(reserveMs),
     },
   );
@@ -128,7 +121,7 @@ const PII_PATHS = ['userName', 'request.userAttributes', 'request.clientMetadata
 
 export const handler = middy<unknown, unknown, Error, Context>({
   // The last guard, should everything else fail to stop in time: Lambda's Timeout is 5 s.
-  timeoutEarlyInMillis: 1000,
+  timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
 })
   // Responses are the user's event: never copied into the trace.
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
@@ -153,6 +146,8 @@ export const handler = middy<unknown, unknown, Error, Context>({
     userServiceSecrets({
       awsClientCapture: (client) => tracer.captureAWSv3Client(client),
       reserveMs: () => queueReserveMs(budgetMs()),
+      // A password reset needs no secret, and must not wait on Secrets Manager for one.
+      shouldFetch: (event) => decide(event).action === 'sync',
     }),
   )
   .handler(postConfirmation);

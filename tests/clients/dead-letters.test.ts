@@ -45,6 +45,18 @@ describe('moveDeadLetters', () => {
     });
   }, 10_000);
 
+  it('reports a move task that failed, rather than moving one by one behind its back', async () => {
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolves({ Results: [{ Status: 'FAILED', FailureReason: 'AccessDenied' }] });
+
+    await expect(moveDeadLetters(sqs as unknown as SQSClient, { from, to })).rejects.toThrow(
+      'the message move task ended FAILED: AccessDenied',
+    );
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+  });
+
   it('falls back to one by one when the endpoint has no move tasks, deleting only what was sent', async () => {
     sqs
       .on(StartMessageMoveTaskCommand)
@@ -63,12 +75,10 @@ describe('moveDeadLetters', () => {
         ],
       })
       .resolves({ Messages: [] });
-    sqs
-      .on(SendMessageBatchCommand)
-      .resolves({
-        Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }],
-        Failed: [{ Id: '1', Code: 'x', SenderFault: false }],
-      });
+    sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }],
+      Failed: [{ Id: '1', Code: 'x', SenderFault: false }],
+    });
     sqs.on(DeleteMessageBatchCommand).resolves({});
 
     const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to });

@@ -102,6 +102,25 @@ describe('runBackfill', () => {
     });
   });
 
+  it('survives a next page failing while this page is still being sent', async () => {
+    async function* slowThenFailing() {
+      yield { users: [user(1, 'CONFIRMED')], nextToken: 't1' };
+      throw Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' });
+    }
+
+    const outcome = await runBackfill({
+      ...base,
+      pages: slowThenFailing(),
+      send: () => new Promise((resolve) => setTimeout(() => resolve(result('created', 201)), 50)),
+    });
+
+    expect(outcome).toMatchObject({
+      pages: 1,
+      resumeToken: 't1',
+      stoppedBy: 'page-failed: TooManyRequestsException',
+    });
+  });
+
   it('counts a user whose send throws as failed, and goes on', async () => {
     const outcome = await runBackfill({
       ...base,

@@ -70,6 +70,16 @@ describe('post-confirmation handler setup', () => {
     );
   });
 
+  it('fetches no secret for a password reset, so a Secrets Manager outage cannot slow it down', async () => {
+    secretsMock.on(GetSecretValueCommand).callsFake(() => new Promise(() => undefined));
+
+    const { elapsedMs, output } = await invokeHandler(loadEvent('post-confirmation-forgot-password'));
+
+    expect(secretsMock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(output.metric(MetricName.UserSyncSkipped)).toEqual([1]);
+    expect(elapsedMs).toBeLessThan(100);
+  });
+
   it.each([
     ['missing', undefined, /USER_SERVICE_URL is not set/],
     ['not a URL', 'users.internal', /USER_SERVICE_URL is not a valid absolute URL/],
@@ -96,6 +106,24 @@ describe('post-confirmation handler setup', () => {
       body: { cognitoSub: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13', email: 'ada.lovelace@example.com' },
     });
     expect(output.metric(MetricName.UserSyncQueued)).toEqual([1]);
+  });
+
+  it('syncs despite a malformed queue URL, which only matters once a user has to be queued', async () => {
+    setEnv({
+      USER_SERVICE_API_KEY_SECRET_ID: undefined,
+      USER_SERVICE_API_KEY: 'key-from-secret',
+      DEAD_LETTER_QUEUE_URL: 'sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+    });
+
+    const synced = await invokeHandler(loadEvent('post-confirmation-signup'));
+    await service.close();
+    const failed = await invokeHandler(loadEvent('post-confirmation-admin-confirm'));
+
+    expect(synced.output.metric(MetricName.UserSynced)).toEqual([1]);
+    expect(failed.output.metric(MetricName.UserSyncDropped)).toEqual([1]);
+    expect(failed.output.logs()).toContainEqual(
+      expect.objectContaining({ outcome: 'dropped', queueFailure: 'config-DEAD_LETTER_QUEUE_URL' }),
+    );
   });
 
   it('sends a rejected payload straight to the dead-letter queue when one is configured', async () => {

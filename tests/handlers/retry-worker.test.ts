@@ -1,7 +1,9 @@
 // The retry worker through its real middy chain: each message's fate (done, deferred on the
 // backoff schedule, dead-lettered with its reason), reported as SQS expects.
 
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { clearCache } from '@middy/util';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -21,6 +23,7 @@ const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry'
 const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq';
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const sqs = mockClient(SQSClient);
+const secrets = mockClient(SecretsManagerClient);
 
 const unsynced = (sub: string): UnsyncedUser => ({
   version: 1,
@@ -71,6 +74,8 @@ describe('retry worker', () => {
   let server: ScriptedServer | undefined;
 
   beforeEach(() => {
+    clearCache();
+    secrets.reset();
     sqs.reset();
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
@@ -184,6 +189,36 @@ describe('retry worker', () => {
       MessageBody: body,
       MessageAttributes: { reason: { StringValue: 'malformed-message' } },
     });
+  });
+
+  it.each([
+    [
+      'the API key secret cannot be read',
+      { USER_SERVICE_API_KEY_SECRET_ID: 'user-service/api-key' },
+      'secret-unavailable',
+    ],
+    ['USER_SERVICE_URL is not set', { USER_SERVICE_URL: '' }, 'config-USER_SERVICE_URL'],
+  ])('when %s, defers the whole batch on the schedule instead of failing it', async (_, env, reason) => {
+    const service = await serve(reply(201));
+    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+
+    const { result, output } = await invoke([
+      record('m-1', JSON.stringify(unsynced('sub-1')), 1),
+      record('m-2', JSON.stringify(unsynced('sub-2')), 3),
+    ]);
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+    expect(service.requests).toEqual([]);
+    const delays = sqs
+      .commandCalls(ChangeMessageVisibilityCommand)
+      .map((call) => call.args[0].input.VisibilityTimeout);
+    expect(delays.sort((a = 0, b = 0) => a - b)).toEqual([
+      expect.toSatisfy((seconds: number) => seconds >= 60 && seconds <= 66),
+      expect.toSatisfy((seconds: number) => seconds >= 300 && seconds <= 330),
+    ]);
+    expect(output.metric(MetricName.RetryDeferred)).toEqual([1, 1]);
+    expect(output.logs()).toContainEqual(expect.objectContaining({ level: 'ERROR', reason }));
   });
 
   it('keeps a message it could not dead-letter on the queue', async () => {

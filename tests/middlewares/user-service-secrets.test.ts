@@ -5,7 +5,11 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { failOpen } from '../../middlewares/fail-open.js';
-import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import {
+  credentialsErrorOf,
+  credentialsOf,
+  userServiceSecrets,
+} from '../../middlewares/user-service-secrets.js';
 import { apiKeyFromSecret, SecretUnavailableError } from '../../src/clients/secrets.js';
 import { sign } from '../../src/webhooks/signature.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
@@ -103,6 +107,31 @@ describe('userServiceSecrets', () => {
 
     await expect(failure).rejects.toThrow(message);
     await expect(failure).rejects.not.toThrow(/hunter2/);
+  });
+
+  it('rejects once, with nothing left unhandled, when a local value is bad and a fetch fails too', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .callsFake(
+        () => new Promise((_, reject) => setTimeout(() => reject(new Error('AccessDeniedException')), 20)),
+      );
+    const handler = chain({
+      USER_SERVICE_API_KEY_SECRET_ID: 'id',
+      USER_SERVICE_SIGNING_SECRET: 'not-a-whsec',
+    });
+
+    await expect(handler({}, lambdaContext())).rejects.toThrow(/USER_SERVICE_SIGNING_SECRET is unusable/);
+    // Vitest fails the run on an unhandled rejection; give the failing fetch time to settle.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+
+  it('with failSoft, leaves the failure on the context for the handler', async () => {
+    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    const handler = middy()
+      .use(userServiceSecrets({ env: () => ({ USER_SERVICE_API_KEY_SECRET_ID: 'id' }), failSoft: true }))
+      .handler((_event: unknown, context: Context) => credentialsErrorOf(context));
+
+    await expect(handler({}, lambdaContext())).resolves.toBeInstanceOf(SecretUnavailableError);
   });
 
   it('gives up on a slow Secrets Manager at the invocation deadline', async () => {
