@@ -11,11 +11,9 @@ import type { Context } from 'aws-lambda';
 import { deadlineOf, failOpen, findDeadline } from '../../middlewares/fail-open.js';
 import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
 import { lazy } from '../clients/lazy.js';
-import { SecretUnavailableError } from '../clients/secrets.js';
 import { createUserQueue } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
-  ConfigError,
   defaults,
   readConfig,
   readQueueConfig,
@@ -24,7 +22,7 @@ import {
   TIMEOUT_EARLY_MS,
 } from '../config.js';
 import { type CognitoUser, decide } from '../core/cognito-event.js';
-import { DeadlineExceededError, queueReserveMs, startDeadline } from '../core/deadline.js';
+import { queueReserveMs, startDeadline } from '../core/deadline.js';
 import { failureCode, queueUser, syncUser } from '../core/sync-user.js';
 import { toUserRecord } from '../core/user-record.js';
 import { logger, metrics, recordDropped, recordSkipped, recordSync, tracer } from '../observability.js';
