@@ -1,0 +1,29 @@
+# A complete deployment from the zips that `npm run package` leaves in dist/: both functions, the
+# queues, the dashboard and alarms, and a new user pool with the trigger set, unless an existing
+# pool's id is given.
+
+provider "aws" {
+  region = var.region
+}
+
+module "cognito_user_sync" {
+  source = "../../modules/cognito-user-sync"
+
+  name_prefix        = var.name_prefix
+  user_service_url   = var.user_service_url
+  api_key_secret_arn = var.api_key_secret_arn
+  signing_secret_arn = var.signing_secret_arn
+  user_pool_id       = var.user_pool_id
+  # An example is made to be torn down; keep the module's default (true) for a pool with real users.
+  user_pool_deletion_protection    = false
+  alarm_sns_topic_arn              = var.alarm_sns_topic_arn
+  log_retention_days               = var.log_retention_days
+  sync_deadline_ms                 = var.sync_deadline_ms
+  retry_worker_maximum_concurrency = var.retry_worker_maximum_concurrency
+  max_receive_count                = var.max_receive_count
+
+  post_confirmation_zip = "${path.module}/../../../dist/post-confirmation.zip"
+  retry_worker_zip      = "${path.module}/../../../dist/retry-worker.zip"
+
+  tags = { Project = "cognito-user-sync" }
+}

@@ -1,0 +1,64 @@
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "cognito-user-sync"
+}
+
+variable "user_service_url" {
+  description = "Full collection URL of the User Service, e.g. https://users.internal.example.com/api/v1/users."
+  type        = string
+}
+
+variable "api_key_secret_arn" {
+  description = "Full ARN of the secret holding the User Service API key; null for none."
+  type        = string
+  default     = null
+}
+
+variable "signing_secret_arn" {
+  description = "Full ARN of the secret holding the Standard-Webhooks signing secret; null for none."
+  type        = string
+  default     = null
+}
+
+variable "user_pool_id" {
+  description = "Id of an existing user pool to serve; null to create one."
+  type        = string
+  default     = null
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic for the alarms; null for none."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Days the log groups keep their logs."
+  type        = number
+  default     = 30
+}
+
+variable "sync_deadline_ms" {
+  description = "Time by which the post-confirmation function answers Cognito."
+  type        = number
+  default     = 3500
+}
+
+variable "retry_worker_maximum_concurrency" {
+  description = "Most retry-worker instances at once (at least 2)."
+  type        = number
+  default     = 2
+}
+
+variable "max_receive_count" {
+  description = "Receives of a message before it is dead-lettered."
+  type        = number
+  default     = 12
+}

@@ -1,0 +1,179 @@
+// Reads a deployment back from the emulator through the AWS APIs (aws CLI), in the shapes the
+// spec helpers take: what an account holds, not what a template says.
+
+import { execFileSync } from 'node:child_process';
+import { type Alarm, normalizeAlarm } from './metrics.js';
+import type { Emulator } from './moto.js';
+import { normalizePolicy, type Statement } from './policies.js';
+import { type FunctionSettings, functionSettings, namesOf } from './spec.js';
+
+export const readFunction = async (aws: Emulator['aws'], name: string) => {
+  const raw = await aws<Record<string, unknown>>(
+    'lambda',
+    'get-function-configuration',
+    '--function-name',
+    name,
+  );
+  return { raw, settings: functionSettings(raw) as FunctionSettings };
+};
+
+export const readQueue = async (aws: Emulator['aws'], name: string) => {
+  const { QueueUrl } = await aws<{ QueueUrl: string }>('sqs', 'get-queue-url', '--queue-name', name);
+  const { Attributes } = await aws<{ Attributes: Record<string, string> }>(
+    'sqs',
+    'get-queue-attributes',
+    '--queue-url',
+    QueueUrl,
+    '--attribute-names',
+    'All',
+  );
+  return { url: QueueUrl, attributes: Attributes };
+};
+
+export const readEventSourceMappings = async (aws: Emulator['aws'], eventSourceArn: string) =>
+  (
+    await aws<{ EventSourceMappings: Record<string, unknown>[] }>(
+      'lambda',
+      'list-event-source-mappings',
+      '--event-source-arn',
+      eventSourceArn,
+    )
+  ).EventSourceMappings;
+
+/** The statements of the function's resource policy (who may invoke it). */
+export const readInvokePermissions = async (aws: Emulator['aws'], functionName: string) => {
+  const { Policy } = await aws<{ Policy: string }>('lambda', 'get-policy', '--function-name', functionName);
+  return (JSON.parse(Policy) as { Statement: Record<string, unknown>[] }).Statement;
+};
+
+// moto's CloudFormation stores an inline policy as Python's repr of the document rather than JSON
+// (and keeps an AWS::NoValue list item as None); read that the way Python would.
+const parsePolicyDocument = (document: unknown): unknown => {
+  if (typeof document !== 'string') return document;
+  try {
+    return JSON.parse(document);
+  } catch {
+    const json = execFileSync(
+      'python3',
+      ['-c', 'import ast, json, sys; print(json.dumps(ast.literal_eval(sys.stdin.read())))'],
+      { input: document },
+    ).toString();
+    return JSON.parse(json);
+  }
+};
+
+/** The role's inline policies merged into one list of statements, and its attached managed policies. */
+export const readRolePolicies = async (
+  aws: Emulator['aws'],
+  roleArn: string,
+  { dropNullStatements = false } = {},
+): Promise<{ statements: Statement[]; managed: string[]; policyNames: string[] }> => {
+  const roleName = roleArn.split('/').at(-1) ?? roleArn;
+  const { PolicyNames } = await aws<{ PolicyNames: string[] }>(
+    'iam',
+    'list-role-policies',
+    '--role-name',
+    roleName,
+  );
+  const raw: unknown[] = [];
+  for (const policyName of PolicyNames) {
+    const { PolicyDocument } = await aws<{ PolicyDocument: unknown }>(
+      'iam',
+      'get-role-policy',
+      '--role-name',
+      roleName,
+      '--policy-name',
+      policyName,
+    );
+    const statements = (parsePolicyDocument(PolicyDocument) as { Statement: unknown }).Statement;
+    raw.push(...(Array.isArray(statements) ? statements : [statements]));
+  }
+  const { AttachedPolicies } = await aws<{ AttachedPolicies: { PolicyArn: string }[] }>(
+    'iam',
+    'list-attached-role-policies',
+    '--role-name',
+    roleName,
+  );
+  return {
+    statements: normalizePolicy({
+      Statement: dropNullStatements ? raw.filter((item) => item !== null) : raw,
+    }),
+    managed: AttachedPolicies.map((policy) => policy.PolicyArn),
+    policyNames: PolicyNames,
+  };
+};
+
+export const readAlarms = async (aws: Emulator['aws'], prefix: string): Promise<Alarm[]> =>
+  (
+    await aws<{ MetricAlarms: Record<string, unknown>[] }>(
+      'cloudwatch',
+      'describe-alarms',
+      '--alarm-name-prefix',
+      `${prefix}-`,
+    )
+  ).MetricAlarms.map(normalizeAlarm);
+
+export const readDashboardBody = async (aws: Emulator['aws'], name: string): Promise<unknown> =>
+  JSON.parse(
+    (await aws<{ DashboardBody: string }>('cloudwatch', 'get-dashboard', '--dashboard-name', name))
+      .DashboardBody,
+  );
+
+/** Everything named from the prefix that is still in the account: empty once a stack is gone. */
+export const leftovers = async (aws: Emulator['aws'], prefix: string): Promise<string[]> => {
+  const names = namesOf(prefix);
+  const found: string[] = [];
+  const { Functions } = await aws<{ Functions: { FunctionName: string }[] }>('lambda', 'list-functions');
+  found.push(
+    ...Functions.filter((fn) => fn.FunctionName.startsWith(`${prefix}-`)).map(
+      (fn) => `function ${fn.FunctionName}`,
+    ),
+  );
+  const { EventSourceMappings } = await aws<{ EventSourceMappings: { UUID: string }[] }>(
+    'lambda',
+    'list-event-source-mappings',
+  );
+  found.push(...EventSourceMappings.map((mapping) => `event source mapping ${mapping.UUID}`));
+  const queues = await aws<{ QueueUrls?: string[] } | null>(
+    'sqs',
+    'list-queues',
+    '--queue-name-prefix',
+    `${prefix}-`,
+  );
+  found.push(...(queues?.QueueUrls ?? []).map((url) => `queue ${url}`));
+  const { Roles } = await aws<{ Roles: { RoleName: string }[] }>('iam', 'list-roles');
+  found.push(
+    ...Roles.filter((role) => role.RoleName.startsWith(`${prefix}-`)).map((role) => `role ${role.RoleName}`),
+  );
+  const { logGroups } = await aws<{ logGroups: { logGroupName: string }[] }>(
+    'logs',
+    'describe-log-groups',
+    '--log-group-name-prefix',
+    `/aws/lambda/${prefix}-`,
+  );
+  found.push(...logGroups.map((group) => `log group ${group.logGroupName}`));
+  const { MetricAlarms } = await aws<{ MetricAlarms: { AlarmName: string }[] }>(
+    'cloudwatch',
+    'describe-alarms',
+    '--alarm-name-prefix',
+    `${prefix}-`,
+  );
+  found.push(...MetricAlarms.map((alarm) => `alarm ${alarm.AlarmName}`));
+  const { DashboardEntries } = await aws<{ DashboardEntries: { DashboardName: string }[] }>(
+    'cloudwatch',
+    'list-dashboards',
+  );
+  found.push(
+    ...DashboardEntries.filter((entry) => entry.DashboardName === names.dashboard).map(
+      (entry) => `dashboard ${entry.DashboardName}`,
+    ),
+  );
+  const { UserPools } = await aws<{ UserPools: { Id: string; Name: string }[] }>(
+    'cognito-idp',
+    'list-user-pools',
+    '--max-results',
+    '60',
+  );
+  found.push(...UserPools.filter((pool) => pool.Name === prefix).map((pool) => `user pool ${pool.Id}`));
+  return found;
+};

@@ -1,0 +1,114 @@
+// terraform/examples/basic, applied as a user would, in a scratch copy: state, .terraform and the
+// lock file stay out of the work tree, and the example finds the zips at the same relative path
+// (dist/) as in the repository. The provider comes from the local plugin directory that
+// scripts/iac-terraform-plugin-dir.sh finds, so nothing is downloaded.
+
+import { existsSync } from 'node:fs';
+import { access, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { REPO_ROOT, run, runOk } from './run.js';
+
+export type Variables = Record<string, string | number | undefined>;
+
+export interface TerraformExample {
+  /** The scratch copy of terraform/examples/basic. */
+  dir: string;
+  apply(variables: Variables): Promise<string>;
+  destroy(variables: Variables): Promise<string>;
+  /** `terraform plan`, its exit code and output, without failing on a non-zero exit. */
+  plan(variables: Variables): Promise<{ code: number; output: string }>;
+  /** The plan as `terraform show -json` gives it. */
+  planJson(variables: Variables): Promise<PlanJson>;
+  /** The state as `terraform show -json` gives it. */
+  state(): Promise<StateJson>;
+  outputs(): Promise<Record<string, unknown>>;
+  remove(): Promise<void>;
+}
+
+export interface StateResource {
+  address: string;
+  type: string;
+  name: string;
+  values: Record<string, unknown>;
+}
+
+export interface StateJson {
+  values?: { root_module: { child_modules?: { resources?: StateResource[] }[] } };
+}
+
+export interface PlanJson {
+  resource_changes: {
+    address: string;
+    type: string;
+    change: { actions: string[]; after: Record<string, unknown> | null };
+  }[];
+}
+
+export const ZIPS = ['post-confirmation.zip', 'retry-worker.zip'] as const;
+
+export const pluginDir = async (): Promise<string> =>
+  (await runOk('bash', [join(REPO_ROOT, 'scripts/iac-terraform-plugin-dir.sh')])).trim();
+
+const variableArgs = (variables: Variables) =>
+  Object.entries(variables).flatMap(([name, value]) =>
+    value === undefined ? [] : ['-var', `${name}=${value}`],
+  );
+
+export const prepareExample = async (env: NodeJS.ProcessEnv): Promise<TerraformExample> => {
+  for (const zip of ZIPS) {
+    await access(join(REPO_ROOT, 'dist', zip)).catch(() => {
+      throw new Error(`dist/${zip} is missing: run \`npm run package\` first`);
+    });
+  }
+  const root = await mkdtemp(join(tmpdir(), 'cognito-user-sync-terraform-'));
+  await cp(join(REPO_ROOT, 'terraform'), join(root, 'terraform'), {
+    recursive: true,
+    filter: (source) => !/^(\.terraform|terraform\.tfstate.*|\.terraform\.lock\.hcl)$/.test(basename(source)),
+  });
+  await mkdir(join(root, 'dist'));
+  for (const zip of ZIPS) await cp(join(REPO_ROOT, 'dist', zip), join(root, 'dist', zip));
+  const dir = join(root, 'terraform/examples/basic');
+  const tfEnv: NodeJS.ProcessEnv = { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+  // A CLI configuration file that is named but absent only earns a warning on every command.
+  if (tfEnv.TF_CLI_CONFIG_FILE && !existsSync(tfEnv.TF_CLI_CONFIG_FILE)) delete tfEnv.TF_CLI_CONFIG_FILE;
+  const terraform = (args: string[]) => runOk('terraform', [...args, '-no-color'], { cwd: dir, env: tfEnv });
+
+  await terraform(['init', '-input=false', `-plugin-dir=${await pluginDir()}`]);
+
+  return {
+    dir,
+    apply: (variables) => terraform(['apply', '-auto-approve', '-input=false', ...variableArgs(variables)]),
+    destroy: (variables) =>
+      terraform(['destroy', '-auto-approve', '-input=false', ...variableArgs(variables)]),
+    plan: async (variables) => {
+      const result = await run(
+        'terraform',
+        ['plan', '-input=false', '-no-color', ...variableArgs(variables)],
+        {
+          cwd: dir,
+          env: tfEnv,
+        },
+      );
+      return { code: result.code, output: `${result.stdout}\n${result.stderr}` };
+    },
+    planJson: async (variables) => {
+      await terraform(['plan', '-input=false', '-out=scratch.tfplan', ...variableArgs(variables)]);
+      return JSON.parse(await terraform(['show', '-json', 'scratch.tfplan'])) as PlanJson;
+    },
+    state: async () => JSON.parse(await terraform(['show', '-json'])) as StateJson,
+    outputs: async () => {
+      const outputs = JSON.parse(await terraform(['output', '-json'])) as Record<string, { value: unknown }>;
+      return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value]));
+    },
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+};
+
+/** The module's resources in the state, by type and name (e.g. "aws_lambda_function.post_confirmation"). */
+export const stateResources = (state: StateJson): Map<string, StateResource> =>
+  new Map(
+    (state.values?.root_module.child_modules ?? [])
+      .flatMap((module) => module.resources ?? [])
+      .map((resource) => [`${resource.type}.${resource.name}`, resource]),
+  );
