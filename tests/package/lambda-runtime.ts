@@ -3,7 +3,9 @@
 // the Lambda environment (tracing on) around it.
 
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,7 +38,28 @@ export interface ZipRun {
   results: { event: unknown; result: unknown; elapsedMs: number }[];
   stdout: string;
   stderr: string;
+  /** The X-Ray (sub)segments the function sent to the daemon address, parsed. */
+  segments: Record<string, unknown>[];
 }
+
+export const TRACE_ROOT = '1-6745f1a0-0123456789abcdef01234567';
+
+/** A stand-in for the X-Ray daemon: collects the UDP datagrams the X-Ray SDK sends. */
+const listenLikeTheXRayDaemon = async () => {
+  const socket = createSocket('udp4');
+  const segments: Record<string, unknown>[] = [];
+  socket.on('message', (message) => {
+    // Each datagram is a header line, then one segment document.
+    const [, document] = message.toString('utf8').split('\n');
+    if (document) segments.push(JSON.parse(document));
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(socket.address() as AddressInfo).port}`,
+    segments,
+    close: () => socket.close(),
+  };
+};
 
 /** Runs the zip's handler on each event (a path to a JSON file, or the event itself). */
 export const runZipUnderNode22 = async (
@@ -58,17 +81,19 @@ export const runZipUnderNode22 = async (
   }
   await writeFile(join(taskRoot, 'runner.mjs'), RUNNER);
   const resultsPath = join(taskRoot, 'results.json');
+  const daemon = await listenLikeTheXRayDaemon();
   const { stdout, stderr } = await run('npx', ['-y', 'node@22', join(taskRoot, 'runner.mjs')], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       LAMBDA_TASK_ROOT: taskRoot,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_FUNCTION_NAME: 'cognito-user-sync-function',
       AWS_REGION: 'eu-west-1',
       _HANDLER: 'index.handler',
-      _X_AMZN_TRACE_ID: 'Root=1-6745f1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
-      AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+      _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
+      AWS_XRAY_DAEMON_ADDRESS: daemon.address,
       NODE_OPTIONS: '--enable-source-maps',
       TEST_EVENTS: JSON.stringify(eventPaths),
       TEST_RESULTS: resultsPath,
@@ -76,6 +101,14 @@ export const runZipUnderNode22 = async (
     },
     maxBuffer: 16 * 1024 * 1024,
   });
+  // Datagrams sent just before the process exited may still be in flight: wait, with a deadline,
+  // for one handler subsegment per invocation.
+  for (let waited = 0; waited < 2000; waited += 50) {
+    if (daemon.segments.filter((segment) => segment.name === '## index.handler').length >= events.length)
+      break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  daemon.close();
   const { node, results } = JSON.parse(await readFile(resultsPath, 'utf8'));
-  return { node, results, stdout, stderr };
+  return { node, results, stdout, stderr, segments: daemon.segments };
 };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
-import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
+import { runZipUnderNode22, TRACE_ROOT, type ZipRun } from './lambda-runtime.js';
 
 const ZIP = 'dist/post-confirmation.zip';
 const eventPath = (name: string) => fileURLToPath(new URL(`../../events/${name}.json`, import.meta.url));
@@ -49,6 +49,28 @@ describe('dist/post-confirmation.zip', () => {
     const [, reset] = run.results;
     expect(reset?.result).toEqual(reset?.event);
     expect(service.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
+  it('traces the handler and the User Service call to X-Ray, with its annotations and no PII', () => {
+    const handler = run.segments.find((segment) => segment.name === '## index.handler');
+    expect(handler).toMatchObject({
+      trace_id: TRACE_ROOT,
+      annotations: { outcome: 'synced', triggerSource: 'PostConfirmation_ConfirmSignUp', ColdStart: true },
+    });
+    // The fetch to the User Service, streamed as its own subsegment of the handler's.
+    expect(run.segments).toContainEqual(
+      expect.objectContaining({
+        parent_id: handler?.id,
+        trace_id: TRACE_ROOT,
+        namespace: 'remote',
+        http: expect.objectContaining({
+          request: { method: 'POST', url: `http://127.0.0.1${new URL(service.url).pathname}` },
+          response: expect.objectContaining({ status: 201 }),
+        }),
+      }),
+    );
+    expect(JSON.stringify(run.segments)).not.toContain('ada.lovelace@example.com');
+    expect(JSON.stringify(run.segments)).not.toContain('zip-key');
   });
 
   it('writes no error and no warning', () => {

@@ -1,0 +1,151 @@
+// What the benchmark makes in moto before it measures: the API key secret, queues, a queue full of
+// retry messages, and a user pool of confirmed users.
+
+import { randomUUID } from 'node:crypto';
+import {
+  AdminCreateUserCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { motoControl } from '../../scripts/moto.mjs';
+import { mapConcurrent } from '../../src/core/concurrency.js';
+import { idempotencyKey } from '../../src/core/idempotency.js';
+import { toUserRecord } from '../../src/core/user-record.js';
+
+export const REGION = 'eu-west-1';
+
+export interface Moto {
+  endpoint: string;
+  controlEndpoint: string;
+}
+
+const clientConfig = ({ endpoint }: Moto) => ({
+  endpoint,
+  region: REGION,
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing', sessionToken: 'testing' },
+});
+
+/** The API key as the deployed function reads it: JSON {"apiKey": …} in Secrets Manager. */
+export const createApiKeySecret = async (moto: Moto, apiKey: string): Promise<string> => {
+  const client = new SecretsManagerClient(clientConfig(moto));
+  const { ARN } = await client.send(
+    new CreateSecretCommand({
+      Name: `bench/user-service-api-key-${randomUUID().slice(0, 8)}`,
+      SecretString: JSON.stringify({ apiKey }),
+    }),
+  );
+  if (!ARN) throw new Error('moto made no secret');
+  return ARN;
+};
+
+export interface Queues {
+  retryQueueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+/** A retry queue and its dead-letter queue (no delivery delay: the worker drains at once). */
+export const createQueues = async (moto: Moto, name: string): Promise<Queues> => {
+  const client = new SQSClient(clientConfig(moto));
+  const { QueueUrl: deadLetterQueueUrl } = await client.send(
+    new CreateQueueCommand({ QueueName: `${name}-dead-letter` }),
+  );
+  const { QueueUrl: retryQueueUrl } = await client.send(
+    new CreateQueueCommand({ QueueName: `${name}-retry`, Attributes: { VisibilityTimeout: '180' } }),
+  );
+  if (!retryQueueUrl || !deadLetterQueueUrl) throw new Error('moto made no queue');
+  return { retryQueueUrl, deadLetterQueueUrl };
+};
+
+/** Visible plus in-flight messages. */
+export const queueDepth = async (moto: Moto, QueueUrl: string): Promise<number> => {
+  const { Attributes = {} } = await new SQSClient(clientConfig(moto)).send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+  );
+};
+
+/** `count` users the User Service has not got, queued as the post-confirmation function queues them. */
+export const fillRetryQueue = async (moto: Moto, QueueUrl: string, count: number): Promise<void> => {
+  const client = new SQSClient(clientConfig(moto));
+  const userPoolId = `${REGION}_Bench0001`;
+  const batches = Array.from({ length: Math.ceil(count / 10) }, (_, batch) =>
+    Array.from({ length: Math.min(10, count - batch * 10) }, (_, index) => {
+      const sub = randomUUID();
+      const n = batch * 10 + index;
+      return {
+        Id: String(index),
+        MessageBody: JSON.stringify({
+          version: 1,
+          idempotencyKey: idempotencyKey(userPoolId, sub),
+          userPoolId,
+          triggerSource: 'PostConfirmation_ConfirmSignUp',
+          body: toUserRecord(
+            sub,
+            { email: `queued${n}@example.com`, name: `Queued User ${n}` },
+            { status: 'ACTIVE', role: 'USER' },
+          ),
+          reason: 'http-503',
+          attempts: 3,
+          firstFailedAt: new Date().toISOString(),
+        }),
+        MessageAttributes: { reason: { DataType: 'String', StringValue: 'http-503' } },
+      };
+    }),
+  );
+  await mapConcurrent(batches, 8, async (Entries) => {
+    const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl, Entries }));
+    if (Failed.length > 0) throw new Error(`moto refused ${Failed.length} messages`);
+  });
+};
+
+/**
+ * A pool of `count` CONFIRMED users with an email and a name. AdminCreateUser leaves a user in
+ * FORCE_CHANGE_PASSWORD; moto's control channel confirms it (one request instead of a password).
+ */
+export const createConfirmedPool = async (
+  moto: Moto,
+  count: number,
+  concurrency = 16,
+): Promise<{ userPoolId: string }> => {
+  const client = new CognitoIdentityProviderClient(clientConfig(moto));
+  const { UserPool } = await client.send(new CreateUserPoolCommand({ PoolName: 'bench-backfill' }));
+  const userPoolId = UserPool?.Id;
+  if (!userPoolId) throw new Error('moto made no user pool');
+  await mapConcurrent(
+    Array.from({ length: count }, (_, n) => n),
+    concurrency,
+    async (n) => {
+      const username = `user${n}@example.com`;
+      await client.send(
+        new AdminCreateUserCommand({
+          UserPoolId: userPoolId,
+          Username: username,
+          UserAttributes: [
+            { Name: 'email', Value: username },
+            { Name: 'name', Value: `User ${n}` },
+          ],
+          MessageAction: 'SUPPRESS',
+        }),
+      );
+      await motoControl(moto.controlEndpoint, {
+        op: 'set-user-status',
+        userPoolId,
+        username,
+        status: 'CONFIRMED',
+      });
+    },
+  );
+  return { userPoolId };
+};
