@@ -7,7 +7,7 @@
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { MiddlewareObj, Request } from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
-import { clearCache } from '@middy/util';
+import { clearCache, getCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import { SECRETS, type SecretSpec, SecretUnavailableError } from '../src/clients/secrets.js';
 import type { Credentials } from '../src/clients/user-service.js';
@@ -116,6 +116,14 @@ export const userServiceSecrets = (
     }
   };
 
+  // What the last load gave, for the sources (secret ids, local values) it was loaded from: a
+  // warm invocation takes it as is, without a round through the cache and a deadline race.
+  let loaded: { sources: string; apiKey: unknown; signingKeys: unknown } | undefined;
+  const sourcesOf = (env: Readonly<Record<string, string | undefined>>) =>
+    [SECRETS.apiKey, SECRETS.signingKeys]
+      .map((spec) => `${env[spec.variable] ?? ''}\u0000${env[spec.localVariable] ?? ''}`)
+      .join('\u0000');
+
   const loadAll = async (request: SecretsRequest): Promise<Credentials> => {
     const env = options.env();
     const [apiKey, signingKeys] = await Promise.all(
@@ -128,6 +136,11 @@ export const userServiceSecrets = (
         return local ? spec.parse(local, spec.localVariable) : undefined;
       }),
     );
+    loaded = { sources: sourcesOf(env), apiKey, signingKeys };
+    return useLoaded(request, loaded);
+  };
+
+  const useLoaded = (request: SecretsRequest, { apiKey, signingKeys }: NonNullable<typeof loaded>) => {
     const { context } = request;
     context.apiKey = apiKey as string | undefined;
     context.signingKeys = signingKeys as readonly SigningKey[] | undefined;
@@ -144,9 +157,15 @@ export const userServiceSecrets = (
       secretIds.length === 0
         ? undefined
         : async () => {
+            loaded = undefined;
             clearCache(secretIds.map(cacheKeyOf));
             return loadAll(request);
           };
+    // Valid while @middy/secrets-manager still caches what it was made from.
+    if (loaded?.sources === sourcesOf(env) && secretIds.every((id) => getCache(cacheKeyOf(id)).value)) {
+      useLoaded(request, loaded);
+      return;
+    }
     try {
       await loadAll(request);
     } catch (error) {

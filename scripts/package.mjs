@@ -21,13 +21,17 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
  * What the Lambda zips leave out of their dependencies, and why (the shims say more): the
- * credential chain beyond the environment, which Lambda never needs; the X-Ray SDK's patcher for
+ * X-Ray SDK's async-hook context store (AsyncLocalStorage does the same, for a fraction of the
+ * cost); the credential chain beyond the environment, which Lambda never needs; the X-Ray SDK's patcher for
  * the AWS SDK v2, which we do not use; the SDK's event-stream codec, which it imports
  * dynamically for streaming operations only (SQS and Secrets Manager have none); and all of a
  * dependency's package.json but its name and version, the only fields read at run time.
  */
 export const LAMBDA_ONLY = {
-  alias: { '@aws-sdk/credential-provider-node': './scripts/lambda/credential-provider-env.mjs' },
+  alias: {
+    '@aws-sdk/credential-provider-node': './scripts/lambda/credential-provider-env.mjs',
+    'cls-hooked/context': './scripts/lambda/cls-context.cjs',
+  },
   external: ['@smithy/core/event-streams'],
   plugins: [
     {

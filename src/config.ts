@@ -53,11 +53,29 @@ export const defaults = {
 /** Cognito waits 5 s for the trigger, cold start included. */
 export const COGNITO_TRIGGER_TIMEOUT_MS = 5000;
 
-export const readConfig = (env: Env = process.env): Config => ({
-  userService: readUserServiceConfig(env),
-  syncDeadlineMs: readSyncDeadlineMs(env),
-  userDefaults: readUserDefaults(env),
-});
+const CONFIG_VARIABLES = [
+  'USER_SERVICE_URL',
+  'USER_SERVICE_TIMEOUT_MS',
+  'SYNC_DEADLINE_MS',
+  'DEFAULT_USER_STATUS',
+  'DEFAULT_USER_ROLE',
+] as const;
+
+// The environment is read at every invocation; it is parsed and checked again only when one of
+// its values changed (in Lambda: never). A bad value is not remembered, so it fails every time.
+let lastConfig: { values: string; config: Config } | undefined;
+
+export const readConfig = (env: Env = process.env): Config => {
+  const values = CONFIG_VARIABLES.map((name) => env[name] ?? '').join('\u0000');
+  if (lastConfig?.values === values) return lastConfig.config;
+  const config = {
+    userService: readUserServiceConfig(env),
+    syncDeadlineMs: readSyncDeadlineMs(env),
+    userDefaults: readUserDefaults(env),
+  };
+  lastConfig = { values, config };
+  return config;
+};
 
 export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig => ({
   url: readUserServiceUrl(env),

@@ -70,3 +70,22 @@ export const decide = (event: unknown): TriggerDecision => {
   }
   return { action: 'sync', user: { userPoolId, triggerSource, sub, attributes } };
 };
+
+export const MASK = '*****';
+
+/**
+ * A copy of a Cognito event fit for a log: the user's data (`userName`, which is often an email,
+ * `request.userAttributes`, `request.clientMetadata`) masked where present, the rest as is. The
+ * event itself is not touched, and nothing is deep-copied: only the two objects on the path.
+ */
+export const maskCognitoEvent = (event: unknown): unknown => {
+  if (!isRecord(event)) return event;
+  const masked: Record<string, unknown> = { ...event };
+  if ('userName' in event) masked.userName = MASK;
+  if (isRecord(event.request)) {
+    const request: Record<string, unknown> = { ...event.request };
+    for (const key of ['userAttributes', 'clientMetadata']) if (key in request) request[key] = MASK;
+    masked.request = request;
+  }
+  return masked;
+};

@@ -79,6 +79,13 @@ describe('post-confirmation handler on the sample events', () => {
     expect(sentMessages()).toEqual([]);
   });
 
+  it('writes no input/output lines at the default INFO level', async () => {
+    const { output } = await invokeHandler(loadEvent('post-confirmation-signup'));
+
+    expect(output.logs().map((line) => line.message)).not.toContain('Lambda input/output');
+    expect(output.logs()).toContainEqual(expect.objectContaining({ level: 'INFO', outcome: 'synced' }));
+  });
+
   it('skips an unknown trigger source without calling the User Service', async () => {
     const event = { ...loadEvent('post-confirmation-signup'), triggerSource: 'PostConfirmation_Future' };
 

@@ -3,7 +3,7 @@
 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetHandlerState, secretsMock, sqsMock } from '../helpers/aws-mocks.js';
 import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 import {
@@ -13,6 +13,12 @@ import {
   type ScriptedServer,
   startScriptedServer,
 } from '../helpers/scripted-server.js';
+
+// Everything the function can write, the input/output lines included. The logger reads its level
+// when the handler module loads; vi.hoisted runs before the imports above.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+});
 
 const PII = {
   email: 'zq.pii.mailbox.7731@example.org',
@@ -112,7 +118,7 @@ describe('post-confirmation handler output', () => {
 
   beforeEach(() => {
     resetHandlerState();
-    setEnv({ SYNC_DEADLINE_MS: '800', USER_SERVICE_API_KEY: API_KEY, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    setEnv({ SYNC_DEADLINE_MS: '800', USER_SERVICE_API_KEY: API_KEY });
   });
 
   afterEach(async () => {
@@ -133,6 +139,7 @@ describe('post-confirmation handler output', () => {
     const { output } = await invokeHandler(piiEvent());
 
     const written = output.text();
+    expect(output.logs().filter((line) => line.message === 'Lambda input/output')).toHaveLength(2);
     const signatures = (server?.requests ?? []).flatMap((request) =>
       String(request.headers['webhook-signature'] ?? '')
         .split(' ')
