@@ -1,7 +1,7 @@
 // `npm run bench`: builds the real zips and measures, in one run and side by side, the shipped
 // post-confirmation handler and the bare-fetch floor (bench/baseline-handler.mjs, bundled the
 // same way), both under Node 22 in a Lambda-like environment; then the retry worker's and the
-// backfill's throughput. Prints a table against the budgets of issue 5 and writes
+// backfill's throughput. Prints a table against the performance budgets and writes
 // bench/results.json. bench/README.md says what each figure means.
 
 import { execFileSync, spawn } from 'node:child_process';
