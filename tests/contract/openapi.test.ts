@@ -10,7 +10,7 @@ import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord, USER_RECORD_KEYS, type UserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { parseSigningSecret, signatureHeaders, webhookIdFor } from '../../src/webhooks/signature.js';
-import { reply } from '../helpers/scripted-server.js';
+import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import {
   type Contract,
   createContract,
@@ -18,7 +18,6 @@ import {
   type HttpRequest,
   loadOpenApi,
 } from './openapi-contract.js';
-import { type RecordingServer, startRecordingServer } from './recording-server.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const ROTATING_SECRET = JSON.stringify({
@@ -119,7 +118,7 @@ describe('openapi.yaml', () => {
 });
 
 describe('createUserServiceClient against openapi.yaml', () => {
-  let server: RecordingServer | undefined;
+  let server: ScriptedServer | undefined;
   afterEach(() => server?.close());
 
   const send = async (body: UserRecord, credentials: Credentials, url: string) => {
@@ -138,7 +137,7 @@ describe('createUserServiceClient against openapi.yaml', () => {
       [`${name}, signed during a rotation`, user, { apiKey: 'k-1', signingKeys: ROTATING_KEYS }] as const,
     ]),
   )('sends what the contract describes, on every attempt (%s)', async (_name, user, credentials) => {
-    server = await startRecordingServer([reply(503, { error: 'unavailable', reason: 'busy' }), reply(201)]);
+    server = await startScriptedServer([reply(503, { error: 'unavailable', reason: 'busy' }), reply(201)]);
 
     const result = await send(user, credentials, server.url);
 
@@ -154,7 +153,7 @@ describe('createUserServiceClient against openapi.yaml', () => {
   });
 
   it('is checked by a contract that does flag requests breaking it', async () => {
-    server = await startRecordingServer([reply(201)]);
+    server = await startScriptedServer([reply(201)]);
     await send(users['with email and name'] as UserRecord, { apiKey: 'k-1' }, server.url);
     const [sent] = server.requests;
     if (!sent) throw new Error('no request was recorded');
@@ -183,7 +182,7 @@ describe('createUserServiceClient against openapi.yaml', () => {
   });
 
   it('describes the signature headers signatureHeaders makes, with one key and during a rotation', async () => {
-    server = await startRecordingServer([reply(201)]);
+    server = await startScriptedServer([reply(201)]);
     await send(users['with email and name'] as UserRecord, { apiKey: 'k-1' }, server.url);
     const [sent] = server.requests;
     if (!sent) throw new Error('no request was recorded');

@@ -5,7 +5,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
+  method: string;
+  /** The path and query, as sent. */
+  path: string;
   headers: IncomingMessage['headers'];
+  /** The raw body, as sent. */
   body: string;
   json: unknown;
 }
@@ -34,7 +38,13 @@ export const startScriptedServer = async (script: Responder[]): Promise<Scripted
       } catch {
         json = undefined;
       }
-      const received = { headers: request.headers, body, json };
+      const received = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: request.headers,
+        body,
+        json,
+      };
       const n = requests.push(received) - 1;
       const responder = script[Math.min(n, script.length - 1)];
       responder?.(received, response, n);
