@@ -18,7 +18,7 @@ import { mapConcurrent } from '../../src/core/concurrency.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
-import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import { forwardTo, reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { moto, useMoto } from './aws.js';
 
 const DEFAULTS = { status: 'ACTIVE', role: 'USER' };
@@ -194,19 +194,10 @@ describe('backfill from a Cognito user pool', () => {
         .map((user) => user.sub),
     );
     gate = await startScriptedServer([
-      async (request, response, n) => {
-        const body = request.json as { cognitoSub: string };
-        if (failing.has(body.cognitoSub)) return reply(422, { error: 'unprocessable' })(request, response, n);
-        const upstream = await fetch(fresh.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': String(request.headers['idempotency-key']),
-          },
-          body: request.body,
-        });
-        reply(upstream.status, await upstream.text())(request, response, n);
-      },
+      (request, response, n) =>
+        failing.has((request.json as { cognitoSub: string }).cognitoSub)
+          ? reply(422, { error: 'unprocessable' })(request, response, n)
+          : forwardTo(fresh.url)(request, response, n),
     ]);
     vi.stubEnv('USER_SERVICE_URL', gate.url);
     const report = join(dir, 'failing.json');

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
-import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import { forwardTo, reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { createQueues, drain, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
 
 const SUB = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
@@ -24,19 +24,10 @@ describe('dead letters and replay', () => {
     queues = await createQueues();
     service = await startDevUserService();
     gate = await startScriptedServer([
-      async (request, response, n) => {
-        if (refusing)
-          return reply(422, { error: 'unprocessable', reason: 'fullName too short' })(request, response, n);
-        const upstream = await fetch(service.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': String(request.headers['idempotency-key']),
-          },
-          body: request.body,
-        });
-        reply(upstream.status, await upstream.text())(request, response, n);
-      },
+      (request, response, n) =>
+        refusing
+          ? reply(422, { error: 'unprocessable', reason: 'fullName too short' })(request, response, n)
+          : forwardTo(service.url)(request, response, n),
     ]);
     vi.stubEnv('RETRY_QUEUE_URL', queues.retryQueueUrl);
     vi.stubEnv('DEAD_LETTER_QUEUE_URL', queues.deadLetterQueueUrl);

@@ -80,6 +80,21 @@ export const after =
     response.on('close', () => clearTimeout(timer));
   };
 
+/** Passes a POST on to another User Service (the dev one, say) and answers with its answer. */
+export const forwardTo =
+  (url: string): Responder =>
+  async (request, response, n) => {
+    const upstream = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': String(request.headers['idempotency-key']),
+      },
+      body: request.body,
+    });
+    reply(upstream.status, await upstream.text())(request, response, n);
+  };
+
 /** Never answers: the client has to give up by itself. */
 export const silence: Responder = () => undefined;
 
