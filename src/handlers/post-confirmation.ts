@@ -52,17 +52,18 @@ const userKeys = (user: CognitoUser) => ({
   triggerSource: user.triggerSource,
 });
 
-const postConfirmation = async (event: unknown, context: Context): Promise<unknown> => {
+/** The user the event is about; for an event to skip or one without a user, records that instead. */
+const userToSync = (event: unknown): CognitoUser | undefined => {
   const decision = decide(event);
-  if (decision.action === 'skip') {
-    recordSkipped(decision.reason, decision.triggerSource);
-    return event;
-  }
-  if (decision.action === 'invalid') {
-    recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
-    return event;
-  }
-  const { user } = decision;
+  if (decision.action === 'sync') return decision.user;
+  if (decision.action === 'skip') recordSkipped(decision.reason, decision.triggerSource);
+  else recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
+  return undefined;
+};
+
+const postConfirmation = async (event: unknown, context: Context): Promise<unknown> => {
+  const user = userToSync(event);
+  if (user === undefined) return event;
   logger.appendKeys(userKeys(user));
   tracer.putAnnotation('triggerSource', user.triggerSource);
 
@@ -80,16 +81,8 @@ const postConfirmation = async (event: unknown, context: Context): Promise<unkno
 
 /** Fail-open's recovery: queue the user the failed invocation was about, with what time is left. */
 const recover = async (request: Request<unknown, unknown, Error, Context>, error: unknown) => {
-  const decision = decide(request.event);
-  if (decision.action === 'skip') {
-    recordSkipped(decision.reason, decision.triggerSource);
-    return;
-  }
-  if (decision.action === 'invalid') {
-    recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
-    return;
-  }
-  const { user } = decision;
+  const user = userToSync(request.event);
+  if (user === undefined) return;
   const keys = userKeys(user);
   logger.appendKeys(keys);
   const reason = failureCode(error);
