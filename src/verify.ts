@@ -1,6 +1,7 @@
 // The receiving side of signed requests, for the User Service team: verifies the Standard Webhooks
-// signature of a `POST /api/v1/users`. Imports only Node built-ins and ./webhooks/signature.js
-// (which imports only built-ins), so it bundles into one standalone, dependency-free file.
+// signature of a `POST /api/v1/users`. Imports only Node built-ins and modules of ours
+// that import nothing else (webhooks/signature, errors, guards), so it bundles into one standalone,
+// dependency-free file.
 
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -24,7 +25,10 @@ export type VerifyFailureReason =
   | 'malformed-id'
   /** `webhook-timestamp` is not a whole number of seconds. */
   | 'malformed-timestamp'
-  /** `webhook-signature` is not a space-separated list of `version,signature`, or a `v1` is not 32 bytes of base64. */
+  /**
+   * `webhook-signature` holds no signature we can read (no `version,signature` pair, or a `v1`
+   * that is not 32 bytes of base64), or more than 32 of them.
+   */
   | 'malformed-signature'
   /** Older than the tolerance: a replay, or a clock far behind. */
   | 'timestamp-too-old'
@@ -51,7 +55,7 @@ export interface VerifyUserSyncRequestOptions {
   secrets: string | readonly string[];
   /** How far `webhook-timestamp` may be from now, either way; 300 (5 minutes) by default. */
   toleranceSeconds?: number;
-  /** The time to check against, in epoch milliseconds like `Date.now()`; now by default. */
+  /** The time to check against, a finite number of epoch milliseconds like `Date.now()`; now by default. */
   now?: number;
 }
 
@@ -92,32 +96,51 @@ const keysOf = (secrets: string | readonly string[]): SigningKey[] | string => {
   }
 };
 
-/** The `v1` signatures of the header, decoded; a string says why the header is malformed. */
+const badOption = (message: string) => new RangeError(message, { cause: { package: 'cognito-user-sync' } });
+
+/**
+ * The `v1` signatures of the header, decoded, passing over what it cannot read as the official
+ * library does: `standardwebhooks` (node_modules/standardwebhooks/dist/index.js, `Webhook.verify`)
+ * splits the header on " ", takes the first two comma-separated fields of each part as version and
+ * signature, and skips any part that is not a matching `v1`. So a garbled entry beside a good one
+ * does not hide it. When nothing usable is left and something was garbled, a string says what.
+ */
 const v1SignaturesOf = (header: string): Buffer[] | string => {
-  const entries = header.trim().split(/\s+/);
-  if (entries.length > MAX_SIGNATURES)
-    return `webhook-signature holds more than ${MAX_SIGNATURES} signatures`;
   const signatures: Buffer[] = [];
-  for (const entry of entries) {
-    const comma = entry.indexOf(',');
-    const version = entry.slice(0, comma);
-    const value = entry.slice(comma + 1);
-    if (comma < 0 || !VERSION.test(version) || value === '' || value.includes(',')) {
-      return 'webhook-signature must be space-separated "version,signature" pairs';
+  let entries = 0;
+  let fault: string | undefined;
+  // A sender separates entries with spaces; a hop that merges a repeated header adds a comma
+  // (node:http and fetch ", ", API Gateway HTTP APIs ","). So after a `version,signature` pair a
+  // comma starts the next entry, and empty fields are only separators.
+  for (const part of header.split(/\s+/)) {
+    const fields = part.split(',');
+    for (let at = 0; at < fields.length; at++) {
+      const version = fields[at] ?? '';
+      const value = fields[at + 1] ?? '';
+      if (version === '') continue;
+      // A value that reads as a version is the next entry: its own pair lost its value.
+      if (!VERSION.test(version) || value === '' || VERSION.test(value)) {
+        fault ??= 'webhook-signature must be space-separated "version,signature" pairs';
+        continue;
+      }
+      at++; // past the value
+      entries++;
+      if (entries > MAX_SIGNATURES) return `webhook-signature holds more than ${MAX_SIGNATURES} signatures`;
+      // Other versions (v1a: ed25519) are the sender's to add; we skip them, as the spec's libraries do.
+      if (version !== SIGNATURE_VERSION) continue;
+      if (V1_SIGNATURE.test(value)) signatures.push(Buffer.from(value, 'base64'));
+      else fault ??= 'a v1 signature must be the base64 of 32 bytes';
     }
-    // Other versions (v1a: ed25519) are the sender's to add; we skip them, as the spec's libraries do.
-    if (version !== SIGNATURE_VERSION) continue;
-    if (!V1_SIGNATURE.test(value)) return 'a v1 signature must be the base64 of 32 bytes';
-    signatures.push(Buffer.from(value, 'base64'));
   }
-  return signatures;
+  return signatures.length === 0 && fault !== undefined ? fault : signatures;
 };
 
 /**
  * Verifies a request signed by cognito-user-sync (Standard Webhooks, `v1`), in this order: the
  * secrets, the three headers present, each well-formed, the timestamp within the tolerance, then
  * the signature against every key (constant-time). Never throws for a bad request; each refusal
- * has its own `reason` and a `message` fit for a 401 answer or a log (no secret, no body).
+ * has its own `reason` and a `message` fit for a 401 answer or a log (no secret, no body). Throws
+ * a `RangeError` for a bad option (`toleranceSeconds`, `now`): the receiver's bug, not the sender's.
  *
  * @example
  * // A node:http User Service; verify the raw bytes before parsing them.
@@ -146,10 +169,10 @@ export const verifyUserSyncRequest = ({
   now = Date.now(),
 }: VerifyUserSyncRequestOptions): VerifyResult => {
   if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
-    throw new RangeError('toleranceSeconds must be a non-negative number', {
-      cause: { package: 'cognito-user-sync' },
-    });
+    throw badOption('toleranceSeconds must be a non-negative number');
   }
+  // NaN would make both comparisons with the timestamp false, and pass any timestamp.
+  if (!Number.isFinite(now)) throw badOption('now must be a finite number of epoch milliseconds');
   const keys = keysOf(secrets);
   if (typeof keys === 'string') return fail('bad-secret', keys);
 

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type VerifyResult, verifyUserSyncRequest } from '../src/verify.js';
+import { type HeadersLike, type VerifyResult, verifyUserSyncRequest } from '../src/verify.js';
 import { parseSigningSecret, signatureHeaders, unixSeconds } from '../src/webhooks/signature.js';
 
 // Counts the constant-time comparisons, and leaves them working.
@@ -259,13 +259,12 @@ describe('verifyUserSyncRequest', () => {
         'malformed-signature',
       ],
       [
-        'a signature joined by a comma',
-        () =>
-          verify({
-            ...good,
-            'webhook-signature': `${good['webhook-signature']},${good['webhook-signature']}`,
-          }),
-        'malformed-signature',
+        'a repeated webhook-signature with no good value',
+        () => {
+          const other = signed({ secret: newSecret() })['webhook-signature'];
+          return verify({ ...good, 'webhook-signature': `${other}, ${other}` });
+        },
+        'no-matching-signature',
       ],
       [
         '33 signatures',
@@ -344,6 +343,22 @@ describe('verifyUserSyncRequest', () => {
         verifyUserSyncRequest({ headers, body: BODY, secrets: secret, toleranceSeconds: -1 }),
       ).toThrow(RangeError);
     });
+
+    it.each<[string, number]>([
+      ['an unparsable date (NaN)', Date.parse('not a date')],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+    ])(
+      'refuses %s as now, as it refuses a bad tolerance, rather than skip the timestamp check',
+      (_what, bad) => {
+        const dayOld = signed({ timestamp: unixSeconds(now) - 86_400 });
+
+        const act = () => verifyUserSyncRequest({ headers: dayOld, body: BODY, secrets: secret, now: bad });
+
+        expect(act).toThrow(RangeError);
+        expect(act).toThrow(/now/);
+      },
+    );
   });
 
   describe('during a key rotation', () => {
@@ -392,6 +407,121 @@ describe('verifyUserSyncRequest', () => {
     });
   });
 
+  // The official library (node_modules/standardwebhooks/dist/index.js, Webhook.verify) splits the
+  // header on " ", takes the first two comma-separated fields of each part as version and
+  // signature, skips a version other than "v1" and compares the rest: whatever it cannot read it
+  // passes over. These requests are signed now, as it checks the time against Date.now().
+  describe('reading webhook-signature as the official library reads it', () => {
+    const secret = newSecret();
+    const timestamp = unixSeconds();
+    const signedBy = (key: string) =>
+      signatureHeaders({ id: 'msg_1', timestamp, body: BODY, keys: parseSigningSecret(key) })[
+        'webhook-signature'
+      ];
+    const valid = signedBy(secret);
+    const wrong = signedBy(newSecret());
+    const withSignature = <T extends string | string[]>(signature: T) => ({
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    });
+    const ours = (headers: HeadersLike) => verifyUserSyncRequest({ headers, body: BODY, secrets: secret });
+    const official = (signature: string) => {
+      try {
+        new Webhook(secret).verify(BODY, withSignature(signature));
+        return 'ok';
+      } catch (error) {
+        return error instanceof Error ? error.message : 'thrown';
+      }
+    };
+    const accepted = { ok: true, id: 'msg_1', timestamp };
+
+    it.each<[string, string]>([
+      ['an entry without a comma', `abc ${valid}`],
+      ['a v1 entry that is not base64', `v1,${'*'.repeat(43)}= ${valid}`],
+      ['a truncated v1 entry', `${valid} v1,abc`],
+      ['a bare version', `v1, ${valid}`],
+      [
+        'broken entries of every kind and an unknown version',
+        `v1a,xyz abc v1, ${valid} v1,abc v1,${'*'.repeat(43)}=`,
+      ],
+      ['a repeated header joined as Node and fetch join it, the good value second', `${wrong}, ${valid}`],
+      ['a repeated header joined as Node and fetch join it, the good value first', `${valid}, ${wrong}`],
+      [
+        'a repeated header joined by a bare comma (API Gateway HTTP APIs), the good value first',
+        `${valid},${wrong}`,
+      ],
+    ])('accepts a good signature beside %s, as the official library does', (_what, header) => {
+      const results = { ours: ours(withSignature(header)), official: official(header) };
+
+      expect(results).toEqual({ ours: accepted, official: 'ok' });
+    });
+
+    it('accepts the good value of a header repeated and joined by a bare comma, when it comes second', () => {
+      // Beyond the official library, which reads only the first two fields of "v1,<wrong>,v1,<good>":
+      // a gateway merging a repeated header with a bare comma may as well put the good value second.
+      const result = ours(withSignature(`${wrong},${valid}`));
+
+      expect(result).toEqual(accepted);
+    });
+
+    it('reads a header given as several values, as an array or in a Headers', () => {
+      const twice = (first: string, second: string) => {
+        const headers = new Headers(withSignature(first));
+        headers.append('webhook-signature', second);
+        return headers;
+      };
+
+      const results = [
+        ours(withSignature([wrong, valid])),
+        ours(withSignature([valid, wrong])),
+        ours(twice(wrong, valid)),
+        ours(twice(valid, wrong)),
+      ];
+
+      expect(results).toEqual([accepted, accepted, accepted, accepted]);
+    });
+
+    it('verifies a node:http request that carries webhook-signature twice', async () => {
+      const received: { joined?: string | string[]; ours: VerifyResult[] } = { ours: [] };
+      const server = createServer(async (request, response) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks);
+        received.joined = request.headers['webhook-signature'];
+        received.ours.push(
+          verifyUserSyncRequest({ headers: request.headers, body, secrets: secret }),
+          verifyUserSyncRequest({ headers: request.headersDistinct, body, secrets: secret }),
+        );
+        response.writeHead(204).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const sent = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/api/v1/users',
+              headers: withSignature([wrong, valid]),
+            },
+            (answer) => answer.resume().on('end', resolve),
+          );
+          sent.on('error', reject).end(BODY);
+        });
+
+        expect(received.joined).toBe(`${wrong}, ${valid}`);
+        expect(received.ours).toEqual([accepted, accepted]);
+        expect(official(`${wrong}, ${valid}`)).toBe('ok');
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  });
+
   it('compares every signature with every key in constant time, even after a match', () => {
     const [first, second] = [newSecret(), newSecret()];
     const headers = signatureHeaders({
@@ -419,7 +549,7 @@ describe('src/verify.ts as a standalone bundle', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('bundles from itself and signature.ts alone, importing only node built-ins, and still verifies', async () => {
+  it('bundles from itself, signature.ts and the dependency-free errors and guards, importing only node built-ins, and still verifies', async () => {
     const { outputFiles, metafile } = await build({
       entryPoints: ['src/verify.ts'],
       bundle: true,
@@ -444,7 +574,12 @@ describe('src/verify.ts as a standalone bundle', () => {
       now: AT_VECTOR_TIME,
     });
 
-    expect(Object.keys(metafile.inputs).sort()).toEqual(['src/verify.ts', 'src/webhooks/signature.ts']);
+    expect(Object.keys(metafile.inputs).sort()).toEqual([
+      'src/errors.ts',
+      'src/guards.ts',
+      'src/verify.ts',
+      'src/webhooks/signature.ts',
+    ]);
     const imports = Object.values(metafile.outputs).flatMap((output) => output.imports.map((i) => i.path));
     expect(imports.every((path) => path.startsWith('node:'))).toBe(true);
     expect(result).toEqual({ ok: true, id: VECTOR.id, timestamp: VECTOR.timestamp });
