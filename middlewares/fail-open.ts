@@ -1,88 +1,63 @@
-// Fail-open: Cognito must get its event back, in time, whatever went wrong. This middleware
-// starts the invocation's clock (downstream waits are cut to it), and on any error makes sure
-// the user is recovered (queued, or counted as dropped), then answers with the event.
+// Fail-open: whatever goes wrong in the handler or the middlewares after this one, the caller gets
+// a response that cannot hurt it, in time. The post-confirmation trigger answers Cognito with the
+// event (sign-up must never be blocked); the retry worker answers with every record failed, after
+// deferring each one. Before answering, `recover` makes sure nothing is lost (the user is queued).
 //
-// It never throws and never returns a value from a phase: returning would short-circuit the
-// other onError middlewares, and the metrics flush and trace close live there.
+// Standalone: it imports nothing of the project; what it reports and how it recovers are options.
+// It never throws and never returns a value from a phase: returning would short-circuit the other
+// onError middlewares, and the metrics flush and trace close live there.
 
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Deadline, startDeadline } from '../src/core/deadline.js';
 
-/** What this middleware puts on the Lambda context. */
-export interface FailOpenContext {
-  /** The invocation's clock, started by fail-open. */
-  deadline: Deadline;
+export interface FailOpenOptions<TEvent, TResult, TContext extends Context> {
+  /** Makes sure the work of a failed invocation is not lost. Errors it throws are reported. */
+  recover: (request: Request<TEvent, TResult, Error, TContext>, error: unknown) => Promise<void> | void;
+  /** The response that cannot hurt the caller; by default, the event. */
+  response: (request: Request<TEvent, TResult, Error, TContext>) => TResult;
+  /** Where failures are reported; given the message and the error, never logs PII itself. */
+  logError: (message: string, error: unknown) => void;
+  /** What the failure is called in the report. */
+  failureMessage: string;
 }
 
-type FailOpenRequest = Request<unknown, unknown, Error, Context & Partial<FailOpenContext>>;
-
-/** The invocation's clock, when fail-open started one. */
-export const findDeadline = (context: Context): Deadline | undefined =>
-  (context as Context & Partial<FailOpenContext>).deadline;
-
-/** The invocation's clock; the handler cannot keep its promise of time without it. */
-export const deadlineOf = (context: Context): Deadline => {
-  const deadline = findDeadline(context);
-  if (deadline === undefined) {
-    throw new Error('No deadline on the context: use failOpen() before this handler', {
-      cause: { package: 'cognito-user-sync' },
-    });
-  }
-  return deadline;
-};
-
-export interface FailOpenOptions {
-  /** The time from the start of the invocation by which the event goes back. */
-  budgetMs: number | (() => number);
-  /** Makes sure the user behind a failed invocation is not lost. Errors it throws are logged. */
-  recover: (request: FailOpenRequest, error: unknown) => Promise<void> | void;
-  /** Where the failure is reported; give it no PII. */
-  logError: (message: string, details: Record<string, unknown>) => void;
-}
-
-const defaults: FailOpenOptions = {
-  budgetMs: 3500,
+const defaults: FailOpenOptions<unknown, unknown, Context> = {
   recover: () => undefined,
-  logError: (message, details) => console.error(JSON.stringify({ message, ...details })),
+  response: (request) => request.event,
+  logError: (message, error) =>
+    console.error(JSON.stringify({ message, errorName: error instanceof Error ? error.name : typeof error })),
+  failureMessage: 'The handler failed; answering with the fail-open response',
 };
 
-/** The name and, for errors that name a setting, the setting; never the message of a foreign error. */
-const describe = (error: unknown): Record<string, unknown> => {
-  if (!(error instanceof Error)) return { errorType: typeof error };
-  const { variable, cause } = error as { variable?: unknown; cause?: unknown };
-  return {
-    errorName: error.name,
-    ...(typeof variable === 'string' && { variable, errorMessage: error.message }),
-    ...(cause instanceof Error && { causeName: cause.name }),
-  };
-};
+export const failOpen = <TEvent = unknown, TResult = unknown, TContext extends Context = Context>(
+  opts: Partial<FailOpenOptions<TEvent, TResult, TContext>> = {},
+): MiddlewareObj<TEvent, TResult, Error, TContext> => {
+  const options = { ...defaults, ...opts } as FailOpenOptions<TEvent, TResult, TContext>;
 
-export const failOpen = (
-  opts: Partial<FailOpenOptions> = {},
-): MiddlewareObj<unknown, unknown, Error, Context> => {
-  const options = { ...defaults, ...opts };
-
-  const failOpenBefore = (request: FailOpenRequest): void => {
-    const budgetMs = typeof options.budgetMs === 'function' ? options.budgetMs() : options.budgetMs;
-    request.context.deadline = startDeadline(budgetMs);
+  const report = (message: string, error: unknown) => {
+    try {
+      options.logError(message, error);
+    } catch {
+      // Reporting must not be what breaks the caller.
+    }
   };
 
-  const failOpenOnError = async (request: FailOpenRequest): Promise<void> => {
+  const failOpenOnError = async (request: Request<TEvent, TResult, Error, TContext>): Promise<void> => {
     if (request.response !== undefined) return;
     const { error } = request;
+    report(options.failureMessage, error);
     try {
-      options.logError('Post-confirmation failed; returning the event to Cognito', describe(error));
       await options.recover(request, error);
     } catch (recoverError) {
-      try {
-        options.logError('Fail-open could not recover the user', describe(recoverError));
-      } catch {
-        // Reporting must not be what breaks sign-up.
-      }
+      report('Fail-open could not recover', recoverError);
     }
-    request.response = request.event;
+    try {
+      request.response = options.response(request);
+    } catch (responseError) {
+      report('Fail-open could not build its response; answering with the event', responseError);
+      request.response = request.event as unknown as TResult;
+    }
   };
 
-  return { before: failOpenBefore, onError: failOpenOnError };
+  return { onError: failOpenOnError };
 };

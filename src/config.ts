@@ -2,17 +2,9 @@
 // Every reader throws a ConfigError naming the variable, so fail-open can catch it; nothing
 // here runs at import.
 
+import { ConfigError } from './errors.js';
+
 export type Env = Readonly<Record<string, string | undefined>>;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  readonly variable: string;
-
-  constructor(variable: string, problem: string) {
-    super(`${variable} ${problem}`, { cause: { package: 'cognito-user-sync', data: { variable } } });
-    this.variable = variable;
-  }
-}
 
 export interface UserServiceConfig {
   /** Full collection URL, e.g. https://users.internal.example.com/api/v1/users */
@@ -22,8 +14,8 @@ export interface UserServiceConfig {
 }
 
 // The credentials (USER_SERVICE_API_KEY_SECRET_ID / USER_SERVICE_API_KEY and
-// USER_SERVICE_SIGNING_SECRET_ID / USER_SERVICE_SIGNING_SECRET) are read where they are fetched:
-// src/clients/secrets.ts.
+// USER_SERVICE_SIGNING_SECRET_ID / USER_SERVICE_SIGNING_SECRET) are read where they are loaded:
+// src/clients/credentials.ts.
 
 export interface QueueConfig {
   retryQueueUrl: string | undefined;

@@ -1,5 +1,5 @@
-// The Powertools logger, metrics and tracer, created once and shared, and the one place that
-// turns a sync report into log lines and EMF metrics, so every path reports alike.
+// The Powertools logger, metrics and tracer, created once and shared, and the one table that turns
+// an outcome into its log line and EMF metrics, so every path reports alike.
 //
 // Never log: email, names, phone numbers, custom attributes, API keys, signing secrets or
 // anything the User Service answered.
@@ -7,9 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { SkipReason } from './core/cognito-event.js';
-import type { RetryReport } from './core/retry-user.js';
-import type { SyncReport } from './core/sync-user.js';
+import type { Outcome, OutcomeReport, UserKeys } from './core/outcomes.js';
+import { describeError, failureCode } from './errors.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from './metric-names.js';
 
 // Powertools gives its constructor options precedence over the environment; ours are only
@@ -23,110 +22,92 @@ export const metrics = new Metrics({
 });
 export const tracer = new Tracer({ serviceName });
 
-export interface UserKeys {
-  userPoolId?: string;
-  cognitoSub?: string;
-  triggerSource?: string;
+/** The functions that report outcomes; each has its own metric names. */
+export type Reporter = 'post-confirmation' | 'retry-worker';
+
+interface OutcomeLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  /** The count metric of this outcome, per reporter; none where the outcome cannot happen. */
+  metric: Partial<Record<Reporter, MetricName>>;
 }
 
-export const recordSkipped = (reason: SkipReason | string, triggerSource?: string): void => {
-  metrics.addMetric(MetricName.UserSyncSkipped, MetricUnit.Count, 1);
-  logger.info('Event skipped: nothing to sync', {
-    outcome: 'skipped',
-    reason,
-    ...(triggerSource !== undefined && { triggerSource }),
-  });
+/** Every outcome: its log line and, per function, its metric. */
+export const OUTCOME_TABLE: Record<Outcome, OutcomeLine> = {
+  created: {
+    level: 'info',
+    message: 'User created in the User Service',
+    metric: { 'post-confirmation': MetricName.UserSynced, 'retry-worker': MetricName.RetrySucceeded },
+  },
+  exists: {
+    level: 'info',
+    message: 'User already in the User Service',
+    metric: { 'post-confirmation': MetricName.UserAlreadyExists, 'retry-worker': MetricName.RetrySucceeded },
+  },
+  skipped: {
+    level: 'info',
+    message: 'Event skipped: nothing to sync',
+    metric: { 'post-confirmation': MetricName.UserSyncSkipped },
+  },
+  queued: {
+    level: 'warn',
+    message: 'User not synced now; queued for retry',
+    metric: { 'post-confirmation': MetricName.UserSyncQueued },
+  },
+  deferred: {
+    level: 'warn',
+    message: 'User still not synced; retry deferred',
+    metric: { 'retry-worker': MetricName.RetryDeferred },
+  },
+  'dead-lettered': {
+    level: 'error',
+    message: 'Message moved to the dead-letter queue; fix the cause, then replay it',
+    metric: { 'retry-worker': MetricName.RetryDeadLettered },
+  },
+  dropped: {
+    level: 'error',
+    message: 'User not synced and not queued; run a backfill for this pool',
+    metric: { 'post-confirmation': MetricName.UserSyncDropped },
+  },
+  failed: { level: 'error', message: 'User not synced', metric: {} },
 };
 
-/** A user that could be neither synced nor queued: the operator's cue to run a backfill. */
-export const recordDropped = (keys: UserKeys, reason: string, queueFailure?: string): void => {
-  metrics.addMetric(MetricName.UserSyncDropped, MetricUnit.Count, 1);
-  logger.error('User not synced and not queued; run a backfill for this pool', {
-    outcome: 'dropped',
-    userPoolId: keys.userPoolId,
-    cognitoSub: keys.cognitoSub,
-    reason,
-    ...(queueFailure !== undefined && { queueFailure }),
-  });
-};
-
-const recordAttempts = ({
-  attempts,
-  attemptLatenciesMs,
-}: {
-  attempts: number;
-  attemptLatenciesMs: number[];
-}) => {
-  for (const latency of attemptLatenciesMs) {
+/**
+ * Logs one outcome and emits its metrics: the count, and the User Service latency of each attempt
+ * and the attempts. `keys` go on the line itself (the worker handles records concurrently).
+ */
+export const recordOutcome = (
+  reporter: Reporter,
+  report: OutcomeReport,
+  keys: UserKeys & Record<string, unknown> = {},
+): void => {
+  const line = OUTCOME_TABLE[report.outcome];
+  for (const latency of report.attemptLatenciesMs ?? []) {
     metrics.addMetric(MetricName.UserServiceLatency, MetricUnit.Milliseconds, latency);
   }
-  if (attempts > 0) metrics.addMetric(MetricName.UserServiceAttempts, MetricUnit.Count, attempts);
+  if (report.attempts) metrics.addMetric(MetricName.UserServiceAttempts, MetricUnit.Count, report.attempts);
+  const metric = line.metric[reporter];
+  if (metric) metrics.addMetric(metric, MetricUnit.Count, 1);
+  if (report.outcome !== 'skipped') tracer.putAnnotation('outcome', report.outcome);
+
+  const { attemptLatenciesMs: _latencies, ...fields } = report;
+  logger[line.level](line.message, { ...keys, ...fields });
 };
 
-export const recordSync = (report: SyncReport, keys: UserKeys): void => {
-  recordAttempts(report);
-  tracer.putAnnotation('outcome', report.outcome);
+/** A failure with no user to name (a set-up error, say): what it was, never what it said. */
+export const logFailure = (message: string, error: unknown): void => {
+  logger.error(message, { reason: failureCode(error), ...describeError(error) });
+};
 
-  const fields = {
-    outcome: report.outcome,
-    reason: report.reason,
-    attempts: report.attempts,
-    durationMs: report.durationMs,
-    ...(report.httpStatus !== undefined && { httpStatus: report.httpStatus }),
+/**
+ * An input/output logger's `logger` that writes at DEBUG only (POWERTOOLS_LOG_LEVEL=DEBUG shows
+ * the lines) and masks before writing: at INFO the outcome line already says what happened, and
+ * the masking costs nothing unless the line is written.
+ */
+export const debugInputOutput =
+  (mask: (value: unknown) => unknown) =>
+  (message: { event?: unknown; response?: unknown }): void => {
+    if (logger.getLevelName() !== 'DEBUG') return;
+    const [key, value] = 'event' in message ? ['event', message.event] : ['response', message.response];
+    logger.debug('Lambda input/output', { [key]: mask(value) });
   };
-  switch (report.outcome) {
-    case 'synced':
-      metrics.addMetric(MetricName.UserSynced, MetricUnit.Count, 1);
-      logger.info('User created in the User Service', fields);
-      return;
-    case 'exists':
-      metrics.addMetric(MetricName.UserAlreadyExists, MetricUnit.Count, 1);
-      logger.info('User already in the User Service', fields);
-      return;
-    case 'queued':
-      metrics.addMetric(MetricName.UserSyncQueued, MetricUnit.Count, 1);
-      logger.warn('User not synced now; queued for retry', { ...fields, queue: report.queue });
-      return;
-    case 'dropped':
-      recordDropped(keys, report.reason, report.queueFailure);
-      return;
-  }
-};
-
-/** One retry-queue message's fate; records are handled concurrently, so keys go on each line. */
-export const recordRetry = (
-  report: RetryReport,
-  delivery: { messageId: string; receiveCount: number },
-): void => {
-  if (report.result) recordAttempts(report.result);
-  const fields = {
-    ...delivery,
-    userPoolId: report.userPoolId,
-    cognitoSub: report.cognitoSub,
-    outcome: report.disposition,
-    reason: report.reason,
-    ...(report.result && {
-      attempts: report.result.attempts,
-      durationMs: report.result.durationMs,
-      httpStatus: report.result.httpStatus,
-    }),
-  };
-  switch (report.disposition) {
-    case 'succeeded':
-      metrics.addMetric(MetricName.RetrySucceeded, MetricUnit.Count, 1);
-      logger.info('Queued user synced', fields);
-      return;
-    case 'deferred':
-      metrics.addMetric(MetricName.RetryDeferred, MetricUnit.Count, 1);
-      logger.warn('User still not synced; retry deferred', {
-        ...fields,
-        delaySeconds: report.delaySeconds,
-        ...(report.deferFailure && { deferFailure: report.deferFailure }),
-      });
-      return;
-    case 'dead-lettered':
-      metrics.addMetric(MetricName.RetryDeadLettered, MetricUnit.Count, 1);
-      logger.error('Message moved to the dead-letter queue; fix the cause, then replay it', fields);
-      return;
-  }
-};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaults, readConfig, readQueueConfig } from '../src/config.js';
+import { defaults, readConfig, readQueueConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 
 const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
 

@@ -4,14 +4,17 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { estimatedUserCount, listUserPages, regionOfUserPool } from '../clients/cognito-users.js';
-import { resolveCredentials } from '../clients/secrets.js';
+import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import { readUserDefaults, readUserServiceConfig } from '../config.js';
 import { type BackfillResult, DEFAULT_STATUSES, runBackfill, USER_STATUSES } from '../core/backfill.js';
 import { startDeadline } from '../core/deadline.js';
+import { UsageError } from '../errors.js';
 import { createProgress } from './progress.js';
-import { type Io, UsageError } from './usage.js';
+import type { Io } from './usage.js';
 
 export const BACKFILL_USAGE = `Usage: cognito-user-sync backfill --user-pool-id ID [options]
 
@@ -52,7 +55,7 @@ const parseStatuses = (value: string): Set<string> => {
 const summaryLine = ({ counts, pages }: BackfillResult, dryRun: boolean): string =>
   dryRun
     ? `page ${pages}: ${counts.seen} users seen, ${counts.wouldSend} to send, ${counts.skipped} skipped`
-    : `page ${pages}: ${counts.seen} users seen, ${counts.created} created, ${counts.existed} already existed, ` +
+    : `page ${pages}: ${counts.seen} users seen, ${counts.created} created, ${counts.exists} already existed, ` +
       `${counts.skipped} skipped, ${counts.failed} failed`;
 
 export const backfill = async (args: string[], io: Io): Promise<number> => {
@@ -90,7 +93,10 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   let send: Parameters<typeof runBackfill>[0]['send'] = () => Promise.reject(new Error('dry run'));
   if (!dryRun) {
     const config = readUserServiceConfig();
-    const credentials = await resolveCredentials();
+    const credentials = await loadCredentials(
+      credentialSources(process.env),
+      secretsManagerGetter(() => new SecretsManagerClient(AWS_CLIENT_PROFILES.cli)),
+    );
     const client = createUserServiceClient({ ...config, baseBackoffMs: 200, maxBackoffMs: 5000 });
     send = (body, idempotencyKey) =>
       client.createUser(body, {
@@ -101,7 +107,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
       });
   }
 
-  const cognito = new CognitoIdentityProviderClient({ region });
+  const cognito = new CognitoIdentityProviderClient({ ...AWS_CLIENT_PROFILES.cli, region });
   const total = await estimatedUserCount(cognito, userPoolId);
   const progress = createProgress(process.stderr, total);
   let interrupted = false;
@@ -164,7 +170,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
       ]
     : [
         ['created', counts.created],
-        ['already existed', counts.existed],
+        ['already existed', counts.exists],
         ['skipped', counts.skipped],
         ['failed', counts.failed],
       ];

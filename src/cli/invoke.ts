@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decide } from '../core/cognito-event.js';
 import { type DevUserService, startDevUserService } from '../dev/user-service.js';
+import { UsageError } from '../errors.js';
 import { createLambdaContext } from './lambda-context.js';
-import { type Io, UsageError } from './usage.js';
+import type { Io } from './usage.js';
 
 export const INVOKE_USAGE = `Usage: cognito-user-sync invoke [event.json]
 

@@ -1,11 +1,10 @@
 // The command line: `cognito-user-sync <command> [options]`; `bin.ts` runs it.
 
-import { SecretUnavailableError } from '../clients/secrets.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, SecretUnavailableError, UsageError } from '../errors.js';
 import { backfill } from './backfill.js';
 import { invoke } from './invoke.js';
 import { replay } from './replay.js';
-import { type Io, processIo, UsageError } from './usage.js';
+import { type Io, processIo } from './usage.js';
 import { userService } from './user-service.js';
 
 const USAGE = `Usage: cognito-user-sync <command> [options]

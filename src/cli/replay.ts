@@ -3,9 +3,11 @@
 
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { moveDeadLetters } from '../clients/dead-letters.js';
 import { readQueueConfig } from '../config.js';
-import { type Io, UsageError } from './usage.js';
+import { UsageError } from '../errors.js';
+import type { Io } from './usage.js';
 
 export const REPLAY_USAGE = `Usage: cognito-user-sync replay [--max N]
 
@@ -46,7 +48,11 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
     throw new UsageError('no dead-letter queue: pass --dead-letter-queue-url or set DEAD_LETTER_QUEUE_URL');
   if (!to) throw new UsageError('no retry queue: pass --retry-queue-url or set RETRY_QUEUE_URL');
 
-  const result = await moveDeadLetters(new SQSClient({}), { from, to, ...(max !== undefined && { max }) });
+  const result = await moveDeadLetters(new SQSClient(AWS_CLIENT_PROFILES.cli), {
+    from,
+    to,
+    ...(max !== undefined && { max }),
+  });
   const how =
     result.method === 'message-move-task'
       ? 'by an SQS message move task'

@@ -6,9 +6,8 @@ export interface Io {
   err(line: string): void;
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// TODO(restructure): src/cli/user-service.ts still imports it from here.
+export { UsageError } from '../errors.js';
 
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),

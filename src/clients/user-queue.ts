@@ -1,5 +1,5 @@
 // Where unsynced users wait: the retry queue, or the dead-letter queue for a payload the User
-// Service refused outright. Both are SQS queues; the message body is an UnsyncedUser as JSON and
+// Service refused outright. Both are SQS queues; the message body is a RetryMessage as JSON and
 // a `reason` message attribute says why it is there.
 
 import {
@@ -9,7 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { QueueConfig } from '../config.js';
-import type { UnsyncedUser } from '../core/unsynced-user.js';
+import type { RetryMessage } from '../core/retry-message.js';
 
 export type QueueName = 'retry' | 'dead-letter';
 
@@ -18,7 +18,7 @@ export interface UserQueue {
    * Sends the message to the dead-letter queue when `deadLetter` is asked for and one is
    * configured, else to the retry queue; resolves with the queue it went to.
    */
-  send(message: UnsyncedUser, options: { deadLetter: boolean; signal?: AbortSignal }): Promise<QueueName>;
+  send(message: RetryMessage, options: { deadLetter: boolean; signal?: AbortSignal }): Promise<QueueName>;
 }
 
 /** Message attributes saying why a message is where it is; `detail` may hold PII (SQS is encrypted). */

@@ -3,16 +3,17 @@
 
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { Deadline } from '../core/deadline.js';
-import { DeadlineExceededError } from '../core/deadline.js';
 import type { UserRecord } from '../core/user-record.js';
+import { DeadlineExceededError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { type SigningKey, signatureHeaders, webhookIdFor } from '../webhooks/signature.js';
+import { signatureHeaders, webhookIdFor } from '../webhooks/signature.js';
+import type { Credentials } from './credentials.js';
 
-export type CreateUserOutcome =
-  /** 2xx: the user was created. */
-  | 'created'
-  /** 409: the user was there already; as good as created. */
-  | 'exists'
+/** What the User Service did with a write: it is done. */
+export type Written = 'created' | 'exists';
+
+/** Why a write is not done; it decides between trying again later and giving it to an operator. */
+export type WriteFailure =
   /** Another 4xx: the service refuses this payload; retrying the same body will not help. */
   | 'rejected'
   /** 401/403 after a refetched key was tried once. */
@@ -22,26 +23,39 @@ export type CreateUserOutcome =
   /** 408/425/429/5xx, a network error, a timeout or the deadline: worth trying later. */
   | 'transient';
 
-export interface CreateUserResult {
-  outcome: CreateUserOutcome;
-  /** A short code for logs and queue messages: `created`, `http-422`, `timeout`… */
-  reason: string;
+interface Measured {
   httpStatus?: number;
-  /** The start of the error body, at most `MAX_DETAIL_BYTES`; may hold PII, never logged. */
-  detail?: string;
   attempts: number;
   /** Time to response headers of each attempt, in ms. */
   attemptLatenciesMs: number[];
   durationMs: number;
 }
 
-export interface Credentials {
-  apiKey: string | undefined;
-  /** Standard Webhooks keys, current first: each attempt carries one signature per key. */
-  signingKeys?: readonly SigningKey[];
-  /** Fetches the credentials again (a secret may have been rotated); called at most once per request. */
-  refresh?: () => Promise<Credentials>;
-}
+export type WriteResult = Measured &
+  (
+    | { outcome: Written; failure?: undefined; reason?: undefined; detail?: undefined }
+    | {
+        outcome?: undefined;
+        failure: WriteFailure;
+        /** A short code for logs and queue messages: `http-422`, `timeout`, `network-ECONNREFUSED`… */
+        reason: string;
+        /** The start of the error body, at most `MAX_DETAIL_BYTES`; may hold PII, never logged. */
+        detail?: string;
+      }
+  );
+
+/** What a result says about the calls themselves, for logs and metrics. */
+export const measurement = ({
+  httpStatus,
+  attempts,
+  attemptLatenciesMs,
+  durationMs,
+}: WriteResult): Measured => ({
+  attempts,
+  attemptLatenciesMs,
+  durationMs,
+  ...(httpStatus !== undefined && { httpStatus }),
+});
 
 export interface CreateUserOptions {
   idempotencyKey: string;
@@ -64,7 +78,7 @@ export interface UserServiceClientOptions {
 }
 
 export interface UserServiceClient {
-  createUser(body: UserRecord, options: CreateUserOptions): Promise<CreateUserResult>;
+  createUser(body: UserRecord, options: CreateUserOptions): Promise<WriteResult>;
 }
 
 export const USER_AGENT = `cognito-user-sync/${VERSION}`;
@@ -129,20 +143,12 @@ const networkReason = (error: unknown): string => {
   return typeof cause?.code === 'string' ? `network-${cause.code}` : 'network';
 };
 
-const outcomeOf = (status: number): CreateUserOutcome => {
-  if (status >= 200 && status < 300) return 'created';
-  if (status === 409) return 'exists';
+/** The failure an error answer means; 2xx and 409 are handled before. */
+const failureOf = (status: number): WriteFailure => {
   if (status === 401 || status === 403) return 'unauthorized';
   if (status >= 300 && status < 400) return 'redirect';
   if (isTransientStatus(status)) return 'transient';
   return 'rejected';
-};
-
-const reasonOf = (outcome: CreateUserOutcome, status: number): string => {
-  if (outcome === 'created') return 'created';
-  if (outcome === 'exists') return 'already-exists';
-  if (outcome === 'redirect') return `redirect-${status}`;
-  return `http-${status}`;
 };
 
 export const createUserServiceClient = ({
@@ -167,12 +173,13 @@ export const createUserServiceClient = ({
       }
     };
 
-    const finish = (result: Omit<CreateUserResult, 'attempts' | 'attemptLatenciesMs' | 'durationMs'>) => ({
-      ...result,
-      attempts: attemptLatenciesMs.length,
-      attemptLatenciesMs,
-      durationMs: Math.round(performance.now() - startedAt),
-    });
+    const finish = (result: Omit<WriteResult, keyof Measured> & { httpStatus?: number }): WriteResult =>
+      ({
+        ...result,
+        attempts: attemptLatenciesMs.length,
+        attemptLatenciesMs,
+        durationMs: Math.round(performance.now() - startedAt),
+      }) as WriteResult;
 
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -243,7 +250,7 @@ export const createUserServiceClient = ({
               if (!isAuthFailure(error) || !credentials.refresh) return;
               refreshed = true;
               // Without new credentials the retry goes with the old ones, and its 401 is the answer.
-              const fresh = await credentials.refresh().catch(() => undefined);
+              const fresh = await credentials.refresh(signal).catch(() => undefined);
               if (!fresh) return;
               if (fresh.apiKey) request.headers.set('x-api-key', fresh.apiKey);
               else request.headers.delete('x-api-key');
@@ -253,28 +260,27 @@ export const createUserServiceClient = ({
         },
       });
       discard(response); // a 2xx body is not needed, nor trusted to be well-formed
-      return finish({ outcome: 'created', reason: 'created', httpStatus: response.status });
+      return finish({ outcome: 'created', httpStatus: response.status });
     } catch (error) {
       if (isHTTPError(error)) {
         const status = error.response.status;
-        const outcome = outcomeOf(status);
-        if (outcome === 'exists' || outcome === 'redirect') {
+        if (status === 409) {
           discard(error.response);
-          return finish({ outcome, reason: reasonOf(outcome, status), httpStatus: status });
+          return finish({ outcome: 'exists', httpStatus: status });
+        }
+        const failure = failureOf(status);
+        if (failure === 'redirect') {
+          discard(error.response);
+          return finish({ failure, reason: `redirect-${status}`, httpStatus: status });
         }
         const detail = await readCapped(error.response);
-        return finish({
-          outcome,
-          reason: reasonOf(outcome, status),
-          httpStatus: status,
-          ...(detail && { detail }),
-        });
+        return finish({ failure, reason: `http-${status}`, httpStatus: status, ...(detail && { detail }) });
       }
       if (error instanceof DeadlineExceededError || signal.aborted) {
-        return finish({ outcome: 'transient', reason: 'deadline' });
+        return finish({ failure: 'transient', reason: 'deadline' });
       }
-      if (isTimeoutError(error)) return finish({ outcome: 'transient', reason: 'timeout' });
-      return finish({ outcome: 'transient', reason: networkReason(error) });
+      if (isTimeoutError(error)) return finish({ failure: 'transient', reason: 'timeout' });
+      return finish({ failure: 'transient', reason: networkReason(error) });
     }
   },
 });

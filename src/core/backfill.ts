@@ -3,8 +3,9 @@
 // anything dropped) reaches the User Service this way. Plain function, dependencies passed in.
 
 import type { UserPage } from '../clients/cognito-users.js';
-import type { CreateUserResult } from '../clients/user-service.js';
+import type { WriteResult } from '../clients/user-service.js';
 import type { UserDefaults } from '../config.js';
+import { failureCode } from '../errors.js';
 import { mapConcurrent } from './concurrency.js';
 import { idempotencyKey } from './idempotency.js';
 import { toUserRecord, type UserRecord } from './user-record.js';
@@ -23,10 +24,11 @@ export const USER_STATUSES = [
   'EXTERNAL_PROVIDER',
 ] as const;
 
+/** Users by outcome (the project's one vocabulary), and how many were seen. */
 export interface BackfillCounts {
   seen: number;
   created: number;
-  existed: number;
+  exists: number;
   skipped: number;
   failed: number;
   /** Dry run: users that would have been sent. */
@@ -59,7 +61,7 @@ export interface BackfillOptions {
   userDefaults: UserDefaults;
   dryRun: boolean;
   concurrency: number;
-  send: (body: UserRecord, idempotencyKey: string) => Promise<CreateUserResult>;
+  send: (body: UserRecord, idempotencyKey: string) => Promise<WriteResult>;
   /** Called after each page with the running totals. */
   onPage?: (result: BackfillResult) => void;
   /** Checked between pages: an interrupted run stops cleanly, resumable. */
@@ -69,7 +71,7 @@ export interface BackfillOptions {
 export const runBackfill = async (options: BackfillOptions): Promise<BackfillResult> => {
   const { userPoolId, statuses, userDefaults, dryRun, concurrency, send } = options;
   const result: BackfillResult = {
-    counts: { seen: 0, created: 0, existed: 0, skipped: 0, failed: 0, wouldSend: 0 },
+    counts: { seen: 0, created: 0, exists: 0, skipped: 0, failed: 0, wouldSend: 0 },
     failures: [],
     pages: 0,
     resumeToken: options.startToken,
@@ -111,26 +113,24 @@ export const runBackfill = async (options: BackfillOptions): Promise<BackfillRes
         counts.wouldSend++;
         return;
       }
-      const outcome = await send(
+      const written = await send(
         toUserRecord(sub, user.attributes, userDefaults),
         idempotencyKey(userPoolId, sub),
-      ).catch(
-        (error: unknown): Pick<CreateUserResult, 'outcome' | 'reason'> => ({
-          outcome: 'transient',
-          reason: `error-${(error as { name?: string }).name ?? 'Error'}`,
-        }),
-      );
-      if (outcome.outcome === 'created') counts.created++;
-      else if (outcome.outcome === 'exists') counts.existed++;
-      else {
-        counts.failed++;
-        const { httpStatus } = outcome as Partial<CreateUserResult>;
-        result.failures.push({
-          cognitoSub: sub,
-          reason: outcome.reason,
-          ...(httpStatus !== undefined && { httpStatus }),
-        });
+      ).catch((error: unknown) => ({
+        outcome: undefined,
+        reason: failureCode(error),
+        httpStatus: undefined,
+      }));
+      if (written.outcome !== undefined) {
+        counts[written.outcome]++;
+        return;
       }
+      counts.failed++;
+      result.failures.push({
+        cognitoSub: sub,
+        reason: written.reason,
+        ...(written.httpStatus !== undefined && { httpStatus: written.httpStatus }),
+      });
     });
 
     result.pages++;

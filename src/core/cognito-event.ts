@@ -2,6 +2,8 @@
 // further than their shape, and anything else (a test event typed by hand, a new trigger source)
 // is skipped rather than guessed at.
 
+import { isRecord, nonEmptyString } from '../guards.js';
+
 export const TRIGGER_SOURCES = {
   confirmSignUp: 'PostConfirmation_ConfirmSignUp',
   confirmForgotPassword: 'PostConfirmation_ConfirmForgotPassword',
@@ -22,12 +24,6 @@ export type TriggerDecision =
   | { action: 'skip'; reason: SkipReason; triggerSource?: string }
   /** A ConfirmSignUp event we cannot make a user of; `userPoolId`/`sub` are kept when present. */
   | { action: 'invalid'; problem: string; triggerSource: string; userPoolId?: string; sub?: string };
-
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const nonEmptyString = (value: unknown): string | undefined =>
-  typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /** Keeps the string-valued attributes; Cognito sends nothing else, a hand-made event might. */
 export const stringAttributes = (value: unknown): Record<string, string> => {
@@ -69,23 +65,4 @@ export const decide = (event: unknown): TriggerDecision => {
     };
   }
   return { action: 'sync', user: { userPoolId, triggerSource, sub, attributes } };
-};
-
-export const MASK = '*****';
-
-/**
- * A copy of a Cognito event fit for a log: the user's data (`userName`, which is often an email,
- * `request.userAttributes`, `request.clientMetadata`) masked where present, the rest as is. The
- * event itself is not touched, and nothing is deep-copied: only the two objects on the path.
- */
-export const maskCognitoEvent = (event: unknown): unknown => {
-  if (!isRecord(event)) return event;
-  const masked: Record<string, unknown> = { ...event };
-  if ('userName' in event) masked.userName = MASK;
-  if (isRecord(event.request)) {
-    const request: Record<string, unknown> = { ...event.request };
-    for (const key of ['userAttributes', 'clientMetadata']) if (key in request) request[key] = MASK;
-    masked.request = request;
-  }
-  return masked;
 };

@@ -1,15 +1,7 @@
 // The invocation's clock. Everything that waits on the network cuts its wait to what is left,
 // so the event goes back to Cognito in time whatever the User Service, Secrets Manager or SQS do.
 
-export class DeadlineExceededError extends Error {
-  override name = 'DeadlineExceededError';
-
-  constructor(what: string) {
-    super(`${what} did not finish before the deadline`, {
-      cause: { package: 'cognito-user-sync' },
-    });
-  }
-}
+import { DeadlineExceededError } from '../errors.js';
 
 export interface Deadline {
   /** Epoch milliseconds by which the work must be done. */

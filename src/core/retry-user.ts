@@ -1,12 +1,14 @@
 // One retry-queue message, one more try: send the stored body with the same idempotency key,
 // then say what becomes of the message: done, dead-lettered, or deferred by the backoff schedule.
 
+import type { Credentials } from '../clients/credentials.js';
 import type { RetryQueueOps } from '../clients/user-queue.js';
-import type { CreateUserResult, Credentials, UserServiceClient } from '../clients/user-service.js';
+import { measurement, type UserServiceClient } from '../clients/user-service.js';
+import { errorCode, MalformedMessageError } from '../errors.js';
 import { retryDelaySeconds } from './backoff.js';
 import type { Deadline } from './deadline.js';
-import { errorCode } from './sync-user.js';
-import { MalformedMessageError, parseUnsyncedUser } from './unsynced-user.js';
+import type { OutcomeReport, UserKeys } from './outcomes.js';
+import { parseRetryMessage } from './retry-message.js';
 
 export interface QueueRecord {
   messageId: string;
@@ -16,18 +18,9 @@ export interface QueueRecord {
   receiveCount: number;
 }
 
-export type RetryDisposition = 'succeeded' | 'deferred' | 'dead-lettered';
-
-export interface RetryReport {
-  disposition: RetryDisposition;
-  reason: string;
-  userPoolId?: string;
-  cognitoSub?: string;
-  /** The invisibility given to a deferred message. */
-  delaySeconds?: number;
-  /** Why the deferral failed, if it did: the queue's own visibility timeout then applies. */
-  deferFailure?: string;
-  result?: CreateUserResult;
+export interface RetryReport extends OutcomeReport {
+  outcome: 'created' | 'exists' | 'deferred' | 'dead-lettered';
+  keys: UserKeys;
 }
 
 export interface RetryDeps {
@@ -39,14 +32,14 @@ export interface RetryDeps {
 }
 
 export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise<RetryReport> => {
-  let message: ReturnType<typeof parseUnsyncedUser>;
+  let message: ReturnType<typeof parseRetryMessage>;
   try {
-    message = parseUnsyncedUser(record.body);
+    message = parseRetryMessage(record.body);
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     // Round and round it would go: straight to the dead-letter queue, the problem attached.
     await deps.queue.deadLetter(record.body, 'malformed-message', error.message);
-    return { disposition: 'dead-lettered', reason: 'malformed-message' };
+    return { outcome: 'dead-lettered', reason: 'malformed-message', keys: {} };
   }
   const keys = { userPoolId: message.userPoolId, cognitoSub: message.body.cognitoSub };
 
@@ -56,18 +49,12 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
     deadline: deps.deadline,
     retryLimit: 2,
   });
-  switch (result.outcome) {
-    case 'created':
-    case 'exists':
-      return { disposition: 'succeeded', reason: result.reason, result, ...keys };
-    case 'rejected':
-    case 'redirect':
-      await deps.queue.deadLetter(record.body, result.reason, result.detail);
-      return { disposition: 'dead-lettered', reason: result.reason, result, ...keys };
-    case 'transient':
-    case 'unauthorized':
-      return { ...(await deferRecord(record, result.reason, deps)), result, ...keys };
+  if (result.outcome !== undefined) return { outcome: result.outcome, ...measurement(result), keys };
+  if (result.failure === 'rejected' || result.failure === 'redirect') {
+    await deps.queue.deadLetter(record.body, result.reason, result.detail);
+    return { outcome: 'dead-lettered', reason: result.reason, ...measurement(result), keys };
   }
+  return { ...(await deferRecord(record, result.reason, deps)), ...measurement(result), keys };
 };
 
 /** Hides a message for the next step of the backoff schedule; SQS brings it back then. */
@@ -81,5 +68,5 @@ export const deferRecord = async (
     () => undefined,
     (error: unknown) => errorCode(error),
   );
-  return { disposition: 'deferred', reason, delaySeconds, ...(deferFailure && { deferFailure }) };
+  return { outcome: 'deferred', reason, delaySeconds, ...(deferFailure && { deferFailure }), keys: {} };
 };

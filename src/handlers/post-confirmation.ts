@@ -1,147 +1,132 @@
-// The Cognito post-confirmation trigger: wiring only. The chain, outermost first, is
-// tracer → logger → metrics → input/output logger → fail-open → secrets → core handler.
+// The Cognito post-confirmation trigger: the middleware chain and the thin core. Outermost first:
+// tracer → logger → metrics → input/output logger → fail-open → resolve once → secrets (fetched by
+// @middy/secrets-manager, awaited within the deadline) → core.
 
+import { cleanupMiddlewares } from '@aws-lambda-powertools/commons';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy, { type Request } from '@middy/core';
+import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
 import type { Context } from 'aws-lambda';
-import { deadlineOf, failOpen, findDeadline } from '../../middlewares/fail-open.js';
-import { credentialsOf, userServiceSecrets } from '../../middlewares/user-service-secrets.js';
+import { failOpen } from '../../middlewares/fail-open.js';
+import { resolveOnce } from '../../middlewares/resolve-once.js';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createUserQueue } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
-import {
-  defaults,
-  readConfig,
-  readQueueConfig,
-  readSyncDeadlineMs,
-  readUserDefaults,
-  TIMEOUT_EARLY_MS,
-} from '../config.js';
-import { type CognitoUser, decide, maskCognitoEvent } from '../core/cognito-event.js';
-import { queueReserveMs, startDeadline } from '../core/deadline.js';
-import { failureCode, queueUser, syncUser } from '../core/sync-user.js';
-import { toUserRecord } from '../core/user-record.js';
-import { logger, metrics, recordDropped, recordSkipped, recordSync, tracer } from '../observability.js';
+import { type Env, readQueueConfig, TIMEOUT_EARLY_MS } from '../config.js';
+import { maskCognitoEvent } from '../core/mask.js';
+import { queueAfterFailure, resolveSignUp, type SignUp, type SignUpToSync } from '../core/sign-up.js';
+import { syncUser } from '../core/sync-user.js';
+import { debugInputOutput, logFailure, logger, metrics, recordOutcome, tracer } from '../observability.js';
+import { credentialsStage } from './credentials.js';
 
-/** Short timeouts and one retry: an SQS outage must not eat the time kept for the send. */
-const sqsClient = lazy(() =>
-  tracer.captureAWSv3Client(
-    new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 1000 } }),
-  ),
-);
+/** What the chain leaves on the Lambda context for the core. */
+export interface SignUpContext extends Context {
+  signUp?: SignUp;
+  credentials?: Credentials;
+}
+
+const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.trigger)));
 
 /** The queues, read when a user has to be queued: a typo there must not stop a sync. */
 const queueFromEnv = () => createUserQueue(sqsClient, readQueueConfig());
 
-/** SYNC_DEADLINE_MS as configured, or the default when it is invalid (the core reports that). */
-const budgetMs = (): number => {
-  try {
-    return readSyncDeadlineMs();
-  } catch {
-    return defaults.syncDeadlineMs;
+const report = (outcome: Parameters<typeof recordOutcome>[1], keys: SignUpToSync['keys']) =>
+  recordOutcome('post-confirmation', outcome, keys);
+
+/** Resolves the event once, and labels every later log line with who it is about. */
+const resolve = (event: unknown): SignUp => {
+  const signUp = resolveSignUp(event);
+  if (signUp.action === 'sync') {
+    logger.appendKeys(signUp.keys);
+    tracer.putAnnotation('triggerSource', signUp.user.triggerSource);
   }
+  return signUp;
 };
 
-const userKeys = (user: CognitoUser) => ({
-  userPoolId: user.userPoolId,
-  cognitoSub: user.sub,
-  triggerSource: user.triggerSource,
-});
-
-/** The user the event is about; for an event to skip or one without a user, records that instead. */
-const userToSync = (event: unknown): CognitoUser | undefined => {
-  const decision = decide(event);
-  if (decision.action === 'sync') return decision.user;
-  if (decision.action === 'skip') recordSkipped(decision.reason, decision.triggerSource);
-  else recordDropped({ userPoolId: decision.userPoolId, cognitoSub: decision.sub }, 'invalid-event');
+/** Nothing to sync (a password reset, an event without a user): answer Cognito at once. */
+const answerAtOnce = (signUp: SignUp, event: unknown): unknown => {
+  if (signUp.action === 'skip') {
+    recordOutcome('post-confirmation', {
+      outcome: 'skipped',
+      reason: signUp.reason,
+      ...(signUp.triggerSource !== undefined && { triggerSource: signUp.triggerSource }),
+    });
+    return event;
+  }
+  if (signUp.action === 'invalid') {
+    report({ outcome: 'dropped', reason: 'invalid-event' }, signUp.keys);
+    return event;
+  }
   return undefined;
 };
 
-const postConfirmation = async (event: unknown, context: Context): Promise<unknown> => {
-  const user = userToSync(event);
-  if (user === undefined) return event;
-  logger.appendKeys(userKeys(user));
-  tracer.putAnnotation('triggerSource', user.triggerSource);
-
-  const config = readConfig();
-  const report = await syncUser(user, toUserRecord(user.sub, user.attributes, config.userDefaults), {
-    userService: createUserServiceClient(config.userService),
+const postConfirmation = async (event: unknown, context: SignUpContext): Promise<unknown> => {
+  const { signUp, credentials } = context;
+  // resolveOnce answered every other action already.
+  if (signUp?.action !== 'sync' || credentials === undefined)
+    throw new Error('resolveOnce and the credentials stage run before the core');
+  if (signUp.config === undefined || signUp.body === undefined) throw signUp.configError;
+  const outcome = await syncUser(signUp.user, signUp.body, {
+    userService: createUserServiceClient(signUp.config.userService),
     queue: queueFromEnv,
-    credentials: credentialsOf(context),
-    deadline: deadlineOf(context),
-    reserveMs: queueReserveMs(config.syncDeadlineMs),
+    credentials,
+    deadline: signUp.deadline,
+    reserveMs: signUp.reserveMs,
   });
-  recordSync(report, userKeys(user));
+  report(outcome, signUp.keys);
   return event;
 };
 
-/** Fail-open's recovery: queue the user the failed invocation was about, with what time is left. */
-const recover = async (request: Request<unknown, unknown, Error, Context>, error: unknown) => {
-  const user = userToSync(request.event);
-  if (user === undefined) return;
-  const keys = userKeys(user);
-  logger.appendKeys(keys);
-  const reason = failureCode(error);
-  let userDefaults: ReturnType<typeof readUserDefaults>;
-  try {
-    userDefaults = readUserDefaults();
-  } catch (configError) {
-    // Without valid user defaults there is no right body to queue: backfill it once fixed.
-    recordDropped(keys, reason, failureCode(configError));
-    return;
-  }
-  // The send gets at least the usual reserve, even when the failure was running out of time.
-  const reserveMs = queueReserveMs(budgetMs());
-  const deadline = findDeadline(request.context);
-  const report = await queueUser(
-    { user, body: toUserRecord(user.sub, user.attributes, userDefaults), reason },
-    {
-      queue: queueFromEnv,
-      deadline: deadline && deadline.remaining() >= reserveMs ? deadline : startDeadline(reserveMs),
+/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+export const createHandler = (env: Env = process.env) => {
+  const credentials = credentialsStage<SignUpContext>({
+    sources: credentialSources(env),
+    profile: AWS_CLIENT_PROFILES.trigger,
+    // Within the invocation's deadline, less the time kept for the queue send.
+    within: (request, pending) => {
+      const { signUp } = request.context;
+      if (signUp?.action !== 'sync') return pending;
+      return signUp.deadline.race(pending, 'Secrets Manager', signUp.reserveMs);
     },
+  });
+  return (
+    middy<unknown, unknown, Error, SignUpContext>({
+      // The last guard, should everything else fail to stop in time: Lambda's Timeout is 5 s.
+      timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
+    })
+      // Responses are the user's event: never copied into the trace.
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      // logEvent is forced off: POWERTOOLS_LOGGER_LOG_EVENT=true would log the event unmasked.
+      .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+      .use(inputOutputLogger({ logger: debugInputOutput(maskCognitoEvent) }))
+      .use(
+        failOpen<unknown, unknown, SignUpContext>({
+          failureMessage: 'Post-confirmation failed; returning the event to Cognito',
+          logError: logFailure,
+          recover: async (request, error) => {
+            const { signUp } = request.context;
+            if (signUp?.action !== 'sync') return;
+            report(await queueAfterFailure(signUp, error, queueFromEnv), signUp.keys);
+          },
+        }),
+      )
+      .use(
+        resolveOnce<SignUp, unknown, unknown, SignUpContext>({
+          resolve,
+          contextKey: 'signUp',
+          earlyResponse: answerAtOnce,
+          cleanup: cleanupMiddlewares,
+        }),
+      )
+      .use(credentials)
+      .handler(postConfirmation)
   );
-  recordSync(report, keys);
 };
 
-export const handler = middy<unknown, unknown, Error, Context>({
-  // The last guard, should everything else fail to stop in time: Lambda's Timeout is 5 s.
-  timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
-})
-  // Responses are the user's event: never copied into the trace.
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  // logEvent is forced off: POWERTOOLS_LOGGER_LOG_EVENT=true would log the event unmasked.
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(
-    inputOutputLogger({
-      // At DEBUG (POWERTOOLS_LOG_LEVEL=DEBUG shows them): the outcome line already names the pool,
-      // the user and the trigger, and at INFO these two lines were a fifth of a sign-up's cost.
-      // Masked here rather than with omitPaths, which deep-copies every event: only the user's
-      // data is replaced, only where present, and only when the line is written.
-      logger: (message: { event?: unknown; response?: unknown }) => {
-        if (logger.getLevelName() !== 'DEBUG') return;
-        const [key, value] = 'event' in message ? ['event', message.event] : ['response', message.response];
-        logger.debug('Lambda input/output', { [key]: maskCognitoEvent(value) });
-      },
-    }),
-  )
-  .use(
-    failOpen({
-      budgetMs,
-      recover,
-      logError: (message, details) => logger.error(message, details),
-    }),
-  )
-  .use(
-    userServiceSecrets({
-      awsClientCapture: (client) => tracer.captureAWSv3Client(client),
-      reserveMs: () => queueReserveMs(budgetMs()),
-      // A password reset needs no secret, and must not wait on Secrets Manager for one.
-      shouldFetch: (event) => decide(event).action === 'sync',
-    }),
-  )
-  .handler(postConfirmation);
+export const handler = createHandler();

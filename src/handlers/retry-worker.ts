@@ -1,6 +1,7 @@
-// The retry worker: the SQS consumer of the retry queue. Wiring only; the chain, outermost
-// first, is tracer → logger → metrics → input/output logger → secrets → core handler. No
-// fail-open here: what is not done is reported in batchItemFailures, and SQS brings it back.
+// The retry worker: the SQS consumer of the retry queue. The middleware chain and the thin core.
+// Outermost first: tracer → logger → metrics → input/output logger → fail-open → secrets → core.
+// What is not done is reported in batchItemFailures, and SQS brings it back; when nothing can be
+// sent at all (a secret, the configuration), fail-open defers the whole batch on its schedule.
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -9,24 +10,20 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  credentialsErrorOf,
-  credentialsOf,
-  userServiceSecrets,
-} from '../../middlewares/user-service-secrets.js';
+import { failOpen } from '../../middlewares/fail-open.js';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
-import {
-  type Credentials,
-  createUserServiceClient,
-  type UserServiceClient,
-} from '../clients/user-service.js';
-import { readUserServiceConfig, readWorkerQueues } from '../config.js';
+import { createUserServiceClient } from '../clients/user-service.js';
+import { type Env, readUserServiceConfig, readWorkerQueues } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
-import { deferRecord, type QueueRecord, retryRecord } from '../core/retry-user.js';
-import { errorCode, failureCode } from '../core/sync-user.js';
-import { logger, metrics, recordRetry, tracer } from '../observability.js';
+import { maskSqsEvent } from '../core/mask.js';
+import { deferRecord, type QueueRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
+import { errorCode, failureCode } from '../errors.js';
+import { debugInputOutput, logFailure, logger, metrics, recordOutcome, tracer } from '../observability.js';
+import { credentialsStage } from './credentials.js';
 
 /** Records of one batch sent at once: enough to drain fast, few enough to spare the User Service. */
 export const WORKER_CONCURRENCY = 5;
@@ -34,71 +31,64 @@ export const WORKER_CONCURRENCY = 5;
 const RECORD_BUDGET_MS = 10_000;
 /** Kept at the end of the invocation for the last deferrals and the response. */
 const SAFETY_MS = 3_000;
+/** The longest the worker waits for its secrets; then the batch is deferred. */
+const SECRETS_WAIT_MS = 5_000;
 
-const sqsClient = lazy(() =>
-  tracer.captureAWSv3Client(
-    new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
-  ),
-);
+export interface WorkerContext extends Context {
+  credentials?: Credentials;
+}
+
+const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 
 const receiveCountOf = (record: SQSRecord): number => {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isInteger(count) && count > 0 ? count : 1;
 };
 
-const retryWorker = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  // Without the queues nothing can be deferred or dead-lettered: fail the batch, SQS retries it.
-  const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
-  const records = (Array.isArray(event?.Records) ? event.Records : []).map(
-    (record): QueueRecord => ({
-      messageId: record.messageId,
-      body: record.body,
-      receiptHandle: record.receiptHandle,
-      receiveCount: receiveCountOf(record),
-    }),
-  );
-  let setUp: { userService: UserServiceClient; credentials: Credentials };
-  try {
-    const unavailable = credentialsErrorOf(context);
-    if (unavailable) throw unavailable;
-    setUp = {
-      userService: createUserServiceClient({
-        ...readUserServiceConfig(),
-        baseBackoffMs: 200,
-        maxBackoffMs: 2000,
-      }),
-      credentials: credentialsOf(context),
-    };
-  } catch (error) {
-    // Nothing can be sent (a secret, the configuration): every message waits its next backoff
-    // step, as for a User Service outage, rather than come back at once and burn its receives.
-    const reason = failureCode(error);
-    logger.error('The retry worker cannot send; deferring the whole batch', {
-      reason,
-      ...(error instanceof Error && 'variable' in error && { variable: error.variable }),
-    });
-    await mapConcurrent(records, WORKER_CONCURRENCY, async (record) =>
-      recordRetry(await deferRecord(record, reason, { queue }), delivery(record)),
-    );
-    return batchResponse(
-      records,
-      records.map(() => true),
-    );
-  }
+const recordsOf = (event: SQSEvent): QueueRecord[] =>
+  (Array.isArray(event?.Records) ? event.Records : []).map((record) => ({
+    messageId: record.messageId,
+    body: record.body,
+    receiptHandle: record.receiptHandle,
+    receiveCount: receiveCountOf(record),
+  }));
 
+const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) => {
+  const { keys, ...rest } = outcome;
+  recordOutcome('retry-worker', rest, { messageId, receiveCount, ...keys });
+};
+
+const batchResponse = (records: QueueRecord[], failed: boolean[]): SQSBatchResponse => ({
+  batchItemFailures: records
+    .filter((_, index) => failed[index])
+    .map((record) => ({ itemIdentifier: record.messageId })),
+});
+
+const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQSBatchResponse> => {
+  const { credentials } = context;
+  if (credentials === undefined) throw new Error('the credentials stage runs before the core');
+  const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
+  const userService = createUserServiceClient({
+    ...readUserServiceConfig(),
+    baseBackoffMs: 200,
+    maxBackoffMs: 2000,
+  });
+  const records = recordsOf(event);
   const failed = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
     const budgetMs = Math.min(RECORD_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
     try {
-      const report = await retryRecord(record, {
-        ...setUp,
+      const outcome = await retryRecord(record, {
+        userService,
+        credentials,
         queue,
         deadline: startDeadline(Math.max(0, budgetMs)),
       });
-      recordRetry(report, delivery(record));
-      return report.disposition === 'deferred';
+      report(outcome, record);
+      return outcome.outcome === 'deferred';
     } catch (error) {
       logger.error('Retry failed; the message stays on the queue', {
-        ...delivery(record),
+        messageId: record.messageId,
+        receiveCount: record.receiveCount,
         errorName: errorCode(error),
       });
       return true;
@@ -107,27 +97,45 @@ const retryWorker = async (event: SQSEvent, context: Context): Promise<SQSBatchR
   return batchResponse(records, failed);
 };
 
-const delivery = ({ messageId, receiveCount }: QueueRecord) => ({ messageId, receiveCount });
+/**
+ * Nothing could be sent (a secret, the configuration): every message waits its next backoff step,
+ * as for a User Service outage, rather than come back at once and burn its receives.
+ */
+const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
+  const reason = failureCode(error);
+  await mapConcurrent(recordsOf(event), WORKER_CONCURRENCY, async (record) =>
+    report({ ...(await deferRecord(record, reason, { queue })), keys: {} }, record),
+  );
+};
 
-const batchResponse = (records: QueueRecord[], failed: boolean[]): SQSBatchResponse => ({
-  batchItemFailures: records
-    .filter((_, index) => failed[index])
-    .map((record) => ({ itemIdentifier: record.messageId })),
-});
+/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+export const createHandler = (env: Env = process.env) =>
+  middy<SQSEvent, SQSBatchResponse, Error, WorkerContext>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
+    .use(
+      failOpen<SQSEvent, SQSBatchResponse, WorkerContext>({
+        failureMessage: 'The retry worker cannot send; deferring the whole batch',
+        logError: logFailure,
+        recover: (request, error) => deferTheBatch(request.event, error),
+        // Every record failed: SQS keeps each message, hidden until its next step.
+        response: (request) =>
+          batchResponse(
+            recordsOf(request.event),
+            recordsOf(request.event).map(() => true),
+          ),
+      }),
+    )
+    .use(
+      credentialsStage<WorkerContext>({
+        sources: credentialSources(env),
+        profile: AWS_CLIENT_PROFILES.worker,
+        within: (_request, pending) => startDeadline(SECRETS_WAIT_MS).race(pending, 'Secrets Manager'),
+      }),
+    )
+    .handler(retryWorker);
 
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-  .use(logMetrics(metrics))
-  .use(
-    inputOutputLogger({
-      logger: (message: Record<string, unknown>) => logger.info('Lambda input/output', message),
-      // A record's body is a user's data.
-      omitPaths: ['event.Records.[].body', 'event.Records.[].messageAttributes'],
-      mask: '*****',
-    }),
-  )
-  .use(
-    userServiceSecrets({ awsClientCapture: (client) => tracer.captureAWSv3Client(client), failSoft: true }),
-  )
-  .handler(retryWorker);
+export const handler = createHandler();

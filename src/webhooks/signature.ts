@@ -2,6 +2,8 @@
 // we send to the User Service. Node built-ins only: src/verify.ts bundles this into a standalone file.
 
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { SigningError } from '../errors.js';
+import { isRecord } from '../guards.js';
 
 export const SECRET_PREFIX = 'whsec_';
 export const SIGNATURE_VERSION = 'v1';
@@ -38,15 +40,6 @@ export interface SignInput {
   body: string | Uint8Array;
 }
 
-/** Raised for a secret we cannot use or input we cannot sign; never holds the secret or the body. */
-export class SigningError extends Error {
-  override name = 'SigningError';
-
-  constructor(message: string) {
-    super(message, { cause: { package: 'cognito-user-sync' } });
-  }
-}
-
 // Padded standard base64 only: Buffer.from(…, 'base64') would silently skip anything else,
 // and a mistyped secret must fail here rather than as a string of 401s.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -68,9 +61,6 @@ export const parseSigningKey = (value: string, position = 1): SigningKey => {
   }
   return createSecretKey(bytes);
 };
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const keysOfJson = (text: string): string[] => {
   let parsed: unknown;

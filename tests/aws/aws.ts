@@ -13,7 +13,7 @@ import { clearCache } from '@middy/util';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { motoEnv } from '../../scripts/moto.mjs';
-import { handler as retryWorker } from '../../src/handlers/retry-worker.js';
+import { createHandler as createRetryWorker } from '../../src/handlers/retry-worker.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 
@@ -122,7 +122,7 @@ export const pollOnce = async (QueueUrl: string): Promise<SQSBatchResponse | und
     }),
   );
   const output = captureOutput();
-  const response = await retryWorker(
+  const response = await createRetryWorker()(
     { Records: records },
     lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
   ).finally(() => output.restore());

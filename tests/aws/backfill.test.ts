@@ -156,7 +156,7 @@ describe('backfill from a Cognito user pool', () => {
       complete: true,
       pages: 5, // 250 users, 60 a page
       resumeToken: null,
-      counts: { seen: 250, created: 155, existed: 25, skipped: 70, failed: 0 },
+      counts: { seen: 250, created: 155, exists: 25, skipped: 70, failed: 0 },
       failures: [],
     });
     expect(out).toMatch(/created\s+155/);
@@ -182,7 +182,7 @@ describe('backfill from a Cognito user pool', () => {
     const { code } = await run('--user-pool-id', userPoolId, '--report', report);
 
     expect(code).toBe(0);
-    expect((await readReport(report)).counts).toMatchObject({ created: 0, existed: 180, failed: 0 });
+    expect((await readReport(report)).counts).toMatchObject({ created: 0, exists: 180, failed: 0 });
     expect(service.users.size).toBe(before);
   });
 

@@ -31,7 +31,7 @@ describe('cognito-user-sync', () => {
     const text = out.join('\n');
     expect(text).toMatch(/Started the dev User Service at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/users/);
     expect(text).toContain('Returned to Cognito: the event, unchanged');
-    expect(text).toContain('Outcome: synced');
+    expect(text).toContain('Outcome: created');
     expect(text).toContain('"cognitoSub": "3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13"');
   });
 

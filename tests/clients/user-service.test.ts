@@ -133,7 +133,7 @@ describe('createUserServiceClient', () => {
         deadline: startDeadline(2000),
       });
 
-      expect(result.outcome).toBe('rejected');
+      expect(result.failure).toBe('rejected');
       expect(result.detail).toHaveLength(MAX_DETAIL_BYTES);
     } finally {
       huge.closeAllConnections();
@@ -153,7 +153,7 @@ describe('createUserServiceClient', () => {
       reserveMs: 200,
     });
 
-    expect(result).toMatchObject({ outcome: 'transient', reason: 'deadline' });
+    expect(result).toMatchObject({ failure: 'transient', reason: 'deadline' });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
     expect(performance.now() - started).toBeLessThan(550);
   });

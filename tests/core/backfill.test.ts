@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ListedUser, UserPage } from '../../src/clients/cognito-users.js';
-import type { CreateUserResult } from '../../src/clients/user-service.js';
+import type { WriteResult } from '../../src/clients/user-service.js';
 import { DEFAULT_STATUSES, runBackfill } from '../../src/core/backfill.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 
@@ -17,13 +17,17 @@ async function* pagesOf(pages: UserPage[], failAt?: number) {
   }
 }
 
-const result = (outcome: CreateUserResult['outcome'], httpStatus?: number): CreateUserResult => ({
+const measured = { attempts: 1, attemptLatenciesMs: [1], durationMs: 1 };
+const written = (outcome: 'created' | 'exists', httpStatus: number): WriteResult => ({
   outcome,
-  reason: httpStatus ? `http-${httpStatus}` : outcome,
-  ...(httpStatus && { httpStatus }),
-  attempts: 1,
-  attemptLatenciesMs: [1],
-  durationMs: 1,
+  httpStatus,
+  ...measured,
+});
+const refused = (httpStatus: number): WriteResult => ({
+  failure: 'rejected',
+  reason: `http-${httpStatus}`,
+  httpStatus,
+  ...measured,
 });
 
 const base = {
@@ -53,16 +57,16 @@ describe('runBackfill', () => {
         sent.push(body.cognitoSub);
         expect(key).toBe(idempotencyKey(base.userPoolId, body.cognitoSub));
         return body.cognitoSub === 'sub-4'
-          ? result('exists', 409)
+          ? written('exists', 409)
           : body.cognitoSub === 'sub-6'
-            ? result('rejected', 422)
-            : result('created', 201);
+            ? refused(422)
+            : written('created', 201);
       },
     });
 
     expect(sent.sort()).toEqual(['sub-1', 'sub-3', 'sub-4', 'sub-6']);
     expect(outcome).toEqual({
-      counts: { seen: 6, created: 2, existed: 1, skipped: 2, failed: 1, wouldSend: 0 },
+      counts: { seen: 6, created: 2, exists: 1, skipped: 2, failed: 1, wouldSend: 0 },
       failures: [{ cognitoSub: 'sub-6', reason: 'http-422', httpStatus: 422 }],
       pages: 2,
       resumeToken: undefined,
@@ -91,7 +95,7 @@ describe('runBackfill', () => {
         ],
         2,
       ),
-      send: async () => result('created', 201),
+      send: async () => written('created', 201),
     });
 
     expect(outcome).toMatchObject({
@@ -111,7 +115,7 @@ describe('runBackfill', () => {
     const outcome = await runBackfill({
       ...base,
       pages: slowThenFailing(),
-      send: () => new Promise((resolve) => setTimeout(() => resolve(result('created', 201)), 50)),
+      send: () => new Promise((resolve) => setTimeout(() => resolve(written('created', 201)), 50)),
     });
 
     expect(outcome).toMatchObject({
@@ -127,7 +131,7 @@ describe('runBackfill', () => {
       pages: pagesOf([{ users: [user(1, 'CONFIRMED'), user(2, 'CONFIRMED')], nextToken: undefined }]),
       send: async (body) => {
         if (body.cognitoSub === 'sub-1') throw new TypeError('boom');
-        return result('created', 201);
+        return written('created', 201);
       },
     });
 

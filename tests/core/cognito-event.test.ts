@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, maskCognitoEvent } from '../../src/core/cognito-event.js';
+import { decide } from '../../src/core/cognito-event.js';
 
 const signUp = (overrides: Record<string, unknown> = {}) => ({
   version: '1',
@@ -58,35 +58,5 @@ describe('decide', () => {
     [signUp({ request: null }), 'event has no sub attribute'],
   ])('calls a sign-up it cannot make a user of invalid', (event, problem) => {
     expect(decide(event)).toMatchObject({ action: 'invalid', problem });
-  });
-});
-
-describe('maskCognitoEvent', () => {
-  it('masks the user name, attributes and client metadata where present, and leaves the event alone', () => {
-    const event = signUp({
-      userName: 'ada@example.com',
-      request: { userAttributes: { sub: 's', email: 'ada@example.com' }, clientMetadata: { ref: 'x' } },
-    });
-    const before = structuredClone(event);
-
-    const masked = maskCognitoEvent(event);
-
-    expect(masked).toEqual({
-      ...before,
-      userName: '*****',
-      request: { userAttributes: '*****', clientMetadata: '*****' },
-    });
-    expect(event).toEqual(before);
-  });
-
-  it('adds nothing that was not there', () => {
-    expect(maskCognitoEvent({ triggerSource: 'x', request: {} })).toEqual({
-      triggerSource: 'x',
-      request: {},
-    });
-  });
-
-  it.each([null, 42, 'event', [1, 2]])('passes %j through', (value) => {
-    expect(maskCognitoEvent(value)).toBe(value);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineExceededError, queueReserveMs, startDeadline } from '../../src/core/deadline.js';
+import { queueReserveMs, startDeadline } from '../../src/core/deadline.js';
+import { DeadlineExceededError } from '../../src/errors.js';
 
 describe('startDeadline', () => {
   it('counts down from the budget, less a reserve, never below zero', () => {

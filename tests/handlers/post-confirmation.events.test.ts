@@ -83,7 +83,7 @@ describe('post-confirmation handler on the sample events', () => {
     const { output } = await invokeHandler(loadEvent('post-confirmation-signup'));
 
     expect(output.logs().map((line) => line.message)).not.toContain('Lambda input/output');
-    expect(output.logs()).toContainEqual(expect.objectContaining({ level: 'INFO', outcome: 'synced' }));
+    expect(output.logs()).toContainEqual(expect.objectContaining({ level: 'INFO', outcome: 'created' }));
   });
 
   it('skips an unknown trigger source without calling the User Service', async () => {

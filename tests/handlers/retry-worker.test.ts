@@ -9,9 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RETRY_SCHEDULE_SECONDS } from '../../src/core/backoff.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
-import type { UnsyncedUser } from '../../src/core/unsynced-user.js';
+import type { RetryMessage } from '../../src/core/retry-message.js';
 import { toUserRecord } from '../../src/core/user-record.js';
-import { handler } from '../../src/handlers/retry-worker.js';
+import { createHandler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { webhookIdFor } from '../../src/webhooks/signature.js';
@@ -25,7 +25,7 @@ const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const sqs = mockClient(SQSClient);
 const secrets = mockClient(SecretsManagerClient);
 
-const unsynced = (sub: string): UnsyncedUser => ({
+const unsynced = (sub: string): RetryMessage => ({
   version: 1,
   idempotencyKey: idempotencyKey(POOL, sub),
   userPoolId: POOL,
@@ -60,7 +60,7 @@ const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
 const invoke = async (records: SQSRecord[]) => {
   const output = captureOutput();
   try {
-    const result = await handler(
+    const result = await createHandler()(
       { Records: records } satisfies SQSEvent,
       lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
     );

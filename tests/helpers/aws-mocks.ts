@@ -6,7 +6,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import type { UnsyncedUser } from '../../src/core/unsynced-user.js';
+import type { RetryMessage } from '../../src/core/retry-message.js';
 
 export const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-retry';
 export const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-dlq';
@@ -28,11 +28,11 @@ export const resetHandlerState = (): void => {
 
 export interface SentMessage {
   queueUrl: string | undefined;
-  message: UnsyncedUser;
+  message: RetryMessage;
 }
 
 export const sentMessages = (): SentMessage[] =>
   sqsMock.commandCalls(SendMessageCommand).map((call) => ({
     queueUrl: call.args[0].input.QueueUrl,
-    message: JSON.parse(call.args[0].input.MessageBody ?? 'null') as UnsyncedUser,
+    message: JSON.parse(call.args[0].input.MessageBody ?? 'null') as RetryMessage,
   }));

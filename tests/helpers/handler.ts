@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { vi } from 'vitest';
-import { handler } from '../../src/handlers/post-confirmation.js';
+import { createHandler } from '../../src/handlers/post-confirmation.js';
 import { lambdaContext } from './lambda-context.js';
 import { type CapturedOutput, captureOutput } from './output.js';
 
@@ -22,7 +22,13 @@ export interface Invocation {
   output: CapturedOutput;
 }
 
+/**
+ * One invocation of the chain as Lambda builds it: from the environment the test set (a container
+ * reads it once at start; middy's cache of the secrets is the container's and lives on between
+ * invocations, until `resetHandlerState` clears it).
+ */
 export const invokeHandler = async (event: unknown): Promise<Invocation> => {
+  const handler = createHandler();
   const output = captureOutput();
   const started = performance.now();
   try {

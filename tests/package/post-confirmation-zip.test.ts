@@ -55,7 +55,7 @@ describe('dist/post-confirmation.zip', () => {
     const handler = run.segments.find((segment) => segment.name === '## index.handler');
     expect(handler).toMatchObject({
       trace_id: TRACE_ROOT,
-      annotations: { outcome: 'synced', triggerSource: 'PostConfirmation_ConfirmSignUp', ColdStart: true },
+      annotations: { outcome: 'created', triggerSource: 'PostConfirmation_ConfirmSignUp', ColdStart: true },
     });
     // The fetch to the User Service, streamed as its own subsegment of the handler's.
     expect(run.segments).toContainEqual(

@@ -3,12 +3,12 @@ import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
+import { SigningError } from '../../src/errors.js';
 import {
   computeSignature,
   isWebhookId,
   parseSigningKey,
   parseSigningSecret,
-  SigningError,
   sign,
   signatureHeaders,
   unixSeconds,

@@ -1,0 +1,29 @@
+// How every AWS SDK client of ours talks to AWS: timeouts that really fire, and few attempts. The
+// SDK's Node handler only *warns* when a request exceeds `requestTimeout` unless
+// `throwOnRequestTimeout` is set (@smithy/node-http-handler, setRequestTimeout): without it a
+// Secrets Manager call that never answers would hang until Lambda's own timeout.
+//
+// Region, credentials and AWS_ENDPOINT_URL* stay the SDK's standard configuration.
+
+export interface AwsClientProfile {
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
+}
+
+const profile = (
+  maxAttempts: number,
+  connectionTimeout: number,
+  requestTimeout: number,
+): AwsClientProfile => ({
+  maxAttempts,
+  requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true },
+});
+
+export const AWS_CLIENT_PROFILES = {
+  /** Inside Cognito's 5 s: an outage must not eat the time kept for the queue send. */
+  trigger: profile(2, 500, 1000),
+  /** The SQS consumers (retry worker, user changes): a batch has tens of seconds. */
+  worker: profile(3, 1000, 3000),
+  /** The command line: patient, but never hung (Ctrl-C must find it between requests). */
+  cli: profile(5, 3000, 15000),
+} as const satisfies Record<string, AwsClientProfile>;

@@ -1,0 +1,105 @@
+// What a post-confirmation invocation is about, worked out once at the front of the chain: the
+// decision (sync, skip, invalid), the user and the request body, the configuration, and the clock.
+// The secrets stage, the core handler and fail-open's recovery all read this one object.
+//
+// Resolving cannot throw: a configuration problem is kept here, and the core raises it inside
+// fail-open, which then queues the user with the body resolved here.
+
+import type { UserQueue } from '../clients/user-queue.js';
+import {
+  type Config,
+  defaults,
+  type Env,
+  readConfig,
+  readSyncDeadlineMs,
+  readUserDefaults,
+} from '../config.js';
+import { failureCode } from '../errors.js';
+import { type CognitoUser, decide, type SkipReason } from './cognito-event.js';
+import { type Deadline, queueReserveMs, startDeadline } from './deadline.js';
+import type { OutcomeReport, UserKeys } from './outcomes.js';
+import { queueUser } from './sync-user.js';
+import { toUserRecord, type UserRecord } from './user-record.js';
+
+export interface SignUpToSync {
+  action: 'sync';
+  user: CognitoUser;
+  /** Who the invocation is about, for every log line: ids only. */
+  keys: UserKeys;
+  /** The invocation's clock: the event goes back to Cognito by `deadline.at`. */
+  deadline: Deadline;
+  /** Kept at the end of the budget for the queue send. */
+  reserveMs: number;
+  /** The request body; undefined when it cannot be built (DEFAULT_USER_STATUS/ROLE invalid). */
+  body: UserRecord | undefined;
+  /** The configuration; undefined when a variable is invalid (then `configError` says which). */
+  config: Config | undefined;
+  configError?: unknown;
+}
+
+export type SignUp =
+  | SignUpToSync
+  | { action: 'skip'; reason: SkipReason; triggerSource?: string }
+  /** A ConfirmSignUp event we cannot make a user of; `keys` holds what ids it had. */
+  | { action: 'invalid'; problem: string; keys: UserKeys };
+
+const attempt = <T>(
+  read: () => T,
+): { value: T; error?: undefined } | { value?: undefined; error: unknown } => {
+  try {
+    return { value: read() };
+  } catch (error) {
+    return { error };
+  }
+};
+
+/** Resolves a post-confirmation event; never throws. */
+export const resolveSignUp = (
+  event: unknown,
+  env: Env = process.env,
+  now: () => number = Date.now,
+): SignUp => {
+  const decision = decide(event);
+  if (decision.action === 'skip') return decision;
+  if (decision.action === 'invalid') {
+    const { problem, triggerSource, userPoolId, sub } = decision;
+    return { action: 'invalid', problem, keys: { userPoolId, cognitoSub: sub, triggerSource } };
+  }
+  const { user } = decision;
+  // The clock starts even when SYNC_DEADLINE_MS is invalid: on the default, and the config error
+  // below then queues the user in time.
+  const budgetMs = attempt(() => readSyncDeadlineMs(env)).value ?? defaults.syncDeadlineMs;
+  const userDefaults = attempt(() => readUserDefaults(env));
+  const config = attempt(() => readConfig(env));
+  return {
+    action: 'sync',
+    user,
+    keys: { userPoolId: user.userPoolId, cognitoSub: user.sub, triggerSource: user.triggerSource },
+    deadline: startDeadline(budgetMs, now),
+    reserveMs: queueReserveMs(budgetMs),
+    body: userDefaults.value && toUserRecord(user.sub, user.attributes, userDefaults.value),
+    config: config.value,
+    ...(config.error !== undefined && { configError: config.error }),
+  };
+};
+
+/**
+ * Fail-open's recovery: queues the user of a failed invocation with what time is left, or at
+ * least the usual reserve (the failure may have been running out of time). Never throws.
+ */
+export const queueAfterFailure = async (
+  signUp: SignUpToSync,
+  error: unknown,
+  queue: () => UserQueue | undefined,
+): Promise<OutcomeReport> => {
+  const reason = failureCode(error);
+  if (signUp.body === undefined) {
+    // Without valid user defaults there is no right body to queue: backfill it once fixed.
+    return { outcome: 'dropped', reason, queueFailure: failureCode(signUp.configError) };
+  }
+  const { deadline, reserveMs } = signUp;
+  return queueUser(
+    { user: signUp.user, body: signUp.body, reason },
+    { queue, deadline: deadline.remaining() >= reserveMs ? deadline : startDeadline(reserveMs) },
+  );
+};
