@@ -6,9 +6,17 @@ import { type Io, UsageError } from './usage.js';
 
 export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]... [--signing-secret S]...
 
-Runs the dev User Service: POST /api/v1/users creates a user in memory (201, 409 when the
-cognitoSub is known, 400/422 with a reason for a bad body, 401 when keys are set and none
-matches); GET /api/v1/users and GET /api/v1/users/{cognitoSub} show what it holds.
+Runs the dev User Service, the User Service contract (openapi.yaml) in memory:
+  POST   /api/v1/users              create: 201, 409 already_exists (known cognitoSub) or
+                                    409 conflict (email held by another user)
+  PATCH  /api/v1/users/{sub}        merge patch of email, fullName, status, updatedBy,
+                                    cognitoLastModified: 200, 404, 409 conflict, 412 stale_write
+  DELETE /api/v1/users/{sub}        204, 404 when already gone
+  GET    /api/v1/users?limit=&cursor=&prefix=
+                                    a page of users in cognitoSub order, with nextCursor
+  GET    /api/v1/users/{sub}        one stored user (dev inspection, no key needed)
+400/415/422 with a reason for a bad request; with keys or signing secrets set, the first four
+answer 401 unless the request carries an accepted x-api-key and a valid signature.
 
 Options:
   --port N        port to listen on (default 3000; 0 picks a free one)

@@ -1,22 +1,50 @@
-// The dev User Service: a real HTTP server that implements the User Service contract in
-// memory. `npm start` embeds it, `npm run user-service` runs it alone, and the tests talk to it.
+// The dev User Service: a real HTTP server that implements the User Service contract (openapi.yaml)
+// in memory. `npm start` embeds it, `npm run user-service` runs it alone, and the tests talk to it.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { USER_RECORD_KEYS, type UserRecord } from '../core/user-record.js';
+import { isRecord } from '../guards.js';
 import { verifyUserSyncRequest } from '../verify.js';
 import { parseSigningSecret } from '../webhooks/signature.js';
 
 export const USERS_PATH = '/api/v1/users';
 const MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+const JSON_TYPE = 'application/json';
+const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
-export interface StoredUser extends UserRecord {
+/** A new user as POST carries it: the seven keys, and Cognito's UserLastModifiedDate when known. */
+export interface NewUser extends UserRecord {
+  cognitoLastModified?: string;
+}
+
+export interface StoredUser extends NewUser {
   createdAt: string;
+  /** Set on every write; absent only on a user a test put in `users` itself. */
+  updatedAt?: string;
+  /** The idempotency-key of the POST that created the user. */
   idempotencyKey: string;
+}
+
+/** A JSON merge patch (RFC 7396) of the fields Cognito owns. */
+export type UserPatch = Partial<
+  Pick<NewUser, 'email' | 'fullName' | 'status' | 'updatedBy' | 'cognitoLastModified'>
+>;
+
+/** What the list for reconcile shows of a user: the fields Cognito owns. */
+export interface ListedUser {
+  cognitoSub: string;
+  email: string | null;
+  fullName: string | null;
+  status: string;
+  cognitoLastModified: string | null;
 }
 
 export interface ReceivedRequest {
   method: string;
+  /** The path and query, as sent. */
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
@@ -26,11 +54,11 @@ export interface ReceivedRequest {
 export interface DevUserServiceOptions {
   port?: number;
   host?: string;
-  /** Keys accepted in `x-api-key`; none means no key is required. */
+  /** Keys accepted in `x-api-key` on POST, PATCH, DELETE and the list; none means no key is required. */
   apiKeys?: readonly string[];
   /**
    * Standard Webhooks signing secrets (`whsec_…`, or the JSON kept in Secrets Manager); when
-   * given, a POST must carry a valid signature by one of their keys.
+   * given, POST, PATCH, DELETE and the list must carry a valid signature by one of their keys.
    */
   signingSecrets?: readonly string[];
   /** Called once per answered request, e.g. to print an access log. */
@@ -40,20 +68,28 @@ export interface DevUserServiceOptions {
 export interface DevUserService {
   /** The collection URL, to use as USER_SERVICE_URL. */
   url: string;
+  /** The users by cognitoSub. Tests may write to it directly: the email and order indexes follow. */
   users: Map<string, StoredUser>;
   requests: ReceivedRequest[];
   close(): Promise<void>;
 }
 
+/** An answer other than success: `error` is a code, `details` the fields a caller reads, `reason` for people. */
 class Rejection extends Error {
   constructor(
     readonly status: number,
     readonly error: string,
     readonly reason: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(reason);
   }
 }
+
+const unprocessable = (reason: string) => new Rejection(422, 'unprocessable', reason);
+const badRequest = (reason: string) => new Rejection(400, 'bad_request', reason);
+const notFound = () => new Rejection(404, 'not_found', 'no user with this cognitoSub');
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
@@ -75,48 +111,245 @@ const readBody = (request: IncomingMessage): Promise<Buffer> =>
 const isNullableString = (value: unknown): value is string | null =>
   value === null || typeof value === 'string';
 
-/** The contract's rules for a new user: exactly the seven keys, each of the right type. */
-export const validateUserRecord = (value: unknown): UserRecord => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Rejection(400, 'bad_request', 'body must be a JSON object');
-  }
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((key) => !(USER_RECORD_KEYS as readonly string[]).includes(key));
-  if (unknown.length > 0) throw new Rejection(422, 'unprocessable', `unknown keys: ${unknown.join(', ')}`);
-  const missing = USER_RECORD_KEYS.filter((key) => !(key in record));
-  if (missing.length > 0) throw new Rejection(422, 'unprocessable', `missing keys: ${missing.join(', ')}`);
+// RFC 3339 `date-time`: a full date, a full time and a zone (Z or ±hh:mm).
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
-  const { cognitoSub, email, fullName, status, role, createdBy, updatedBy } = record;
-  if (typeof cognitoSub !== 'string' || cognitoSub.trim() === '') {
-    throw new Rejection(422, 'unprocessable', 'cognitoSub must be a non-empty string');
+/** The instant of an RFC 3339 date-time in epoch milliseconds, or undefined when it is not one. */
+export const instantOf = (value: unknown): number | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const match = DATE_TIME.exec(value);
+  if (!match) return undefined;
+  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
+  // Date.parse rolls 30 February over into March: check the calendar date itself.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
   }
-  if (!isNullableString(email) || (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email))) {
-    throw new Rejection(422, 'unprocessable', 'email must be null or an email address');
-  }
-  if (!isNullableString(fullName))
-    throw new Rejection(422, 'unprocessable', 'fullName must be a string or null');
-  for (const [key, field] of [
-    ['status', status],
-    ['role', role],
-  ] as const) {
-    if (typeof field !== 'string' || field === '') {
-      throw new Rejection(422, 'unprocessable', `${key} must be a non-empty string`);
-    }
-  }
-  if (createdBy !== cognitoSub || updatedBy !== cognitoSub) {
-    throw new Rejection(422, 'unprocessable', 'createdBy and updatedBy must equal cognitoSub');
-  }
-  return record as unknown as UserRecord;
+  const instant = Date.parse(value);
+  return Number.isNaN(instant) ? undefined : instant;
 };
 
-const send = (response: ServerResponse, status: number, body: unknown): number => {
+/** The rule of each field wherever it is written, POST or PATCH: the reason a value breaks it, if it does. */
+const fieldRules: Record<string, (value: unknown) => string | undefined> = {
+  email: (value) =>
+    !isNullableString(value) || (value !== null && !/^[^@\s]+@[^@\s]+$/.test(value))
+      ? 'email must be null or an email address'
+      : undefined,
+  fullName: (value) => (isNullableString(value) ? undefined : 'fullName must be a string or null'),
+  status: (value) =>
+    typeof value === 'string' && value !== '' ? undefined : 'status must be a non-empty string',
+  role: (value) =>
+    typeof value === 'string' && value !== '' ? undefined : 'role must be a non-empty string',
+  updatedBy: (value) =>
+    typeof value === 'string' && value !== '' ? undefined : 'updatedBy must be a non-empty string',
+  cognitoLastModified: (value) =>
+    instantOf(value) === undefined ? 'cognitoLastModified must be an RFC 3339 date-time' : undefined,
+};
+
+const checkFields = (record: Record<string, unknown>, keys: readonly string[]): void => {
+  for (const key of keys) {
+    const problem = key in record ? fieldRules[key]?.(record[key]) : undefined;
+    if (problem) throw unprocessable(problem);
+  }
+};
+
+const NEW_USER_KEYS: readonly string[] = [...USER_RECORD_KEYS, 'cognitoLastModified'];
+const PATCHABLE_KEYS: readonly string[] = ['email', 'fullName', 'status', 'updatedBy', 'cognitoLastModified'];
+
+/** The contract's rules for a new user: exactly the seven keys, plus cognitoLastModified when known. */
+export const validateUserRecord = (value: unknown): NewUser => {
+  if (!isRecord(value)) throw badRequest('body must be a JSON object');
+  const unknown = Object.keys(value).filter((key) => !NEW_USER_KEYS.includes(key));
+  if (unknown.length > 0) throw unprocessable(`unknown keys: ${unknown.join(', ')}`);
+  const missing = USER_RECORD_KEYS.filter((key) => !(key in value));
+  if (missing.length > 0) throw unprocessable(`missing keys: ${missing.join(', ')}`);
+
+  const { cognitoSub, createdBy, updatedBy, cognitoLastModified } = value;
+  if (typeof cognitoSub !== 'string' || cognitoSub.trim() === '') {
+    throw unprocessable('cognitoSub must be a non-empty string');
+  }
+  checkFields(value, ['email', 'fullName', 'status', 'role', 'cognitoLastModified']);
+  if (createdBy !== cognitoSub || updatedBy !== cognitoSub) {
+    throw unprocessable('createdBy and updatedBy must equal cognitoSub');
+  }
+  const record = value as unknown as UserRecord;
+  return {
+    cognitoSub,
+    email: record.email,
+    fullName: record.fullName,
+    status: record.status,
+    role: record.role,
+    createdBy: cognitoSub,
+    updatedBy: cognitoSub,
+    ...(typeof cognitoLastModified === 'string' && { cognitoLastModified }),
+  };
+};
+
+/** The contract's rules for a merge patch: only the fields Cognito owns; null only where a field may be null. */
+export const validateUserPatch = (value: unknown): UserPatch => {
+  if (!isRecord(value)) throw badRequest('body must be a JSON object');
+  const refused = Object.keys(value).filter((key) => !PATCHABLE_KEYS.includes(key));
+  if (refused.length > 0) throw unprocessable(`not patchable: ${refused.join(', ')}`);
+  checkFields(value, PATCHABLE_KEYS);
+  return value as UserPatch;
+};
+
+const emailKey = (email: string | null | undefined): string | undefined =>
+  typeof email === 'string' ? email.toLowerCase() : undefined;
+
+/**
+ * The users by cognitoSub, with what the contract needs kept in step on every write (including a
+ * test's own `set`): who holds each email, case-insensitively, and the subs in byte order for paging.
+ */
+class UserTable extends Map<string, StoredUser> {
+  readonly #byEmail = new Map<string, Set<string>>();
+  #ordered: { sub: string; bytes: Buffer }[] | undefined;
+
+  override set(sub: string, user: StoredUser): this {
+    if (this.has(sub)) this.#unindex(sub);
+    else this.#ordered = undefined;
+    super.set(sub, user);
+    const email = emailKey(user.email);
+    if (email !== undefined) this.#byEmail.set(email, (this.#byEmail.get(email) ?? new Set()).add(sub));
+    return this;
+  }
+
+  override delete(sub: string): boolean {
+    if (!this.has(sub)) return false;
+    this.#unindex(sub);
+    this.#ordered = undefined;
+    return super.delete(sub);
+  }
+
+  override clear(): void {
+    this.#byEmail.clear();
+    this.#ordered = undefined;
+    super.clear();
+  }
+
+  /** Whether a user other than `sub` holds this email, compared case-insensitively. */
+  emailTaken(email: string | null | undefined, sub: string): boolean {
+    const key = emailKey(email);
+    const holders = key === undefined ? undefined : this.#byEmail.get(key);
+    return [...(holders ?? [])].some((holder) => holder !== sub);
+  }
+
+  /** Up to `limit` users whose sub starts with `prefix` and sorts after `after`, and whether more follow. */
+  page({ prefix, after, limit }: { prefix: string; after: string | undefined; limit: number }) {
+    this.#ordered ??= [...this.keys()]
+      .map((sub) => ({ sub, bytes: Buffer.from(sub, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    const ordered = this.#ordered;
+    /** The index of the first sub for which `before` is false (subs in order, so a binary search). */
+    const firstNot = (before: (bytes: Buffer) => boolean): number => {
+      let low = 0;
+      let high = ordered.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (before((ordered[middle] as { bytes: Buffer }).bytes)) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    };
+    const prefixBytes = Buffer.from(prefix, 'utf8');
+    // The subs starting with a prefix sit together, from the first one not below the prefix.
+    let index = firstNot((bytes) => Buffer.compare(bytes, prefixBytes) < 0);
+    if (after !== undefined) {
+      const afterBytes = Buffer.from(after, 'utf8');
+      index = Math.max(
+        index,
+        firstNot((bytes) => Buffer.compare(bytes, afterBytes) <= 0),
+      );
+    }
+    const users: StoredUser[] = [];
+    for (; index < ordered.length && users.length < limit; index++) {
+      const { sub } = ordered[index] as { sub: string };
+      if (!sub.startsWith(prefix)) break;
+      const user = this.get(sub);
+      if (user) users.push(user);
+    }
+    const next = ordered[index];
+    return { users, more: users.length === limit && next !== undefined && next.sub.startsWith(prefix) };
+  }
+
+  #unindex(sub: string): void {
+    const email = emailKey(this.get(sub)?.email);
+    const holders = email === undefined ? undefined : this.#byEmail.get(email);
+    if (email === undefined || !holders) return;
+    holders.delete(sub);
+    if (holders.size === 0) this.#byEmail.delete(email);
+  }
+}
+
+// The cursor is opaque to callers; inside, the last sub listed and the prefix it was listed under.
+const encodeCursor = (after: string, prefix: string): string =>
+  Buffer.from(JSON.stringify({ after, prefix }), 'utf8').toString('base64url');
+
+const decodeCursor = (cursor: string, prefix: string): string => {
+  let parsed: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!isRecord(parsed) || typeof parsed.after !== 'string' || typeof parsed.prefix !== 'string') {
+    throw badRequest('cursor is not one this service gave');
+  }
+  if (parsed.prefix !== prefix) throw badRequest('cursor belongs to another prefix');
+  return parsed.after;
+};
+
+const LIST_PARAMETERS = new Set(['limit', 'cursor', 'prefix']);
+
+/** The page the query asks for: a limit of 1 to 1000 (100 by default), a prefix, a cursor. */
+const listQueryOf = (params: URLSearchParams) => {
+  for (const name of new Set(params.keys())) {
+    if (!LIST_PARAMETERS.has(name)) throw badRequest(`unknown query parameter: ${name}`);
+    if (params.getAll(name).length > 1) throw badRequest(`${name} given more than once`);
+  }
+  const limitText = params.get('limit');
+  const limit = limitText === null ? DEFAULT_PAGE_SIZE : Number(limitText);
+  if ((limitText !== null && !/^[1-9][0-9]{0,3}$/.test(limitText)) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  const prefix = params.get('prefix') ?? '';
+  const cursor = params.get('cursor');
+  return { limit, prefix, after: cursor === null ? undefined : decodeCursor(cursor, prefix) };
+};
+
+const listed = ({ cognitoSub, email, fullName, status, cognitoLastModified }: StoredUser): ListedUser => ({
+  cognitoSub,
+  email,
+  fullName,
+  status,
+  cognitoLastModified: cognitoLastModified ?? null,
+});
+
+const mediaTypeOf = (request: IncomingMessage): string | undefined =>
+  request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+
+const send = (
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): number => {
   const text = JSON.stringify(body);
   response.writeHead(status, {
-    'content-type': 'application/json',
+    ...headers,
+    'content-type': JSON_TYPE,
     'content-length': Buffer.byteLength(text),
   });
   response.end(text);
   return status;
+};
+
+const sendNoContent = (response: ServerResponse): number => {
+  response.writeHead(204);
+  response.end();
+  return 204;
 };
 
 export const startDevUserService = async ({
@@ -128,10 +361,11 @@ export const startDevUserService = async ({
 }: DevUserServiceOptions = {}): Promise<DevUserService> => {
   // A bad secret is the operator's mistake: say so at start, not as a 401 on every request.
   for (const secret of signingSecrets) parseSigningSecret(secret);
-  const users = new Map<string, StoredUser>();
+  const users = new UserTable();
   const requests: ReceivedRequest[] = [];
 
-  const createUser = (request: IncomingMessage, raw: Buffer, response: ServerResponse): number => {
+  /** The same checks on every operation cognito-user-sync calls: the key, then the signature over the raw body. */
+  const authenticate = (request: IncomingMessage, raw: Buffer): void => {
     if (apiKeys.length > 0) {
       const key = request.headers['x-api-key'];
       if (typeof key !== 'string' || !apiKeys.includes(key)) {
@@ -151,51 +385,135 @@ export const startDevUserService = async ({
       if (!verified.ok)
         throw new Rejection(401, 'unauthorized', `signature ${verified.reason}: ${verified.message}`);
     }
-    const text = raw.toString('utf8');
-    if (!request.headers['content-type']?.startsWith('application/json')) {
-      throw new Rejection(415, 'unsupported_media_type', 'content-type must be application/json');
+  };
+
+  const idempotencyKeyOf = (request: IncomingMessage): string => {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || key === '') throw badRequest('idempotency-key header required');
+    return key;
+  };
+
+  const jsonBodyOf = (request: IncomingMessage, raw: Buffer, mediaType: string): unknown => {
+    if (mediaTypeOf(request) !== mediaType) {
+      throw new Rejection(415, 'unsupported_media_type', `content-type must be ${mediaType}`);
     }
-    const idempotencyKey = request.headers['idempotency-key'];
-    if (typeof idempotencyKey !== 'string' || idempotencyKey === '') {
-      throw new Rejection(400, 'bad_request', 'idempotency-key header required');
-    }
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      return JSON.parse(raw.toString('utf8'));
     } catch {
-      throw new Rejection(400, 'bad_request', 'body is not valid JSON');
+      throw badRequest('body is not valid JSON');
     }
-    const record = validateUserRecord(parsed);
-    const existing = users.get(record.cognitoSub);
-    if (existing) {
-      return send(response, 409, {
-        error: 'conflict',
-        reason: 'a user with this cognitoSub exists',
-        user: existing,
+  };
+
+  const createUser = (request: IncomingMessage, raw: Buffer, response: ServerResponse): number => {
+    const idempotencyKey = idempotencyKeyOf(request);
+    const record = validateUserRecord(jsonBodyOf(request, raw, JSON_TYPE));
+    if (users.has(record.cognitoSub)) {
+      throw new Rejection(409, 'already_exists', 'a user with this cognitoSub exists', {
+        cognitoSub: record.cognitoSub,
       });
     }
-    const stored: StoredUser = {
-      ...record,
-      createdAt: new Date().toISOString(),
-      idempotencyKey,
-    };
+    if (users.emailTaken(record.email, record.cognitoSub)) {
+      throw new Rejection(409, 'conflict', 'another user has this email', { field: 'email' });
+    }
+    const now = new Date().toISOString();
+    const stored: StoredUser = { ...record, createdAt: now, updatedAt: now, idempotencyKey };
     users.set(record.cognitoSub, stored);
     return send(response, 201, stored);
   };
 
-  const route = async (request: IncomingMessage, response: ServerResponse, raw: Buffer): Promise<number> => {
-    const path = new URL(request.url ?? '/', 'http://dev.invalid').pathname.replace(/\/+$/, '');
+  const updateUser = (
+    sub: string,
+    request: IncomingMessage,
+    raw: Buffer,
+    response: ServerResponse,
+  ): number => {
+    idempotencyKeyOf(request);
+    const patch = validateUserPatch(jsonBodyOf(request, raw, MERGE_PATCH_TYPE));
+    const existing = users.get(sub);
+    if (!existing) throw notFound();
+    // A stale write never wins: an older UserLastModifiedDate than the stored one changes nothing.
+    // Node runs this handler to the end before the next, so the check and the write are one step.
+    const stored = instantOf(existing.cognitoLastModified);
+    const sent = instantOf(patch.cognitoLastModified);
+    if (stored !== undefined && sent !== undefined && sent < stored) {
+      throw new Rejection(412, 'stale_write', 'the user holds a newer cognitoLastModified', {
+        cognitoLastModified: existing.cognitoLastModified,
+      });
+    }
+    if ('email' in patch && users.emailTaken(patch.email, sub)) {
+      throw new Rejection(409, 'conflict', 'another user has this email', { field: 'email' });
+    }
+    const updated: StoredUser = { ...existing, ...patch, updatedAt: new Date().toISOString() };
+    users.set(sub, updated);
+    return send(response, 200, updated);
+  };
+
+  const deleteUser = (
+    sub: string,
+    request: IncomingMessage,
+    raw: Buffer,
+    response: ServerResponse,
+  ): number => {
+    idempotencyKeyOf(request);
+    if (raw.length > 0) throw badRequest('DELETE takes no body');
+    if (!users.delete(sub)) throw notFound();
+    return sendNoContent(response);
+  };
+
+  const listUsers = (params: URLSearchParams, response: ServerResponse): number => {
+    const query = listQueryOf(params);
+    const { users: page, more } = users.page(query);
+    const last = page.at(-1);
+    return send(response, 200, {
+      users: page.map(listed),
+      nextCursor: more && last ? encodeCursor(last.cognitoSub, query.prefix) : null,
+    });
+  };
+
+  const subOf = (path: string): string => {
+    try {
+      return decodeURIComponent(path.slice(USERS_PATH.length + 1));
+    } catch {
+      throw badRequest('the cognitoSub in the path is not valid percent-encoding');
+    }
+  };
+
+  const route = (request: IncomingMessage, response: ServerResponse, raw: Buffer): number => {
+    const url = new URL(request.url ?? '/', 'http://dev.invalid');
+    const path = url.pathname.replace(/\/+$/, '');
+    const { method } = request;
     if (path === USERS_PATH) {
-      if (request.method === 'POST') return createUser(request, raw, response);
-      if (request.method === 'GET') return send(response, 200, { users: [...users.values()] });
-      throw new Rejection(405, 'method_not_allowed', 'use GET or POST');
+      if (method !== 'POST' && method !== 'GET') {
+        throw new Rejection(405, 'method_not_allowed', 'use GET or POST', {}, { allow: 'GET, POST' });
+      }
+      authenticate(request, raw);
+      return method === 'POST' ? createUser(request, raw, response) : listUsers(url.searchParams, response);
     }
-    if (path.startsWith(`${USERS_PATH}/`) && request.method === 'GET') {
-      const user = users.get(decodeURIComponent(path.slice(USERS_PATH.length + 1)));
-      if (user) return send(response, 200, user);
-      throw new Rejection(404, 'not_found', 'no user with this cognitoSub');
+    if (path.startsWith(`${USERS_PATH}/`) && !path.slice(USERS_PATH.length + 1).includes('/')) {
+      const sub = subOf(path);
+      // Dev inspection: no key, no signature (cognito-user-sync never calls it).
+      if (method === 'GET') {
+        const user = users.get(sub);
+        if (user) return send(response, 200, user);
+        throw notFound();
+      }
+      if (method !== 'PATCH' && method !== 'DELETE') {
+        throw new Rejection(
+          405,
+          'method_not_allowed',
+          'use GET, PATCH or DELETE',
+          {},
+          {
+            allow: 'GET, PATCH, DELETE',
+          },
+        );
+      }
+      authenticate(request, raw);
+      return method === 'PATCH'
+        ? updateUser(sub, request, raw, response)
+        : deleteUser(sub, request, raw, response);
     }
-    throw new Rejection(404, 'not_found', `no route for ${request.method} ${path}`);
+    throw new Rejection(404, 'not_found', `no route for ${method} ${path}`);
   };
 
   const server = createServer(async (request, response) => {
@@ -203,11 +521,16 @@ export const startDevUserService = async ({
     let status: number;
     try {
       raw = await readBody(request);
-      status = await route(request, response, raw);
+      status = route(request, response, raw);
     } catch (error) {
       const rejection =
         error instanceof Rejection ? error : new Rejection(500, 'internal', 'the dev User Service failed');
-      status = send(response, rejection.status, { error: rejection.error, reason: rejection.reason });
+      status = send(
+        response,
+        rejection.status,
+        { error: rejection.error, ...rejection.details, reason: rejection.reason },
+        rejection.headers,
+      );
     }
     const received: ReceivedRequest = {
       method: request.method ?? '',

@@ -1,6 +1,7 @@
-// Checks a real HTTP request or answer against openapi.yaml: the operation, its header and path
-// parameters, the security scheme's header, the content type and the body's JSON Schema (Ajv 2020,
-// the dialect of OpenAPI 3.1). Each check returns the problems it found, so a test asserts `[]`.
+// Checks a real HTTP request or answer against openapi.yaml: the operation, its header, path and
+// query parameters (the path item's and the operation's own), the security scheme's header, the
+// content type (application/json, application/merge-patch+json…) and the body's JSON Schema (Ajv
+// 2020, the dialect of OpenAPI 3.1). Each check returns the problems it found, so a test asserts `[]`.
 
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -32,6 +33,23 @@ export interface HttpAnswer {
 
 export const loadOpenApi = async (): Promise<Json> => parse(await readFile(OPENAPI_PATH, 'utf8')) as Json;
 
+/** The repository's root, against which the paths openapi.yaml cites resolve. */
+export const REPO_ROOT = new URL('../../', import.meta.url);
+
+// A file by its extension (`src/dev/user-service.ts`, `openapi.yaml`), or anything under a top-level
+// folder of the repository (`tests/contract/`); not inside a URL, an email address or a media type.
+const CITED_FILE =
+  /(?<![\w./:@+-])((?:[\w.-]+\/)*[\w-][\w.-]*\.(?:ts|mts|mjs|js|json|ya?ml|md|tf|zip))(?![\w/])/g;
+const CITED_FOLDER =
+  /(?<![\w./:@+-])((?:src|tests|events|middlewares|scripts|terraform|bench|docs|bin|dist)\/[\w./-]*)/g;
+
+/** Every repository path openapi.yaml mentions, comments included, each once. */
+export const pathsCitedByOpenApi = async (): Promise<string[]> => {
+  const text = await readFile(OPENAPI_PATH, 'utf8');
+  const cited = [...text.matchAll(CITED_FILE), ...text.matchAll(CITED_FOLDER)].map((match) => match[1] ?? '');
+  return [...new Set(cited)].sort();
+};
+
 const isJson = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -58,7 +76,8 @@ export const createContract = (spec: Json) => {
     let node: unknown = spec;
     for (const segment of pointer.split('/').slice(1)) {
       const key = segment.replaceAll('~1', '/').replaceAll('~0', '~');
-      node = isJson(node) ? node[key] : undefined;
+      if (Array.isArray(node)) node = /^(0|[1-9][0-9]*)$/.test(key) ? node[Number(key)] : undefined;
+      else node = isJson(node) ? node[key] : undefined;
     }
     return node;
   };
@@ -93,15 +112,48 @@ export const createContract = (spec: Json) => {
         return '([^/]+)';
       });
       const match = new RegExp(`^${pattern}$`).exec(path);
-      const pointer = `/paths/${escapePointer(template)}/${method.toLowerCase()}`;
+      const itemPointer = `/paths/${escapePointer(template)}`;
+      const pointer = `${itemPointer}/${method.toLowerCase()}`;
       const operation = at(pointer);
       if (!match || !isJson(operation)) continue;
       const pathValues = Object.fromEntries(
         names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
       );
-      return { operation, pointer, pathValues };
+      return { operation, pointer, itemPointer, pathValues };
     }
     return undefined;
+  };
+
+  /**
+   * The parameters of an operation: its path item's, then its own, an operation's parameter
+   * replacing the path item's of the same name and location (OpenAPI 3.1, Path Item Object).
+   */
+  const parametersOf = ({
+    operation,
+    pointer,
+    itemPointer,
+  }: {
+    operation: Json;
+    pointer: string;
+    itemPointer: string;
+  }) => {
+    const listed = (node: unknown, at: string) =>
+      (Array.isArray(node) ? node : []).flatMap((raw, index) => {
+        const parameter = resolve(raw, `${at}/parameters/${index}`);
+        return parameter ? [parameter] : [];
+      });
+    const own = listed(operation.parameters, pointer);
+    const inherited = listed((at(itemPointer) as Json).parameters, itemPointer).filter(
+      ({ node }) => !own.some((mine) => mine.node.name === node.name && mine.node.in === node.in),
+    );
+    return [...inherited, ...own];
+  };
+
+  /** A query value as its schema types it: a query is text, so `limit=5` is the integer 5. */
+  const queryValue = (text: string, schemaPointer: string): unknown => {
+    const schema = resolve(at(schemaPointer), schemaPointer)?.node;
+    const numeric = schema?.type === 'integer' || schema?.type === 'number';
+    return numeric && /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : text;
   };
 
   const securityHeaders = (operation: Json): { names: string[]; optional: boolean } => {
@@ -153,24 +205,32 @@ export const createContract = (spec: Json) => {
       if (!found) return [`${method} ${path}: no such operation`];
       const { operation, pointer, pathValues } = found;
       const problems: string[] = [];
+      const query = new URLSearchParams(path.split('?')[1] ?? '');
 
-      const parameters = Array.isArray(operation.parameters) ? operation.parameters : [];
-      parameters.forEach((raw, index) => {
-        const parameter = resolve(raw, `${pointer}/parameters/${index}`);
-        if (!parameter) return;
-        const {
-          name,
-          in: location,
-          required,
-        } = parameter.node as { name: string; in: string; required?: boolean };
-        if (location !== 'header' && location !== 'path') return;
-        const value = location === 'header' ? headerOf(headers, name) : pathValues[name];
+      const parameters = parametersOf(found);
+      for (const { node, pointer: parameterPointer } of parameters) {
+        const { name, in: location, required } = node as { name: string; in: string; required?: boolean };
+        const what = `${location} ${name}`;
+        let value: unknown;
+        if (location === 'header') value = headerOf(headers, name);
+        else if (location === 'path') value = pathValues[name];
+        else if (location === 'query') {
+          const values = query.getAll(name);
+          if (values.length > 1) problems.push(`${what}: given ${values.length} times`);
+          value = values[0] === undefined ? undefined : queryValue(values[0], `${parameterPointer}/schema`);
+        } else continue;
         if (value === undefined) {
-          if (required) problems.push(`${location} ${name}: missing`);
-          return;
+          if (required) problems.push(`${what}: missing`);
+          continue;
         }
-        problems.push(...validate(`${parameter.pointer}/schema`, value, `${location} ${name}`));
-      });
+        problems.push(...validate(`${parameterPointer}/schema`, value, what));
+      }
+      const described = new Set(
+        parameters.filter(({ node }) => node.in === 'query').map(({ node }) => String(node.name)),
+      );
+      for (const name of new Set(query.keys())) {
+        if (!described.has(name)) problems.push(`query ${name}: not described`);
+      }
 
       const security = securityHeaders(operation);
       const present = security.names.filter((name) => headerOf(headers, name));
