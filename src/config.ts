@@ -9,8 +9,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface UserServiceConfig {
   /** Full collection URL, e.g. https://users.internal.example.com/api/v1/users */
   url: URL;
-  /** Upper bound of one attempt; cut further to what is left of the deadline. */
-  timeoutMs: number;
+  /**
+   * Upper bound of one attempt; unset by default, so that an attempt may use all that is left of
+   * the deadline: a User Service that is slow but healthy is synced on the first attempt instead
+   * of being cut short, retried (doubling its load) and queued.
+   */
+  timeoutMs: number | undefined;
 }
 
 // The credentials (USER_SERVICE_API_KEY_SECRET_ID / USER_SERVICE_API_KEY and
@@ -36,7 +40,6 @@ export interface Config {
 }
 
 export const defaults = {
-  userServiceTimeoutMs: 1500,
   syncDeadlineMs: 3500,
   userStatus: 'ACTIVE',
   userRole: 'USER',
@@ -71,11 +74,7 @@ export const readConfig = (env: Env = process.env): Config => {
 
 export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig => ({
   url: readUserServiceUrl(env),
-  timeoutMs: readInteger(env, 'USER_SERVICE_TIMEOUT_MS', {
-    fallback: defaults.userServiceTimeoutMs,
-    min: 50,
-    max: 30_000,
-  }),
+  timeoutMs: readInteger(env, 'USER_SERVICE_TIMEOUT_MS', { min: 50, max: 30_000 }),
 });
 
 /**
@@ -126,11 +125,13 @@ const readString = (env: Env, name: string): string | undefined => {
   return value ? value : undefined;
 };
 
-const readInteger = (
+function readInteger(env: Env, name: string, range: { fallback: number; min: number; max: number }): number;
+function readInteger(env: Env, name: string, range: { min: number; max: number }): number | undefined;
+function readInteger(
   env: Env,
   name: string,
-  { fallback, min, max }: { fallback: number; min: number; max: number },
-): number => {
+  { fallback, min, max }: { fallback?: number; min: number; max: number },
+): number | undefined {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) {
@@ -141,7 +142,7 @@ const readInteger = (
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   }
   return value;
-};
+}
 
 const readToken = (env: Env, name: string, fallback: string): string => {
   const value = readString(env, name) ?? fallback;

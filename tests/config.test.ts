@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaults, readConfig, readQueueConfig } from '../src/config.js';
+import { readConfig, readQueueConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
@@ -20,7 +20,7 @@ describe('readConfig', () => {
     expect(readConfig(base)).toEqual({
       userService: {
         url: new URL(base.USER_SERVICE_URL),
-        timeoutMs: defaults.userServiceTimeoutMs,
+        timeoutMs: undefined,
       },
       syncDeadlineMs: 3500,
       userDefaults: { status: 'ACTIVE', role: 'USER' },

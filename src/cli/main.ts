@@ -1,8 +1,9 @@
 // The command line: `cognito-user-sync <command> [options]`; `bin.ts` runs it.
 
-import { ConfigError, SecretUnavailableError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { backfill } from './backfill.js';
 import { invoke } from './invoke.js';
+import { describeOperatorError } from './operator-errors.js';
 import { replay } from './replay.js';
 import { type Io, processIo } from './usage.js';
 import { userService } from './user-service.js';
@@ -42,11 +43,10 @@ export const main = async (argv: string[], io: Io = processIo): Promise<number> 
       io.err(`Run "cognito-user-sync ${command ? `${name} ` : ''}--help" for usage.`);
       return 2;
     }
-    // Set-up problems the user can fix: say which, without a stack trace.
-    if (error instanceof ConfigError || error instanceof SecretUnavailableError) {
-      io.err(`cognito-user-sync: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    // Problems the operator can fix: say which, without a stack trace.
+    const problem = describeOperatorError(error);
+    if (problem === undefined) throw error;
+    io.err(`cognito-user-sync: ${problem}`);
+    return 1;
   }
 };

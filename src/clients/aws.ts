@@ -6,16 +6,17 @@
 // Region, credentials and AWS_ENDPOINT_URL* stay the SDK's standard configuration.
 
 export interface AwsClientProfile {
-  maxAttempts: number;
+  /** Unset: the SDK's own (3, or AWS_MAX_ATTEMPTS). */
+  maxAttempts?: number;
   requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
 }
 
 const profile = (
-  maxAttempts: number,
+  maxAttempts: number | undefined,
   connectionTimeout: number,
   requestTimeout: number,
 ): AwsClientProfile => ({
-  maxAttempts,
+  ...(maxAttempts !== undefined && { maxAttempts }),
   requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true },
 });
 
@@ -24,6 +25,9 @@ export const AWS_CLIENT_PROFILES = {
   trigger: profile(2, 500, 1000),
   /** The SQS consumers (retry worker, user changes): a batch has tens of seconds. */
   worker: profile(3, 1000, 3000),
-  /** The command line: patient, but never hung (Ctrl-C must find it between requests). */
-  cli: profile(5, 3000, 15000),
+  /**
+   * The command line: patient, but never hung; the SDK's standard retries (AWS_MAX_ATTEMPTS,
+   * AWS_RETRY_MODE apply).
+   */
+  cli: profile(undefined, 3000, 10_000),
 } as const satisfies Record<string, AwsClientProfile>;

@@ -21,10 +21,25 @@ export interface UserQueue {
   send(message: RetryMessage, options: { deadLetter: boolean; signal?: AbortSignal }): Promise<QueueName>;
 }
 
+// What SQS accepts as text, from the SendMessage API reference: "#x9 | #xA | #xD | #x20 to
+// #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. If a message contains characters outside
+// this range, it is rejected." String message attribute values follow the same rule.
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Text SQS accepts: each character it would refuse replaced by U+FFFD. */
+export const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
+
+/**
+ * JSON SQS accepts, that parses back to exactly `value`: JSON.stringify escapes control characters
+ * and lone surrogates already; the two noncharacters it leaves (U+FFFE, U+FFFF) are escaped here.
+ */
+export const sqsJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+
 /** Message attributes saying why a message is where it is; `detail` may hold PII (SQS is encrypted). */
 export const reasonAttributes = (reason: string, detail?: string): Record<string, MessageAttributeValue> => ({
-  reason: { DataType: 'String', StringValue: reason },
-  ...(detail && { detail: { DataType: 'String', StringValue: detail } }),
+  reason: { DataType: 'String', StringValue: sqsText(reason) },
+  ...(detail && { detail: { DataType: 'String', StringValue: sqsText(detail) } }),
 });
 
 /** `client` is called at the first send only: no SQS client is made for a user that syncs. */
@@ -39,7 +54,7 @@ export const createUserQueue = (client: () => SQSClient, config: QueueConfig): U
       await client().send(
         new SendMessageCommand({
           QueueUrl: queue === 'dead-letter' ? deadLetterQueueUrl : retryQueueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: sqsJson(message),
           MessageAttributes: reasonAttributes(message.reason),
         }),
         signal ? { abortSignal: signal } : {},

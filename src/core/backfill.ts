@@ -61,7 +61,7 @@ export interface BackfillOptions {
   userDefaults: UserDefaults;
   dryRun: boolean;
   concurrency: number;
-  send: (body: UserRecord, idempotencyKey: string) => Promise<WriteResult>;
+  send: (body: UserRecord, idempotencyKey: string) => Promise<WriteResult<'created' | 'exists'>>;
   /** Called after each page with the running totals. */
   onPage?: (result: BackfillResult) => void;
   /** Checked between pages: an interrupted run stops cleanly, resumable. */

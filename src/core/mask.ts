@@ -25,12 +25,13 @@ export const maskExcept = (value: unknown, shape: Shape): unknown => {
   }
   if (!isRecord(value)) return MASK;
   const fields = shape as { readonly [key: string]: Shape };
-  const masked: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    const allowed = Object.hasOwn(fields, key) ? fields[key] : undefined;
-    masked[key] = allowed === undefined ? MASK : maskExcept(item, allowed);
-  }
-  return masked;
+  // fromEntries defines own properties: a `__proto__` key from JSON stays a key, masked.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => {
+      const allowed = Object.hasOwn(fields, key) ? fields[key] : undefined;
+      return [key, allowed === undefined ? MASK : maskExcept(item, allowed)];
+    }),
+  );
 };
 
 /**

@@ -8,7 +8,7 @@ import { errorCode, MalformedMessageError } from '../errors.js';
 import { retryDelaySeconds } from './backoff.js';
 import type { Deadline } from './deadline.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
-import { parseRetryMessage } from './retry-message.js';
+import { parseRetryMessage, type RetryExpectations } from './retry-message.js';
 
 export interface QueueRecord {
   messageId: string;
@@ -23,7 +23,7 @@ export interface RetryReport extends OutcomeReport {
   keys: UserKeys;
 }
 
-export interface RetryDeps {
+export interface RetryDeps extends RetryExpectations {
   userService: UserServiceClient;
   credentials: Credentials;
   deadline: Deadline;
@@ -34,7 +34,7 @@ export interface RetryDeps {
 export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise<RetryReport> => {
   let message: ReturnType<typeof parseRetryMessage>;
   try {
-    message = parseRetryMessage(record.body);
+    message = parseRetryMessage(record.body, deps);
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     // Round and round it would go: straight to the dead-letter queue, the problem attached.

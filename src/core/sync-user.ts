@@ -4,7 +4,7 @@
 import type { Credentials } from '../clients/credentials.js';
 import type { UserQueue } from '../clients/user-queue.js';
 import { measurement, type UserServiceClient } from '../clients/user-service.js';
-import { errorCode, failureCode } from '../errors.js';
+import { failureCode } from '../errors.js';
 import type { CognitoUser } from './cognito-event.js';
 import type { Deadline } from './deadline.js';
 import { idempotencyKey } from './idempotency.js';
@@ -100,6 +100,6 @@ export const queueUser = async (
     );
     return { outcome: 'queued', reason, queue: sentTo };
   } catch (error) {
-    return { outcome: 'dropped', reason, queueFailure: errorCode(error) };
+    return { outcome: 'dropped', reason, queueFailure: failureCode(error) };
   }
 };

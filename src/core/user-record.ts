@@ -13,6 +13,21 @@ export interface UserRecord {
   role: string;
   createdBy: string;
   updatedBy: string;
+  /** Cognito's UserLastModifiedDate, when the path knows it (not the sign-up trigger): see UserPatch. */
+  cognitoLastModified?: string;
+}
+
+/**
+ * `PATCH {USER_SERVICE_URL}/{cognitoSub}`: the fields Cognito owns, as a JSON merge patch (never
+ * `role`, nor anything else the service owns). `cognitoLastModified` is what makes a stale write
+ * lose: the service refuses (412) a patch older than the state it holds.
+ */
+export interface UserPatch {
+  email: string | null;
+  fullName: string | null;
+  status: string;
+  updatedBy: string;
+  cognitoLastModified: string;
 }
 
 export const USER_RECORD_KEYS = [

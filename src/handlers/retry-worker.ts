@@ -16,7 +16,7 @@ import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
-import { type Env, readUserServiceConfig, readWorkerQueues } from '../config.js';
+import { type Env, readUserDefaults, readUserServiceConfig, readWorkerQueues } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
@@ -73,6 +73,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
     baseBackoffMs: 200,
     maxBackoffMs: 2000,
   });
+  const userDefaults = readUserDefaults();
   const records = recordsOf(event);
   const failed = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
     const budgetMs = Math.min(RECORD_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
@@ -81,6 +82,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
         userService,
         credentials,
         queue,
+        userDefaults,
         deadline: startDeadline(Math.max(0, budgetMs)),
       });
       report(outcome, record);

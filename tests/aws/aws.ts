@@ -2,6 +2,7 @@
 // worker driven the way Lambda's SQS event source mapping drives it.
 
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -92,7 +93,10 @@ export const peek = async (QueueUrl: string) => {
  * One poll of the event source mapping: receive a batch, invoke the worker, delete what it did
  * not report as failed. Returns the worker's answer, or undefined when the queue had nothing.
  */
-export const pollOnce = async (QueueUrl: string): Promise<SQSBatchResponse | undefined> => {
+export const pollOnce = async (
+  QueueUrl: string,
+  worker: ReturnType<typeof createRetryWorker> = createRetryWorker(),
+): Promise<SQSBatchResponse | undefined> => {
   const client = sqs();
   const { Messages = [] } = await client.send(
     new ReceiveMessageCommand({
@@ -122,7 +126,7 @@ export const pollOnce = async (QueueUrl: string): Promise<SQSBatchResponse | und
     }),
   );
   const output = captureOutput();
-  const response = await createRetryWorker()(
+  const response = await worker(
     { Records: records },
     lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
   ).finally(() => output.restore());
@@ -141,4 +145,55 @@ export const drain = async (QueueUrl: string, maxPolls = 50): Promise<void> => {
     if ((await pollOnce(QueueUrl)) === undefined) return;
   }
   throw new Error(`${QueueUrl} still had messages after ${maxPolls} polls`);
+};
+
+/**
+ * A TCP endpoint in front of moto that either forwards (as moto) or hangs: it accepts each
+ * connection and never answers, as a stalled AWS endpoint does. `closedByClient` counts the
+ * connections the client gave up on.
+ */
+export const startHangingProxy = async (target: string) => {
+  const { hostname, port } = new URL(target);
+  const state = { hang: true, closedByClient: 0 };
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    if (state.hang) {
+      socket.on('data', () => undefined);
+      socket.on('close', () => state.closedByClient++);
+      return;
+    }
+    const upstream = connect(Number(port), hostname);
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${own}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** Polls `check` until it holds or `timeoutMs` passes; no fixed sleeps. */
+export const eventually = async (
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> => {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`still not true after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 };

@@ -18,12 +18,12 @@ async function* pagesOf(pages: UserPage[], failAt?: number) {
 }
 
 const measured = { attempts: 1, attemptLatenciesMs: [1], durationMs: 1 };
-const written = (outcome: 'created' | 'exists', httpStatus: number): WriteResult => ({
+const written = (outcome: 'created' | 'exists', httpStatus: number): WriteResult<'created' | 'exists'> => ({
   outcome,
   httpStatus,
   ...measured,
 });
-const refused = (httpStatus: number): WriteResult => ({
+const refused = (httpStatus: number): WriteResult<'created' | 'exists'> => ({
   failure: 'rejected',
   reason: `http-${httpStatus}`,
   httpStatus,

@@ -36,4 +36,27 @@ describe('post-confirmation handler at DEBUG', () => {
       expect.objectContaining({ level: 'DEBUG', response: masked }),
     ]);
   });
+
+  it.each([
+    [
+      'unknown top-level keys',
+      { ...loadEvent('post-confirmation-forgot-password'), session: { token: 'tok-secret-1' } },
+    ],
+    [
+      "another trigger's response with values",
+      {
+        ...loadEvent('post-confirmation-signup'),
+        triggerSource: 'PreTokenGeneration_Authentication',
+        response: { claimsOverrideDetails: { claimsToAddOrOverride: { email: 'tok-secret-1@example.com' } } },
+      },
+    ],
+    ['an array', [{ email: 'tok-secret-1@example.com' }]],
+    ['a string', 'tok-secret-1'],
+  ])('masks whatever it does not know, whatever the shape: %s', async (_, event) => {
+    const { output } = await invokeHandler(event);
+
+    const lines = output.logs().filter((line) => line.message === 'Lambda input/output');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain('tok-secret-1');
+  });
 });

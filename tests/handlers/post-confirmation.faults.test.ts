@@ -49,7 +49,18 @@ const refetchedKey: Responder = (request, response, n) => {
 const cases: FaultCase[] = [
   { name: '201 Created', script: [reply(201, { id: 'u-1' })], metric: MetricName.UserSynced },
   { name: '200 OK', script: [reply(200, { id: 'u-1' })], metric: MetricName.UserSynced },
-  { name: '409 Conflict', script: [reply(409, { error: 'conflict' })], metric: MetricName.UserAlreadyExists },
+  {
+    name: '409 naming this cognitoSub',
+    script: [reply(409, { error: 'already_exists', cognitoSub: SUB })],
+    metric: MetricName.UserAlreadyExists,
+  },
+  {
+    name: '409 for another field (an email clash)',
+    script: [reply(409, { error: 'conflict', field: 'email' })],
+    metric: MetricName.UserSyncQueued,
+    reason: 'http-409',
+    check: (requests) => expect(requests).toHaveLength(1),
+  },
   {
     name: '400 Bad Request',
     script: [reply(400, { error: 'bad request' })],
@@ -165,9 +176,12 @@ const cases: FaultCase[] = [
     check: (requests) => expect(requests).toHaveLength(1),
   },
   {
+    // Not the contract's "created": a proxy, a misrouted path. Queued, for the worker to try again.
     name: '201 with a malformed body',
     script: [reply(201, '{"id": "u-1", oops')],
-    metric: MetricName.UserSynced,
+    metric: MetricName.UserSyncQueued,
+    reason: 'http-201-unexpected',
+    check: (requests) => expect(requests).toHaveLength(1),
   },
 ];
 

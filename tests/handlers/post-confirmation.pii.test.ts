@@ -13,6 +13,7 @@ import {
   type ScriptedServer,
   startScriptedServer,
 } from '../helpers/scripted-server.js';
+import { sqsTexts } from '../helpers/sqs-text.js';
 
 // Everything the function can write, the input/output lines included. The logger reads its level
 // when the handler module loads; vi.hoisted runs before the imports above.
@@ -156,6 +157,11 @@ describe('post-confirmation handler output', () => {
       ...signatures,
     ]) {
       expect(written).not.toContain(value);
+    }
+    // The queues may hold the user's data (they are encrypted), never a credential.
+    const queued = sqsMock.commandCalls(SendMessageCommand).flatMap((call) => sqsTexts(call.args[0].input));
+    for (const value of [API_KEY, SIGNING_SECRET.slice('whsec_'.length), ...signatures]) {
+      expect(queued.join('\n')).not.toContain(value);
     }
   });
 });

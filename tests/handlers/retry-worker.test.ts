@@ -96,7 +96,12 @@ describe('retry worker', () => {
   };
 
   it('sends the stored body with its idempotency key, and acknowledges on 201 or 409', async () => {
-    const service = await serve(reply(201), reply(409));
+    const service = await serve(reply(201), (request, response, n) =>
+      reply(409, {
+        error: 'already_exists',
+        cognitoSub: (request.json as { cognitoSub: string }).cognitoSub,
+      })(request, response, n),
+    );
     const first = unsynced('sub-1');
 
     const { result, output } = await invoke([

@@ -1,0 +1,143 @@
+// AWS endpoints that accept the connection and never answer: the SDK's own timeouts fire (they only
+// warned before), the invocation gives up in time, and the next one in the same container works
+// (a fetch given up on is not left in middy's cache for the container's life).
+
+import { randomUUID } from 'node:crypto';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { idempotencyKey } from '../../src/core/idempotency.js';
+import { toUserRecord } from '../../src/core/user-record.js';
+import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { createHandler as createPostConfirmation } from '../../src/handlers/post-confirmation.js';
+import { createHandler as createRetryWorker } from '../../src/handlers/retry-worker.js';
+import { MetricName } from '../../src/metric-names.js';
+import { loadEvent } from '../helpers/handler.js';
+import { lambdaContext } from '../helpers/lambda-context.js';
+import { captureOutput } from '../helpers/output.js';
+import {
+  createQueues,
+  eventually,
+  moto,
+  peek,
+  pollOnce,
+  type Queues,
+  sqs,
+  startHangingProxy,
+  useMoto,
+} from './aws.js';
+
+const POOL = 'eu-west-1_Qx7Lm2Rt9';
+
+describe('AWS endpoints that never answer', () => {
+  let service: DevUserService;
+  let proxy: Awaited<ReturnType<typeof startHangingProxy>>;
+  let queues: Queues;
+
+  beforeEach(async () => {
+    useMoto();
+    service = await startDevUserService({ apiKeys: ['key-from-secret'] });
+    proxy = await startHangingProxy(moto().endpoint);
+    queues = await createQueues();
+    const { ARN } = await new SecretsManagerClient({}).send(
+      new CreateSecretCommand({
+        Name: `user-service/api-key-${randomUUID()}`,
+        SecretString: 'key-from-secret',
+      }),
+    );
+    vi.stubEnv('USER_SERVICE_URL', service.url);
+    vi.stubEnv('USER_SERVICE_API_KEY_SECRET_ID', ARN ?? '');
+    vi.stubEnv('RETRY_QUEUE_URL', queues.retryQueueUrl);
+    vi.stubEnv('DEAD_LETTER_QUEUE_URL', queues.deadLetterQueueUrl);
+    // Only Secrets Manager goes through the proxy (the SDK's service-specific endpoint variable).
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', proxy.url);
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await proxy.close();
+    await service.close();
+  });
+
+  it('post-confirmation: queues the user in time, the SDK gives up, and the next invocation in the container syncs', async () => {
+    vi.stubEnv('SYNC_DEADLINE_MS', '1500');
+    const handler = createPostConfirmation(); // one container: one chain, one middy cache
+    const event = loadEvent('post-confirmation-signup');
+
+    const output = captureOutput();
+    const started = performance.now();
+    const first = await handler(event, lambdaContext()).finally(() => output.restore());
+    const elapsedMs = performance.now() - started;
+
+    expect(first).toBe(event);
+    expect(elapsedMs).toBeLessThan(1500 + 200);
+    expect(output.metric(MetricName.UserSyncQueued)).toEqual([1]);
+    expect(
+      (await peek(queues.retryQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}').reason),
+    ).toEqual(['secret-unavailable']);
+    // The SDK's request timeout really fires: the hung connections are closed by the client.
+    await eventually(() => proxy.state.closedByClient > 0, 8000);
+
+    proxy.state.hang = false;
+    const next = captureOutput();
+    await handler(loadEvent('post-confirmation-admin-confirm'), lambdaContext()).finally(() =>
+      next.restore(),
+    );
+
+    expect(next.metric(MetricName.UserSynced)).toEqual([1]);
+    expect(service.requests.at(-1)?.headers['x-api-key']).toBe('key-from-secret');
+  });
+
+  it('retry worker: defers the batch within its bound, and the next batch in the container is sent', async () => {
+    const worker = createRetryWorker();
+    const message = (sub: string) =>
+      JSON.stringify({
+        version: 1,
+        idempotencyKey: idempotencyKey(POOL, sub),
+        userPoolId: POOL,
+        triggerSource: 'PostConfirmation_ConfirmSignUp',
+        body: toUserRecord(sub, { email: `${sub}@example.com` }, { status: 'ACTIVE', role: 'USER' }),
+        reason: 'http-503',
+        attempts: 1,
+        firstFailedAt: new Date().toISOString(),
+      });
+    await sqs().send(
+      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message('sub-hang-1') }),
+    );
+
+    const started = performance.now();
+    const first = await pollOnce(queues.retryQueueUrl, worker);
+
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(first?.batchItemFailures).toHaveLength(1);
+    expect(service.requests).toEqual([]);
+
+    proxy.state.hang = false;
+    await sqs().send(
+      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message('sub-hang-2') }),
+    );
+    const next = await pollOnce(queues.retryQueueUrl, worker);
+
+    expect(next).toEqual({ batchItemFailures: [] });
+    expect(service.users.has('sub-hang-2')).toBe(true);
+  });
+
+  it('backfill: a ListUsers that never answers ends the run with a clear failure, not a hang', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', proxy.url);
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+    const lines: string[] = [];
+
+    const started = performance.now();
+    const code = await main(
+      ['backfill', '--user-pool-id', POOL, '--dry-run', '--report', `/tmp/hang-${randomUUID()}.json`],
+      {
+        out: (line) => lines.push(line),
+        err: (line) => lines.push(line),
+      },
+    );
+
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toMatch(/could not be listed.*TimeoutError/);
+    expect(performance.now() - started).toBeLessThan(40_000);
+  }, 60_000);
+});
