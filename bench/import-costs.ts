@@ -43,12 +43,15 @@ const ENTRIES: Record<string, string> = {
   'the shipped handler (src/handlers/post-confirmation.ts)': `export { handler } from '${join(ROOT, 'src/handlers/post-confirmation.ts')}';`,
 };
 
-// Imports what bench/lib/invoke.mjs imports, so the module loader is as warm as there. Touching
-// fetch first takes undici's load out of the second figure: any handler that calls fetch pays it,
-// at import (ky touches it) or at its first call (the baseline).
+// Imports what bench/lib/invoke.mjs imports, and loads node:http as it does (the runtime has,
+// before any handler), so the module loader is as warm as there. Touching fetch first takes
+// undici's load out of the second figure: any handler that calls fetch pays it, at import (ky
+// touches it) or at its first call (the baseline).
 const RUNNER = `import 'node:crypto';
 import 'node:fs';
+import { createRequire } from 'node:module';
 import 'node:url';
+createRequire(import.meta.url)('node:http');
 if (process.env.PRELOAD_UNDICI) globalThis.Response;
 const started = performance.now();
 await import(process.env.LAMBDA_TASK_ROOT + '/index.mjs');

@@ -1,5 +1,5 @@
 // What the benchmark makes in moto before it measures: the API key secret, queues, a queue full of
-// retry messages, and a user pool of confirmed users.
+// retry messages (made by the worker phase), and a user pool of confirmed users.
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,13 +11,12 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  type MessageAttributeValue,
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { motoControl } from '../../scripts/moto.mjs';
 import { mapConcurrent } from '../../src/core/concurrency.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
 
 export const REGION = 'eu-west-1';
 
@@ -76,33 +75,24 @@ export const queueDepth = async (moto: Moto, QueueUrl: string): Promise<number> 
   );
 };
 
-/** `count` users the User Service has not got, queued as the post-confirmation function queues them. */
-export const fillRetryQueue = async (moto: Moto, QueueUrl: string, count: number): Promise<void> => {
+export interface QueuedMessage {
+  body: string;
+  attributes: Record<string, MessageAttributeValue>;
+}
+
+/** Sends `messages` to the queue, ten to a batch. */
+export const fillRetryQueue = async (
+  moto: Moto,
+  QueueUrl: string,
+  messages: QueuedMessage[],
+): Promise<void> => {
   const client = new SQSClient(clientConfig(moto));
-  const userPoolId = `${REGION}_Bench0001`;
-  const batches = Array.from({ length: Math.ceil(count / 10) }, (_, batch) =>
-    Array.from({ length: Math.min(10, count - batch * 10) }, (_, index) => {
-      const sub = randomUUID();
-      const n = batch * 10 + index;
-      return {
-        Id: String(index),
-        MessageBody: JSON.stringify({
-          version: 1,
-          idempotencyKey: idempotencyKey(userPoolId, sub),
-          userPoolId,
-          triggerSource: 'PostConfirmation_ConfirmSignUp',
-          body: toUserRecord(
-            sub,
-            { email: `queued${n}@example.com`, name: `Queued User ${n}` },
-            { status: 'ACTIVE', role: 'USER' },
-          ),
-          reason: 'http-503',
-          attempts: 3,
-          firstFailedAt: new Date().toISOString(),
-        }),
-        MessageAttributes: { reason: { DataType: 'String', StringValue: 'http-503' } },
-      };
-    }),
+  const batches = Array.from({ length: Math.ceil(messages.length / 10) }, (_, batch) =>
+    messages.slice(batch * 10, batch * 10 + 10).map(({ body, attributes }, index) => ({
+      Id: String(index),
+      MessageBody: body,
+      MessageAttributes: attributes,
+    })),
   );
   await mapConcurrent(batches, 8, async (Entries) => {
     const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl, Entries }));

@@ -3,6 +3,7 @@
 // source mapping does, one batch at a time (MaximumConcurrency 1): receive up to 10 messages,
 // invoke the handler with them, delete the ones not reported in batchItemFailures. The poller's
 // SQS calls (to moto on loopback) count in the time, as the event source mapping's do in AWS.
+// BENCH_MESSAGES says how many to expect; BENCH_SQS_RECORD is the record to shape them on.
 
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -13,21 +14,36 @@ const expected = Number(process.env.BENCH_MESSAGES);
 const { handler } = await import(pathToFileURL(`${process.env.LAMBDA_TASK_ROOT}/index.mjs`).href);
 const sqs = new SQSClient({});
 
+// The committed record (events/sqs-retry-message.json) gives each record's shape and its static
+// fields; the received message gives the rest, as the event source mapping fills them.
+const template = JSON.parse(process.env.BENCH_SQS_RECORD ?? '{}');
+const SYSTEM_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'SentTimestamp',
+  'SenderId',
+  'ApproximateFirstReceiveTimestamp',
+];
+
 const toRecord = (message) => ({
+  ...template,
   messageId: message.MessageId,
   receiptHandle: message.ReceiptHandle,
   body: message.Body,
-  attributes: {
-    ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-    SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-    SenderId: message.Attributes?.SenderId ?? '',
-    ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-  },
-  messageAttributes: {},
+  attributes: Object.fromEntries(
+    SYSTEM_ATTRIBUTES.map((name) => [name, message.Attributes?.[name] ?? template.attributes?.[name]]),
+  ),
+  messageAttributes: Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        stringValue: value.StringValue,
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: value.DataType,
+      },
+    ]),
+  ),
   md5OfBody: message.MD5OfBody,
-  eventSource: 'aws:sqs',
-  eventSourceARN: `arn:aws:sqs:${process.env.AWS_REGION}:123456789012:retry`,
-  awsRegion: process.env.AWS_REGION,
 });
 
 let batch = 0;

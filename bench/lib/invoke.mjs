@@ -1,8 +1,8 @@
 // The measured process, run under Node 22 by bench/run.ts in a Lambda-like environment: it
-// imports index.mjs from an unzipped task root, as the nodejs22.x runtime does, and invokes its
-// handler on post-confirmation events, each with a new sub and a new trace id (the runtime sets
-// _X_AMZN_TRACE_ID per invocation). The handler's own logs go to stdout, a pipe the parent
-// drains; the figures go to fd 3 as one JSON document.
+// loads node:http and imports index.mjs from an unzipped task root, as the nodejs22.x runtime
+// does, and invokes its handler on post-confirmation events, each with a new sub and a new trace
+// id (the runtime sets _X_AMZN_TRACE_ID per invocation). The handler's own logs go to stdout, a
+// pipe the parent drains; the figures go to fd 3 as one JSON document.
 //
 //   BENCH_MODE=cold      import and one invocation
 //   BENCH_MODE=warm      import, one invocation, BENCH_WARMUP more, then BENCH_ITERATIONS timed
@@ -10,21 +10,38 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const started = performance.now();
+
+// The nodejs22.x runtime has node:http loaded before it imports a handler. Its bootstrap is the
+// public Lambda Node.js runtime interface client (github.com/aws/aws-lambda-nodejs-runtime-interface-client):
+// `run()` in src/index.mjs makes its RAPID client before `UserFunction.load`, and the client
+// requires node:http (`require('http')` in src/RAPIDClient.js; `cjsRequire("node:http")` at the
+// top of src/client/rapid-client.ts in the TypeScript rewrite). So here too, for both handlers,
+// before the timed import: no handler pays for loading it on Lambda.
+createRequire(import.meta.url)('node:http');
+
 const mode = process.env.BENCH_MODE ?? 'cold';
 const template = JSON.parse(process.env.BENCH_EVENT ?? '{}');
 const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 5000);
 const warmup = Number(process.env.BENCH_WARMUP ?? 0);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1);
 
-/** A new sign-up: a user the User Service has not seen, so every answer is a 201. */
+/**
+ * A new sign-up: a user the User Service has not seen, so every answer is a 201. A new sub, and a
+ * new email too, unique across processes (the User Service refuses an email another user holds).
+ */
 const nextEvent = () => {
   const event = structuredClone(template);
   const sub = randomUUID();
+  const attributes = event.request.userAttributes;
   event.userName = sub;
-  event.request.userAttributes.sub = sub;
+  attributes.sub = sub;
+  for (const key of ['email', 'cognito:email_alias']) {
+    if (typeof attributes[key] === 'string') attributes[key] = attributes[key].replace('@', `+${sub}@`);
+  }
   return event;
 };
 
