@@ -31,6 +31,43 @@ export interface UserDefaults {
   role: string;
 }
 
+/**
+ * Which Cognito users belong in the User Service, and with which status: one policy, applied alike
+ * by the trigger, the user-changes function, backfill and reconcile.
+ */
+export interface UserPolicy {
+  /** The Cognito user statuses (UserStatus) whose users are synced: SYNC_USER_STATUSES. */
+  statuses: ReadonlySet<string>;
+  /** `status` and `role` of an enabled user (DEFAULT_USER_STATUS, DEFAULT_USER_ROLE). */
+  userDefaults: UserDefaults;
+  /** `status` of a disabled user (DISABLED_USER_STATUS). */
+  disabledStatus: string;
+}
+
+/** Cognito's UserStatus values (ListUsers, AdminGetUser: UserStatusType). */
+export const COGNITO_USER_STATUSES = [
+  'UNCONFIRMED',
+  'CONFIRMED',
+  'ARCHIVED',
+  'COMPROMISED',
+  'UNKNOWN',
+  'RESET_REQUIRED',
+  'FORCE_CHANGE_PASSWORD',
+  'EXTERNAL_PROVIDER',
+] as const;
+
+/**
+ * A user, unless they never confirmed: confirmed and federated users, invited users
+ * (FORCE_CHANGE_PASSWORD: made with AdminCreateUser, not signed in yet) and users an admin asked to
+ * reset their password (RESET_REQUIRED). An UNCONFIRMED sign-up is not a user yet.
+ */
+export const DEFAULT_SYNCED_STATUSES = [
+  'CONFIRMED',
+  'EXTERNAL_PROVIDER',
+  'FORCE_CHANGE_PASSWORD',
+  'RESET_REQUIRED',
+] as const;
+
 /** What a sync needs up front; the queues are read apart, only when a user has to be queued. */
 export interface Config {
   userService: UserServiceConfig;
@@ -43,6 +80,7 @@ export const defaults = {
   syncDeadlineMs: 3500,
   userStatus: 'ACTIVE',
   userRole: 'USER',
+  disabledUserStatus: 'DISABLED',
 } as const;
 
 /** Cognito waits 5 s for the trigger, cold start included. */
@@ -100,6 +138,34 @@ export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
   status: readToken(env, 'DEFAULT_USER_STATUS', defaults.userStatus),
   role: readToken(env, 'DEFAULT_USER_ROLE', defaults.userRole),
 });
+
+/** The user policy: SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, DISABLED_USER_STATUS. */
+export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
+  statuses: readStatuses(env, 'SYNC_USER_STATUSES', DEFAULT_SYNCED_STATUSES),
+  userDefaults: readUserDefaults(env),
+  disabledStatus: readToken(env, 'DISABLED_USER_STATUS', defaults.disabledUserStatus),
+});
+
+/** A comma-separated list of Cognito user statuses. */
+export const parseStatuses = (name: string, raw: string): Set<string> => {
+  const statuses = raw
+    .split(',')
+    .map((status) => status.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = statuses.filter((status) => !(COGNITO_USER_STATUSES as readonly string[]).includes(status));
+  if (statuses.length === 0 || unknown.length > 0) {
+    throw new ConfigError(
+      name,
+      `must list Cognito user statuses, comma-separated, of ${COGNITO_USER_STATUSES.join(', ')}; got "${raw}"`,
+    );
+  }
+  return new Set(statuses);
+};
+
+const readStatuses = (env: Env, name: string, fallback: readonly string[]): ReadonlySet<string> => {
+  const raw = readString(env, name);
+  return raw === undefined ? new Set(fallback) : parseStatuses(name, raw);
+};
 
 export interface WorkerQueues {
   retryQueueUrl: string;

@@ -1,56 +1,170 @@
-// The users of a Cognito user pool, page by page (ListUsers, 60 a page), as plain records.
+// The users of a Cognito user pool: page by page (ListUsers, at most 60 a page), one by its sub
+// (AdminGetUser, then ListUsers for a federated user), always paced under the pool's quotas and
+// never failing for a throttle: TooManyRequestsException slows the pacer down and the call is made
+// again.
 
 import {
+  AdminGetUserCommand,
+  type AttributeType,
   type CognitoIdentityProviderClient,
   DescribeUserPoolCommand,
   ListUsersCommand,
+  type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-
-export interface ListedUser {
-  username: string;
-  status: string | undefined;
-  attributes: Record<string, string>;
-}
+import { createPacer, type Pacer } from '../core/pacer.js';
+import type { PoolUser } from '../core/user-policy.js';
 
 export interface UserPage {
-  users: ListedUser[];
+  users: PoolUser[];
+  /** Users Cognito listed without a sub: they cannot be synced (Cognito always gives one). */
+  withoutSub: number;
+  /** Users looked up by sub that the pool no longer has. */
+  gone?: number;
   /** The token that fetches the page after this one; undefined on the last page. */
   nextToken: string | undefined;
 }
 
+/** ListUsers' largest page (API reference: Limit, "Maximum value of 60"). */
 export const PAGE_SIZE = 60;
 
 /** A pool's id starts with its region: eu-west-1_Qx7Lm2Rt9. */
 export const regionOfUserPool = (userPoolId: string): string | undefined =>
   /^([a-z]{2}(?:-[a-z]+)+-\d+)_/.exec(userPoolId)?.[1];
 
+const attributesOf = (attributes: AttributeType[] | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (attributes ?? []).flatMap(({ Name, Value }) =>
+      Name !== undefined && Value !== undefined ? [[Name, Value]] : [],
+    ),
+  );
+
+/** A user as Cognito answered, or undefined when it has no sub (it cannot be synced). */
+export const poolUserOf = (user: {
+  Username?: string | undefined;
+  UserStatus?: string | undefined;
+  Enabled?: boolean | undefined;
+  UserLastModifiedDate?: Date | undefined;
+  Attributes?: AttributeType[] | undefined;
+}): PoolUser | undefined => {
+  const attributes = attributesOf(user.Attributes);
+  const sub = attributes.sub;
+  if (!sub) return undefined;
+  return {
+    username: user.Username ?? '',
+    sub,
+    status: user.UserStatus,
+    // ListUsers and AdminGetUser say Enabled; a user without the flag was never disabled.
+    enabled: user.Enabled !== false,
+    attributes,
+    lastModified: user.UserLastModifiedDate?.toISOString(),
+  };
+};
+
+/** Whether AWS throttled the call: Cognito's TooManyRequestsException (and the SDK's own name). */
+export const isThrottle = (error: unknown): boolean =>
+  error instanceof Error && ['TooManyRequestsException', 'ThrottlingException'].includes(error.name);
+
+/**
+ * Makes a Cognito call at the pacer's rate; a throttle slows the pacer and makes it again, as
+ * often as it takes (a run never fails for a throttle). Other errors are the caller's.
+ */
+export const paced = async <T>(pacer: Pacer, call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+  for (;;) {
+    await pacer.wait(signal);
+    try {
+      const result = await call();
+      pacer.succeeded();
+      return result;
+    } catch (error) {
+      if (!isThrottle(error) || signal?.aborted) throw error;
+      pacer.throttled();
+    }
+  }
+};
+
+export interface ListOptions {
+  startToken?: string | undefined;
+  /** ListUsers' filter, e.g. `sub ^= "3c"`. */
+  filter?: string | undefined;
+  pacer?: Pacer;
+  /** Aborts the page in flight (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal;
+}
+
 export async function* listUserPages(
   client: CognitoIdentityProviderClient,
   userPoolId: string,
-  startToken?: string,
+  { startToken, filter, pacer = createPacer({ maxRps: 5 }), signal }: ListOptions = {},
 ): AsyncGenerator<UserPage> {
   let token = startToken;
   do {
-    const page = await client.send(
-      new ListUsersCommand({ UserPoolId: userPoolId, Limit: PAGE_SIZE, PaginationToken: token }),
+    const page = await paced(
+      pacer,
+      () =>
+        client.send(
+          new ListUsersCommand({
+            UserPoolId: userPoolId,
+            Limit: PAGE_SIZE,
+            PaginationToken: token,
+            ...(filter !== undefined && { Filter: filter }),
+          }),
+          signal ? { abortSignal: signal } : {},
+        ),
+      signal,
     );
     token = page.PaginationToken || undefined;
-    yield {
-      users: (page.Users ?? []).map((user) => ({
-        username: user.Username ?? '',
-        status: user.UserStatus,
-        attributes: Object.fromEntries(
-          (user.Attributes ?? []).flatMap(({ Name, Value }) =>
-            Name !== undefined && Value !== undefined ? [[Name, Value]] : [],
-          ),
-        ),
-      })),
-      nextToken: token,
-    };
+    const listed = (page.Users ?? []).map(poolUserOf);
+    const users = listed.filter((user): user is PoolUser => user !== undefined);
+    yield { users, withoutSub: listed.length - users.length, nextToken: token };
   } while (token);
 }
 
-/** Cognito's estimate of the pool's size, for a progress bar; undefined when unknown. */
+/** A ListUsers filter value: quotation marks and backslashes escaped, as the API reference asks. */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`;
+
+/** ListUsers' filter for the users whose sub starts with `prefix` (the API's `^=`). */
+export const subPrefixFilter = (prefix: string): string | undefined =>
+  prefix === '' ? undefined : `sub ^= ${quoted(prefix)}`;
+
+/**
+ * The user with this sub, as Cognito holds it now; undefined when the pool has no such user.
+ * AdminGetUser takes the sub of a local user as its Username (API reference: "If username isn't
+ * an alias attribute in your user pool, this value must be the sub of a local user or the username
+ * of a user from a third-party IdP"); a federated user's sub is not accepted, so a
+ * UserNotFoundException is checked with ListUsers' `sub = "…"` filter before it is believed.
+ */
+export const findUserBySub = async (
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  sub: string,
+  { pacer, listPacer, signal }: { pacer?: Pacer; listPacer?: Pacer; signal?: AbortSignal } = {},
+): Promise<PoolUser | undefined> => {
+  const options = signal ? { abortSignal: signal } : {};
+  try {
+    const found = await paced(
+      pacer ?? createPacer({ maxRps: 20 }),
+      () => client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: sub }), options),
+      signal,
+    );
+    const user = poolUserOf({ ...found, Attributes: found.UserAttributes });
+    if (user?.sub === sub) return user;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'UserNotFoundException') throw error;
+  }
+  const { Users = [] } = await paced(
+    listPacer ?? createPacer({ maxRps: 5 }),
+    () =>
+      client.send(
+        new ListUsersCommand({ UserPoolId: userPoolId, Filter: `sub = ${quoted(sub)}`, Limit: 1 }),
+        options,
+      ),
+    signal,
+  );
+  const [listed] = Users.map((user: UserType) => poolUserOf(user)).filter((user) => user?.sub === sub);
+  return listed;
+};
+
+/** Cognito's estimate of the pool's size, for progress and partitioning; undefined when unknown. */
 export const estimatedUserCount = async (
   client: CognitoIdentityProviderClient,
   userPoolId: string,

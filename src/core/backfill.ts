@@ -1,28 +1,16 @@
-// Backfill: every user of a pool, mapped exactly as the trigger maps them, sent with the same
-// idempotent client. What the trigger never saw (users from before it, AdminCreateUser users,
-// anything dropped) reaches the User Service this way. Plain function, dependencies passed in.
+// Backfill: every user of a pool the policy says belongs in the User Service, mapped exactly as
+// the other paths map them, sent with the same idempotent client. What the trigger never saw
+// (users from before it, invited users, anything dropped) reaches the User Service this way.
+// Plain function, dependencies passed in.
 
 import type { UserPage } from '../clients/cognito-users.js';
 import type { WriteResult } from '../clients/user-service.js';
-import type { UserDefaults } from '../config.js';
+import type { UserPolicy } from '../config.js';
 import { failureCode } from '../errors.js';
 import { mapConcurrent } from './concurrency.js';
 import { idempotencyKey } from './idempotency.js';
-import { toUserRecord, type UserRecord } from './user-record.js';
-
-/** Users the trigger would have synced: confirmed ones and federated ones. */
-export const DEFAULT_STATUSES = ['CONFIRMED', 'EXTERNAL_PROVIDER'] as const;
-
-export const USER_STATUSES = [
-  'UNCONFIRMED',
-  'CONFIRMED',
-  'ARCHIVED',
-  'COMPROMISED',
-  'UNKNOWN',
-  'RESET_REQUIRED',
-  'FORCE_CHANGE_PASSWORD',
-  'EXTERNAL_PROVIDER',
-] as const;
+import { recordOf } from './user-policy.js';
+import type { UserRecord } from './user-record.js';
 
 /** Users by outcome (the project's one vocabulary), and how many were seen. */
 export interface BackfillCounts {
@@ -50,33 +38,50 @@ export interface BackfillResult {
   resumeToken: string | undefined;
   /** Why the run stopped before the last page, when it did. */
   stoppedBy?: string;
+  /** The error of the page that could not be listed, when that is why. */
+  pageError?: unknown;
 }
 
 export interface BackfillOptions {
   userPoolId: string;
   pages: AsyncIterable<UserPage>;
   /** The token the first page was fetched with (a resumed run), if any. */
-  startToken?: string;
+  startToken?: string | undefined;
+  policy: UserPolicy;
+  /** The statuses to send this run: the policy's, or a narrower choice. */
   statuses: ReadonlySet<string>;
-  userDefaults: UserDefaults;
   dryRun: boolean;
   concurrency: number;
   send: (body: UserRecord, idempotencyKey: string) => Promise<WriteResult<'created' | 'exists'>>;
+  /** Stops the run (resumable) once this many users have failed; unset: never. */
+  maxFailures?: number | undefined;
   /** Called after each page with the running totals. */
-  onPage?: (result: BackfillResult) => void;
+  onPage?: (result: BackfillResult) => void | Promise<void>;
   /** Checked between pages: an interrupted run stops cleanly, resumable. */
   shouldStop?: () => boolean;
+  /** The counts to start from (a resumed run adds to its report's). */
+  counts?: BackfillCounts;
 }
 
+export const emptyCounts = (): BackfillCounts => ({
+  seen: 0,
+  created: 0,
+  exists: 0,
+  skipped: 0,
+  failed: 0,
+  wouldSend: 0,
+});
+
 export const runBackfill = async (options: BackfillOptions): Promise<BackfillResult> => {
-  const { userPoolId, statuses, userDefaults, dryRun, concurrency, send } = options;
+  const { userPoolId, policy, statuses, dryRun, concurrency, send } = options;
   const result: BackfillResult = {
-    counts: { seen: 0, created: 0, exists: 0, skipped: 0, failed: 0, wouldSend: 0 },
+    counts: options.counts ? { ...options.counts } : emptyCounts(),
     failures: [],
     pages: 0,
     resumeToken: options.startToken,
   };
   const { counts } = result;
+  const tooManyFailures = () => options.maxFailures !== undefined && counts.failed >= options.maxFailures;
   const iterator = options.pages[Symbol.asyncIterator]();
 
   // The next page is fetched while this one is sent.
@@ -86,48 +91,48 @@ export const runBackfill = async (options: BackfillOptions): Promise<BackfillRes
     try {
       page = await next;
     } catch (error) {
-      result.stoppedBy = `page-failed: ${(error as { name?: string }).name ?? 'Error'}`;
+      if (options.shouldStop?.()) {
+        result.stoppedBy = 'interrupted';
+      } else {
+        result.stoppedBy = `page-failed: ${failureCode(error).replace(/^error-/, '')}`;
+        result.pageError = error;
+      }
       return result;
     }
     if (page.done) break;
-    const { users, nextToken } = page.value;
+    const { users, withoutSub, gone = 0, nextToken } = page.value;
     if (nextToken !== undefined && !options.shouldStop?.()) {
       next = iterator.next();
       // Awaited after this page is sent; until then its failure must not count as unhandled.
       next.catch(() => undefined);
     }
 
+    counts.seen += withoutSub + gone;
+    counts.failed += withoutSub;
+    counts.skipped += gone;
+    for (let n = 0; n < withoutSub; n++)
+      result.failures.push({ cognitoSub: null, reason: 'no-sub-attribute' });
     await mapConcurrent(users, concurrency, async (user) => {
       counts.seen++;
-      const sub = user.attributes.sub;
+      // The run's statuses, within the one policy: a user it leaves out is never sent.
       if (user.status === undefined || !statuses.has(user.status)) {
         counts.skipped++;
-        return;
-      }
-      if (!sub) {
-        counts.failed++;
-        result.failures.push({ cognitoSub: null, reason: 'no-sub-attribute' });
         return;
       }
       if (dryRun) {
         counts.wouldSend++;
         return;
       }
-      const written = await send(
-        toUserRecord(sub, user.attributes, userDefaults),
-        idempotencyKey(userPoolId, sub),
-      ).catch((error: unknown) => ({
-        outcome: undefined,
-        reason: failureCode(error),
-        httpStatus: undefined,
-      }));
+      const written = await send(recordOf(policy, user), idempotencyKey(userPoolId, user.sub)).catch(
+        (error: unknown) => ({ outcome: undefined, reason: failureCode(error), httpStatus: undefined }),
+      );
       if (written.outcome !== undefined) {
         counts[written.outcome]++;
         return;
       }
       counts.failed++;
       result.failures.push({
-        cognitoSub: sub,
+        cognitoSub: user.sub,
         reason: written.reason,
         ...(written.httpStatus !== undefined && { httpStatus: written.httpStatus }),
       });
@@ -135,10 +140,14 @@ export const runBackfill = async (options: BackfillOptions): Promise<BackfillRes
 
     result.pages++;
     result.resumeToken = nextToken;
-    options.onPage?.(result);
+    await options.onPage?.(result);
     if (nextToken === undefined) break;
     if (options.shouldStop?.()) {
       result.stoppedBy = 'interrupted';
+      break;
+    }
+    if (tooManyFailures()) {
+      result.stoppedBy = 'too-many-failures';
       break;
     }
   }

@@ -110,8 +110,8 @@ describe('backfill from a Cognito user pool', () => {
   let dir: string;
   let service: DevUserService;
   let gate: ScriptedServer | undefined;
-  const synced = () =>
-    users.filter((user) => user.status === 'CONFIRMED' || user.status === 'EXTERNAL_PROVIDER');
+  // The default user policy: everyone but the unconfirmed (invited users are users).
+  const synced = () => users.filter((user) => user.status !== 'UNCONFIRMED');
   const posts = () => service.requests.filter((request) => request.method === 'POST');
 
   beforeAll(async () => {
@@ -143,10 +143,10 @@ describe('backfill from a Cognito user pool', () => {
 
     expect(code).toBe(0);
     expect(posts()).toEqual([]);
-    expect((await readReport(report)).counts).toMatchObject({ seen: 250, wouldSend: 180, skipped: 70 });
+    expect((await readReport(report)).counts).toMatchObject({ seen: 250, wouldSend: 210, skipped: 40 });
   });
 
-  it('creates exactly the missing confirmed and federated users, page by page, and skips the rest', async () => {
+  it('creates exactly the missing confirmed, invited and federated users, page by page, and skips the rest', async () => {
     const report = join(dir, 'first.json');
 
     const { code, out } = await run('--user-pool-id', userPoolId, '--report', report);
@@ -156,22 +156,23 @@ describe('backfill from a Cognito user pool', () => {
       complete: true,
       pages: 5, // 250 users, 60 a page
       resumeToken: null,
-      counts: { seen: 250, created: 155, exists: 25, skipped: 70, failed: 0 },
+      counts: { seen: 250, created: 185, exists: 25, skipped: 40, failed: 0 },
       failures: [],
     });
-    expect(out).toMatch(/created\s+155/);
+    expect(out).toMatch(/created\s+185/);
     expect([...service.users.keys()].sort()).toEqual(
       synced()
         .map((user) => user.sub)
         .sort(),
     );
-    expect(posts().filter((request) => request.status === 201)).toHaveLength(155);
+    expect(posts().filter((request) => request.status === 201)).toHaveLength(185);
     // Mapped exactly as the trigger maps them, with the trigger's idempotency key.
     const federated = users.find((user) => user.status === 'EXTERNAL_PROVIDER');
     const sent = posts().find((request) => JSON.parse(request.body).cognitoSub === federated?.sub);
-    expect(JSON.parse(sent?.body ?? '')).toEqual(
-      toUserRecord(federated?.sub ?? '', federated?.attributes ?? {}, DEFAULTS),
-    );
+    expect(JSON.parse(sent?.body ?? '')).toEqual({
+      ...toUserRecord(federated?.sub ?? '', federated?.attributes ?? {}, DEFAULTS),
+      cognitoLastModified: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     expect(sent?.headers['idempotency-key']).toBe(idempotencyKey(userPoolId, federated?.sub ?? ''));
   });
 
@@ -182,7 +183,7 @@ describe('backfill from a Cognito user pool', () => {
     const { code } = await run('--user-pool-id', userPoolId, '--report', report);
 
     expect(code).toBe(0);
-    expect((await readReport(report)).counts).toMatchObject({ created: 0, exists: 180, failed: 0 });
+    expect((await readReport(report)).counts).toMatchObject({ created: 0, exists: 210, failed: 0 });
     expect(service.users.size).toBe(before);
   });
 
@@ -206,12 +207,12 @@ describe('backfill from a Cognito user pool', () => {
 
     expect(code).toBe(1);
     const written = await readReport(report);
-    expect(written.counts).toMatchObject({ created: 173, failed: 7 });
+    expect(written.counts).toMatchObject({ created: 203, failed: 7 });
     expect(written.failures.map((failure: { cognitoSub: string }) => failure.cognitoSub).sort()).toEqual(
       [...failing].sort(),
     );
     expect(written.failures[0]).toMatchObject({ reason: 'http-422', httpStatus: 422 });
-    expect(fresh.users.size).toBe(173);
+    expect(fresh.users.size).toBe(203);
     await fresh.close();
     vi.stubEnv('USER_SERVICE_URL', service.url);
   });

@@ -1,0 +1,47 @@
+// One policy for which users belong in the User Service, and what the service holds of them:
+// applied alike by the trigger, the user-changes function, backfill and reconcile (configured by
+// SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE and DISABLED_USER_STATUS).
+
+import type { UserPolicy } from '../config.js';
+import { fullNameOf, toUserRecord, type UserPatch, type UserRecord } from './user-record.js';
+
+/** A Cognito user as ListUsers and AdminGetUser give one: ids, status, flags and attributes. */
+export interface PoolUser {
+  username: string;
+  sub: string;
+  /** Cognito's UserStatus; undefined when Cognito gave none. */
+  status: string | undefined;
+  enabled: boolean;
+  attributes: Readonly<Record<string, string>>;
+  /** Cognito's UserLastModifiedDate, ISO 8601; undefined when Cognito gave none. */
+  lastModified: string | undefined;
+}
+
+/** Whether the user belongs in the User Service: a status the policy syncs (disabled or not). */
+export const belongs = (policy: UserPolicy, status: string | undefined): boolean =>
+  status !== undefined && policy.statuses.has(status);
+
+/** The service `status` of a user: the default one, or the disabled one. */
+export const serviceStatusOf = (policy: UserPolicy, enabled: boolean): string =>
+  enabled ? policy.userDefaults.status : policy.disabledStatus;
+
+/** The full record to create (POST) for a pool user: mapped as the trigger maps a sign-up. */
+export const recordOf = (policy: UserPolicy, user: PoolUser): UserRecord => ({
+  ...toUserRecord(user.sub, user.attributes, {
+    status: serviceStatusOf(policy, user.enabled),
+    role: policy.userDefaults.role,
+  }),
+  ...(user.lastModified !== undefined && { cognitoLastModified: user.lastModified }),
+});
+
+/** The Cognito-owned fields to PATCH, with the time that makes a stale write lose. */
+export const patchOf = (policy: UserPolicy, user: PoolUser): UserPatch => {
+  const record = recordOf(policy, user);
+  return {
+    email: record.email,
+    fullName: fullNameOf(user.attributes),
+    status: record.status,
+    updatedBy: user.sub,
+    cognitoLastModified: user.lastModified ?? new Date(0).toISOString(),
+  };
+};
