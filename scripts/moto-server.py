@@ -2,11 +2,19 @@
 
 Usage: python3 scripts/moto-server.py PORT CONTROL_PORT
 
-It serves the AWS APIs on 127.0.0.1:PORT exactly as `moto_server` does. On 127.0.0.1:CONTROL_PORT
-it takes POSTed JSON commands for the state that no AWS API can create and that a test needs:
+It serves the AWS APIs on 127.0.0.1:PORT as `moto_server` does, with two gaps of moto 5.2.1
+bridged (only here, in the fixture; the production code uses what AWS documents):
+  - AdminGetUser (and the other Admin* calls) take a local user's sub as Username, as real Cognito
+    does (API reference, AdminGetUser: "this value must be the sub of a local user or the username
+    of a user from a third-party IdP"); moto only looks up usernames and aliases.
+  - A test can make Cognito throttle (TooManyRequestsException), which moto never does.
+On 127.0.0.1:CONTROL_PORT it takes POSTed JSON commands for the state that no AWS API can create:
   {"op": "set-user-status", "userPoolId": "...", "username": "...", "status": "EXTERNAL_PROVIDER"}
-(Cognito gives EXTERNAL_PROVIDER only to users made by a federated sign-in, which moto does not
-emulate). It answers 204, or 400 with the error.
+    (Cognito gives EXTERNAL_PROVIDER only to users made by a federated sign-in, which moto does not
+    emulate);
+  {"op": "throttle", "operation": "AdminGetUser" | "ListUsers", "count": N}
+    (the next N calls of the operation answer TooManyRequestsException).
+It answers 204, or 400 with the error.
 """
 
 import json
@@ -15,9 +23,48 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends, flatten_attrs
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import JsonRESTError
 from moto.server import ThreadedMotoServer
+
+THROTTLES = {}
+THROTTLE_LOCK = threading.Lock()
+
+
+class TooManyRequests(JsonRESTError):
+    def __init__(self):
+        super().__init__("TooManyRequestsException", "Rate exceeded")
+
+
+def throttled(operation, method):
+    def call(self, *args, **kwargs):
+        with THROTTLE_LOCK:
+            if THROTTLES.get(operation, 0) > 0:
+                THROTTLES[operation] -= 1
+                raise TooManyRequests()
+        return method(self, *args, **kwargs)
+
+    return call
+
+
+CognitoIdpBackend.admin_get_user = throttled("AdminGetUser", CognitoIdpBackend.admin_get_user)
+CognitoIdpBackend.list_users = throttled("ListUsers", CognitoIdpBackend.list_users)
+
+_get_user_by_name = CognitoIdpUserPool._get_user
+
+
+def _get_user_by_name_or_sub(self, username):
+    user = _get_user_by_name(self, username)
+    if user:
+        return user
+    for candidate in self.users.values():
+        if flatten_attrs(candidate.attributes).get("sub") == username:
+            return candidate
+    return None
+
+
+CognitoIdpUserPool._get_user = _get_user_by_name_or_sub
 
 
 def set_user_status(command):
@@ -26,7 +73,12 @@ def set_user_status(command):
     pool.users[command["username"]].status = command["status"]
 
 
-OPS = {"set-user-status": set_user_status}
+def throttle(command):
+    with THROTTLE_LOCK:
+        THROTTLES[command["operation"]] = int(command["count"])
+
+
+OPS = {"set-user-status": set_user_status, "throttle": throttle}
 
 
 class Control(BaseHTTPRequestHandler):

@@ -13,7 +13,9 @@ export declare const startMoto: (options?: { timeoutMs?: number }) => Promise<Mo
 
 export declare const motoControl: (
   controlEndpoint: string,
-  command: { op: 'set-user-status'; userPoolId: string; username: string; status: string },
+  command:
+    | { op: 'set-user-status'; userPoolId: string; username: string; status: string }
+    | { op: 'throttle'; operation: 'AdminGetUser' | 'ListUsers'; count: number },
 ) => Promise<void>;
 
 export declare const motoEnv: (endpoint: string, controlEndpoint?: string) => Record<string, string>;

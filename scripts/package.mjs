@@ -13,6 +13,8 @@ import { trimSourceMap } from './lambda/source-map.mjs';
 export const FUNCTIONS = [
   { name: 'post-confirmation', entry: 'src/handlers/post-confirmation.ts' },
   { name: 'retry-worker', entry: 'src/handlers/retry-worker.ts' },
+  { name: 'user-changes', entry: 'src/handlers/user-changes.ts' },
+  { name: 'reconcile', entry: 'src/handlers/reconcile.ts' },
 ];
 
 // The X-Ray SDK (under the Powertools tracer) is CommonJS and calls require() at run time.

@@ -167,6 +167,36 @@ const readStatuses = (env: Env, name: string, fallback: readonly string[]): Read
   return raw === undefined ? new Set(fallback) : parseStatuses(name, raw);
 };
 
+/** The pool the user-changes function and reconcile serve: USER_POOL_ID. */
+export const readUserPoolId = (env: Env = process.env): string => {
+  const name = 'USER_POOL_ID';
+  const value = readString(env, name);
+  if (value === undefined) throw new ConfigError(name, 'is not set: the id of the user pool to keep in step');
+  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+_[0-9a-zA-Z]+$/.test(value)) {
+    throw new ConfigError(
+      name,
+      `is not a user pool id (region_id, e.g. eu-west-1_Qx7Lm2Rt9), got "${value}"`,
+    );
+  }
+  return value;
+};
+
+/** The changes queue and its dead-letter queue: the user-changes function defers on one, dead-letters to the other. */
+export const readChangesQueues = (env: Env = process.env): WorkerQueues => {
+  const retryQueueUrl = readQueueUrl(env, 'CHANGES_QUEUE_URL');
+  const deadLetterQueueUrl = readQueueUrl(env, 'CHANGES_DEAD_LETTER_QUEUE_URL');
+  if (retryQueueUrl === undefined) {
+    throw new ConfigError('CHANGES_QUEUE_URL', 'is not set: the user-changes function defers messages on it');
+  }
+  if (deadLetterQueueUrl === undefined) {
+    throw new ConfigError(
+      'CHANGES_DEAD_LETTER_QUEUE_URL',
+      'is not set: the user-changes function dead-letters to it',
+    );
+  }
+  return { retryQueueUrl, deadLetterQueueUrl };
+};
+
 export interface WorkerQueues {
   retryQueueUrl: string;
   deadLetterQueueUrl: string;

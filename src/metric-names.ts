@@ -12,6 +12,17 @@ export const MetricName = {
   RetrySucceeded: 'RetrySucceeded',
   RetryDeferred: 'RetryDeferred',
   RetryDeadLettered: 'RetryDeadLettered',
+  UserChangeCreated: 'UserChangeCreated',
+  UserChangeUpdated: 'UserChangeUpdated',
+  UserChangeDeleted: 'UserChangeDeleted',
+  UserChangeSkipped: 'UserChangeSkipped',
+  UserChangeDeferred: 'UserChangeDeferred',
+  UserChangeDeadLettered: 'UserChangeDeadLettered',
+  ReconcileUsersChecked: 'ReconcileUsersChecked',
+  ReconcileMissing: 'ReconcileMissing',
+  ReconcileDifferent: 'ReconcileDifferent',
+  ReconcileOrphaned: 'ReconcileOrphaned',
+  ReconcileRunCompleted: 'ReconcileRunCompleted',
 } as const;
 
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -23,7 +23,7 @@ export const metrics = new Metrics({
 export const tracer = new Tracer({ serviceName });
 
 /** The functions that report outcomes; each has its own metric names. */
-export type Reporter = 'post-confirmation' | 'retry-worker';
+export type Reporter = 'post-confirmation' | 'retry-worker' | 'user-changes';
 
 interface OutcomeLine {
   level: 'info' | 'warn' | 'error';
@@ -37,17 +37,31 @@ export const OUTCOME_TABLE: Record<Outcome, OutcomeLine> = {
   created: {
     level: 'info',
     message: 'User created in the User Service',
-    metric: { 'post-confirmation': MetricName.UserSynced, 'retry-worker': MetricName.RetrySucceeded },
+    metric: {
+      'post-confirmation': MetricName.UserSynced,
+      'retry-worker': MetricName.RetrySucceeded,
+      'user-changes': MetricName.UserChangeCreated,
+    },
   },
   exists: {
     level: 'info',
     message: 'User already in the User Service',
     metric: { 'post-confirmation': MetricName.UserAlreadyExists, 'retry-worker': MetricName.RetrySucceeded },
   },
+  updated: {
+    level: 'info',
+    message: 'User updated in the User Service',
+    metric: { 'user-changes': MetricName.UserChangeUpdated },
+  },
+  deleted: {
+    level: 'info',
+    message: 'User gone from the pool; deleted from the User Service',
+    metric: { 'user-changes': MetricName.UserChangeDeleted },
+  },
   skipped: {
     level: 'info',
     message: 'Event skipped: nothing to sync',
-    metric: { 'post-confirmation': MetricName.UserSyncSkipped },
+    metric: { 'post-confirmation': MetricName.UserSyncSkipped, 'user-changes': MetricName.UserChangeSkipped },
   },
   queued: {
     level: 'warn',
@@ -57,12 +71,15 @@ export const OUTCOME_TABLE: Record<Outcome, OutcomeLine> = {
   deferred: {
     level: 'warn',
     message: 'User still not synced; retry deferred',
-    metric: { 'retry-worker': MetricName.RetryDeferred },
+    metric: { 'retry-worker': MetricName.RetryDeferred, 'user-changes': MetricName.UserChangeDeferred },
   },
   'dead-lettered': {
     level: 'error',
     message: 'Message moved to the dead-letter queue; fix the cause, then replay it',
-    metric: { 'retry-worker': MetricName.RetryDeadLettered },
+    metric: {
+      'retry-worker': MetricName.RetryDeadLettered,
+      'user-changes': MetricName.UserChangeDeadLettered,
+    },
   },
   dropped: {
     level: 'error',
@@ -92,6 +109,16 @@ export const recordOutcome = (
 
   const { attemptLatenciesMs: _latencies, ...fields } = report;
   logger[line.level](line.message, { ...keys, ...fields });
+};
+
+/**
+ * Publishes this invocation's metrics under two dimension sets: `service` (what the alarms watch)
+ * and `service` + `function`, so a dashboard tells the functions apart (the User Service latency
+ * of the trigger from the worker's). Call once per invocation, before the first metric.
+ */
+export const labelMetrics = (reporter: Reporter): void => {
+  metrics.addDimensions({});
+  metrics.addDimensions({ function: reporter });
 };
 
 /** A failure with no user to name (a set-up error, say): what it was, never what it said. */

@@ -18,46 +18,92 @@ const EXPECTED: Record<string, Expected> = {
   created: {
     level: 'INFO',
     message: 'User created in the User Service',
-    metric: { 'post-confirmation': MetricName.UserSynced, 'retry-worker': MetricName.RetrySucceeded },
+    metric: {
+      'post-confirmation': MetricName.UserSynced,
+      'retry-worker': MetricName.RetrySucceeded,
+      'user-changes': MetricName.UserChangeCreated,
+    },
   },
   exists: {
     level: 'INFO',
     message: 'User already in the User Service',
-    metric: { 'post-confirmation': MetricName.UserAlreadyExists, 'retry-worker': MetricName.RetrySucceeded },
+    metric: {
+      'post-confirmation': MetricName.UserAlreadyExists,
+      'retry-worker': MetricName.RetrySucceeded,
+      'user-changes': undefined,
+    },
+  },
+  updated: {
+    level: 'INFO',
+    message: 'User updated in the User Service',
+    metric: {
+      'post-confirmation': undefined,
+      'retry-worker': undefined,
+      'user-changes': MetricName.UserChangeUpdated,
+    },
+  },
+  deleted: {
+    level: 'INFO',
+    message: 'User gone from the pool; deleted from the User Service',
+    metric: {
+      'post-confirmation': undefined,
+      'retry-worker': undefined,
+      'user-changes': MetricName.UserChangeDeleted,
+    },
   },
   skipped: {
     level: 'INFO',
     message: 'Event skipped: nothing to sync',
-    metric: { 'post-confirmation': MetricName.UserSyncSkipped, 'retry-worker': undefined },
+    metric: {
+      'post-confirmation': MetricName.UserSyncSkipped,
+      'retry-worker': undefined,
+      'user-changes': MetricName.UserChangeSkipped,
+    },
   },
   queued: {
     level: 'WARN',
     message: 'User not synced now; queued for retry',
-    metric: { 'post-confirmation': MetricName.UserSyncQueued, 'retry-worker': undefined },
+    metric: {
+      'post-confirmation': MetricName.UserSyncQueued,
+      'retry-worker': undefined,
+      'user-changes': undefined,
+    },
   },
   deferred: {
     level: 'WARN',
     message: 'User still not synced; retry deferred',
-    metric: { 'post-confirmation': undefined, 'retry-worker': MetricName.RetryDeferred },
+    metric: {
+      'post-confirmation': undefined,
+      'retry-worker': MetricName.RetryDeferred,
+      'user-changes': MetricName.UserChangeDeferred,
+    },
   },
   'dead-lettered': {
     level: 'ERROR',
     message: 'Message moved to the dead-letter queue; fix the cause, then replay it',
-    metric: { 'post-confirmation': undefined, 'retry-worker': MetricName.RetryDeadLettered },
+    metric: {
+      'post-confirmation': undefined,
+      'retry-worker': MetricName.RetryDeadLettered,
+      'user-changes': MetricName.UserChangeDeadLettered,
+    },
   },
   dropped: {
     level: 'ERROR',
     message: 'User not synced and not queued; run a backfill for this pool',
-    metric: { 'post-confirmation': MetricName.UserSyncDropped, 'retry-worker': undefined },
+    metric: {
+      'post-confirmation': MetricName.UserSyncDropped,
+      'retry-worker': undefined,
+      'user-changes': undefined,
+    },
   },
   failed: {
     level: 'ERROR',
     message: 'User not synced',
-    metric: { 'post-confirmation': undefined, 'retry-worker': undefined },
+    metric: { 'post-confirmation': undefined, 'retry-worker': undefined, 'user-changes': undefined },
   },
 };
 
-const REPORTERS: Reporter[] = ['post-confirmation', 'retry-worker'];
+const REPORTERS: Reporter[] = ['post-confirmation', 'retry-worker', 'user-changes'];
 const CASES = OUTCOMES.flatMap((outcome) => REPORTERS.map((reporter) => ({ outcome, reporter })));
 
 const keys = { userPoolId: 'eu-west-1_Qx7Lm2Rt9', cognitoSub: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13' };

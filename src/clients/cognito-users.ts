@@ -68,15 +68,21 @@ export const isThrottle = (error: unknown): boolean =>
  * Makes a Cognito call at the pacer's rate; a throttle slows the pacer and makes it again, as
  * often as it takes (a run never fails for a throttle). Other errors are the caller's.
  */
-export const paced = async <T>(pacer: Pacer, call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
-  for (;;) {
+export const paced = async <T>(
+  pacer: Pacer,
+  call: () => Promise<T>,
+  signal?: AbortSignal,
+  /** Throttles taken before one is the caller's (a worker defers rather than wait); by default, every one. */
+  throttleRetries = Number.POSITIVE_INFINITY,
+): Promise<T> => {
+  for (let throttles = 0; ; ) {
     await pacer.wait(signal);
     try {
       const result = await call();
       pacer.succeeded();
       return result;
     } catch (error) {
-      if (!isThrottle(error) || signal?.aborted) throw error;
+      if (!isThrottle(error) || signal?.aborted || throttles++ >= throttleRetries) throw error;
       pacer.throttled();
     }
   }
@@ -137,7 +143,12 @@ export const findUserBySub = async (
   client: CognitoIdentityProviderClient,
   userPoolId: string,
   sub: string,
-  { pacer, listPacer, signal }: { pacer?: Pacer; listPacer?: Pacer; signal?: AbortSignal } = {},
+  {
+    pacer,
+    listPacer,
+    signal,
+    throttleRetries,
+  }: { pacer?: Pacer; listPacer?: Pacer; signal?: AbortSignal; throttleRetries?: number } = {},
 ): Promise<PoolUser | undefined> => {
   const options = signal ? { abortSignal: signal } : {};
   try {
@@ -145,6 +156,7 @@ export const findUserBySub = async (
       pacer ?? createPacer({ maxRps: 20 }),
       () => client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: sub }), options),
       signal,
+      throttleRetries,
     );
     const user = poolUserOf({ ...found, Attributes: found.UserAttributes });
     if (user?.sub === sub) return user;
@@ -159,6 +171,7 @@ export const findUserBySub = async (
         options,
       ),
     signal,
+    throttleRetries,
   );
   const [listed] = Users.map((user: UserType) => poolUserOf(user)).filter((user) => user?.sub === sub);
   return listed;

@@ -7,7 +7,11 @@ export const OUTCOMES = [
   'created',
   /** The User Service had the user already (409 for this cognitoSub): as good as created. */
   'exists',
-  /** Nothing to do: not a sign-up, or a user the policy leaves out. */
+  /** The User Service took the user's current state (PATCH). */
+  'updated',
+  /** The user is gone from the pool, and now from the User Service (DELETE). */
+  'deleted',
+  /** Nothing to do: not a sign-up, another pool, a user the policy leaves out, a newer state stored. */
   'skipped',
   /** Not written now; on the retry queue (or the dead-letter queue, for a refused payload). */
   'queued',

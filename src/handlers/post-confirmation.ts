@@ -21,7 +21,15 @@ import { type Env, readQueueConfig, TIMEOUT_EARLY_MS } from '../config.js';
 import { maskCognitoEvent } from '../core/mask.js';
 import { queueAfterFailure, resolveSignUp, type SignUp, type SignUpToSync } from '../core/sign-up.js';
 import { syncUser } from '../core/sync-user.js';
-import { debugInputOutput, logFailure, logger, metrics, recordOutcome, tracer } from '../observability.js';
+import {
+  debugInputOutput,
+  labelMetrics,
+  logFailure,
+  logger,
+  metrics,
+  recordOutcome,
+  tracer,
+} from '../observability.js';
 import { credentialsStage } from './credentials.js';
 
 /** What the chain leaves on the Lambda context for the core. */
@@ -67,6 +75,7 @@ const answerAtOnce = (signUp: SignUp, event: unknown): unknown => {
 
 const postConfirmation = async (event: unknown, context: SignUpContext): Promise<unknown> => {
   const { signUp, credentials } = context;
+  labelMetrics('post-confirmation');
   // resolveOnce answered every other action already.
   if (signUp?.action !== 'sync' || credentials === undefined)
     throw new Error('resolveOnce and the credentials stage run before the core');

@@ -22,7 +22,15 @@ import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
 import { deferRecord, type QueueRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
 import { errorCode, failureCode } from '../errors.js';
-import { debugInputOutput, logFailure, logger, metrics, recordOutcome, tracer } from '../observability.js';
+import {
+  debugInputOutput,
+  labelMetrics,
+  logFailure,
+  logger,
+  metrics,
+  recordOutcome,
+  tracer,
+} from '../observability.js';
 import { credentialsStage } from './credentials.js';
 
 /** Records of one batch sent at once: enough to drain fast, few enough to spare the User Service. */
@@ -66,6 +74,7 @@ const batchResponse = (records: QueueRecord[], failed: boolean[]): SQSBatchRespo
 
 const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQSBatchResponse> => {
   const { credentials } = context;
+  labelMetrics('retry-worker');
   if (credentials === undefined) throw new Error('the credentials stage runs before the core');
   const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
   const userService = createUserServiceClient({

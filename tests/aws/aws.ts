@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -11,7 +12,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
-import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { motoEnv } from '../../scripts/moto.mjs';
 import { createHandler as createRetryWorker } from '../../src/handlers/retry-worker.js';
@@ -93,9 +94,24 @@ export const peek = async (QueueUrl: string) => {
  * One poll of the event source mapping: receive a batch, invoke the worker, delete what it did
  * not report as failed. Returns the worker's answer, or undefined when the queue had nothing.
  */
+let received: string[] = [];
+
+/**
+ * Makes the messages of the last poll visible again, as if their backoff had passed: a deferral
+ * is a wait the tests need not sit through.
+ */
+export const skipBackoff = async (QueueUrl: string): Promise<void> => {
+  for (const ReceiptHandle of received) {
+    await sqs().send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout: 0 }));
+  }
+};
+
+/** An SQS consumer of ours: the retry worker or the user-changes function. */
+export type Consumer = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
 export const pollOnce = async (
   QueueUrl: string,
-  worker: ReturnType<typeof createRetryWorker> = createRetryWorker(),
+  worker: Consumer = createRetryWorker(),
 ): Promise<SQSBatchResponse | undefined> => {
   const client = sqs();
   const { Messages = [] } = await client.send(
@@ -107,6 +123,7 @@ export const pollOnce = async (
     }),
   );
   if (Messages.length === 0) return undefined;
+  received = Messages.map((message) => message.ReceiptHandle ?? '');
   const records = Messages.map(
     (message): SQSRecord => ({
       messageId: message.MessageId ?? '',
@@ -140,9 +157,9 @@ export const pollOnce = async (
 };
 
 /** Polls until the queue has nothing visible. */
-export const drain = async (QueueUrl: string, maxPolls = 50): Promise<void> => {
+export const drain = async (QueueUrl: string, maxPolls = 50, worker?: Consumer): Promise<void> => {
   for (let poll = 0; poll < maxPolls; poll++) {
-    if ((await pollOnce(QueueUrl)) === undefined) return;
+    if ((await pollOnce(QueueUrl, worker)) === undefined) return;
   }
   throw new Error(`${QueueUrl} still had messages after ${maxPolls} polls`);
 };

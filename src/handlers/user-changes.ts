@@ -1,0 +1,252 @@
+// The user-changes function: the SQS consumer of the changes queue (CloudTrail's Cognito events
+// routed by an EventBridge rule, and reconcile's repairs). The middleware chain and the thin core.
+// Outermost first: tracer → logger → metrics → input/output logger → fail-open → secrets → core.
+// Each user of a batch is read once from Cognito and written once; what is not done is reported
+// in batchItemFailures, deferred on the backoff schedule, or dead-lettered with its reason.
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import inputOutputLogger from '@middy/input-output-logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { failOpen } from '../../middlewares/fail-open.js';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
+import { type Credentials, credentialSources } from '../clients/credentials.js';
+import { lazy } from '../clients/lazy.js';
+import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
+import { createUserServiceClient } from '../clients/user-service.js';
+import {
+  type Env,
+  readChangesQueues,
+  readUserPolicy,
+  readUserPoolId,
+  readUserServiceConfig,
+} from '../config.js';
+import { retryDelaySeconds } from '../core/backoff.js';
+import { mapConcurrent } from '../core/concurrency.js';
+import { startDeadline } from '../core/deadline.js';
+import { maskSqsEvent } from '../core/mask.js';
+import { createPacer } from '../core/pacer.js';
+import {
+  applyUserChange,
+  type ChangeReport,
+  coalesce,
+  parseChangeRecord,
+  type UserChange,
+} from '../core/user-change.js';
+import { errorCode, failureCode } from '../errors.js';
+import {
+  debugInputOutput,
+  labelMetrics,
+  logFailure,
+  logger,
+  metrics,
+  recordOutcome,
+  tracer,
+} from '../observability.js';
+import { credentialsStage } from './credentials.js';
+
+/** Users of one batch handled at once: Cognito's AdminGetUser and the User Service are both spared. */
+export const USER_CHANGES_CONCURRENCY = 5;
+/** One user's time with the User Service, retries included; the backoff schedule does the rest. */
+const USER_BUDGET_MS = 10_000;
+/** Kept at the end of the invocation for the last deferrals and the response. */
+const SAFETY_MS = 3_000;
+const SECRETS_WAIT_MS = 5_000;
+
+export interface UserChangesContext extends Context {
+  credentials?: Credentials;
+}
+
+const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
+const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
+const cognitoFor = (userPoolId: string) => {
+  let client = cognitoClients.get(userPoolId);
+  if (!client) {
+    client = tracer.captureAWSv3Client(
+      new CognitoIdentityProviderClient({
+        ...AWS_CLIENT_PROFILES.worker,
+        region: regionOfUserPool(userPoolId),
+      }),
+    );
+    cognitoClients.set(userPoolId, client);
+  }
+  return client;
+};
+// AdminGetUser's quota is 120 requests a second (UserRead), shared with the pool's own traffic.
+const adminGetUserPacer = createPacer({ maxRps: 20 });
+const listUsersPacer = createPacer({ maxRps: 5 });
+
+interface QueueRecord {
+  messageId: string;
+  body: string;
+  receiptHandle: string;
+  receiveCount: number;
+}
+
+const recordsOf = (event: SQSEvent): QueueRecord[] =>
+  (Array.isArray(event?.Records) ? event.Records : []).map((record: SQSRecord) => {
+    const count = Number(record.attributes?.ApproximateReceiveCount);
+    return {
+      messageId: record.messageId,
+      body: record.body,
+      receiptHandle: record.receiptHandle,
+      receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
+    };
+  });
+
+const report = (
+  outcome: Omit<ChangeReport, 'keys'> & { keys?: ChangeReport['keys'] },
+  record: QueueRecord,
+) => {
+  const { keys, detail: _detail, ...rest } = outcome;
+  recordOutcome('user-changes', rest, {
+    messageId: record.messageId,
+    receiveCount: record.receiveCount,
+    ...keys,
+  });
+};
+
+/** Settles one record as its user's report says: true when it stays on the queue (deferred). */
+const settle = async (record: QueueRecord, outcome: ChangeReport, queue: RetryQueueOps): Promise<boolean> => {
+  if (outcome.outcome === 'deferred') {
+    const delaySeconds = retryDelaySeconds(record.receiveCount);
+    const deferFailure = await queue.defer(record.receiptHandle, delaySeconds).then(
+      () => undefined,
+      (error: unknown) => errorCode(error),
+    );
+    report({ ...outcome, delaySeconds, ...(deferFailure && { deferFailure }) }, record);
+    return true;
+  }
+  if (outcome.outcome === 'dead-lettered') {
+    try {
+      await queue.deadLetter(record.body, outcome.reason ?? 'refused', outcome.detail);
+    } catch (error) {
+      logger.error('Could not dead-letter; the message stays on the queue', {
+        messageId: record.messageId,
+        errorName: errorCode(error),
+      });
+      return true;
+    }
+  }
+  report(outcome, record);
+  return false;
+};
+
+const batchResponse = (records: QueueRecord[], failed: ReadonlySet<string>): SQSBatchResponse => ({
+  batchItemFailures: records
+    .filter((record) => failed.has(record.messageId))
+    .map((record) => ({ itemIdentifier: record.messageId })),
+});
+
+const userChanges = async (event: SQSEvent, context: UserChangesContext): Promise<SQSBatchResponse> => {
+  const { credentials } = context;
+  labelMetrics('user-changes');
+  if (credentials === undefined) throw new Error('the credentials stage runs before the core');
+  const userPoolId = readUserPoolId();
+  const policy = readUserPolicy();
+  const queue = createRetryQueueOps(sqsClient, readChangesQueues());
+  const client = createUserServiceClient({
+    ...readUserServiceConfig(),
+    baseBackoffMs: 200,
+    maxBackoffMs: 2000,
+  });
+  const records = recordsOf(event);
+  const failed = new Set<string>();
+
+  const changes: { record: QueueRecord; change: UserChange }[] = [];
+  for (const record of records) {
+    const parsed = parseChangeRecord(record.body);
+    if ('change' in parsed) changes.push({ record, change: parsed.change });
+    else if ('ignore' in parsed) {
+      report(
+        { outcome: 'skipped', reason: parsed.ignore, keys: { userPoolId, source: parsed.source } },
+        record,
+      );
+    } else if (
+      await settle(
+        record,
+        { outcome: 'dead-lettered', reason: 'malformed-message', detail: parsed.malformed, keys: {} },
+        queue,
+      )
+    ) {
+      failed.add(record.messageId);
+    }
+  }
+
+  const groups = [...coalesce(changes).values()];
+  await mapConcurrent(groups, USER_CHANGES_CONCURRENCY, async (group) => {
+    const budgetMs = Math.max(0, Math.min(USER_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS));
+    const write = { credentials, deadline: startDeadline(budgetMs), retryLimit: 2 };
+    let outcome: ChangeReport;
+    try {
+      outcome = await applyUserChange(
+        group.map(({ change }) => change),
+        {
+          userPoolId,
+          policy,
+          // A throttle is the worker's to defer, not to wait out: no retries of our own.
+          findUser: (sub) =>
+            findUserBySub(cognitoFor(userPoolId), userPoolId, sub, {
+              pacer: adminGetUserPacer,
+              listPacer: listUsersPacer,
+              throttleRetries: 0,
+            }),
+          userService: {
+            createUser: (body, idempotencyKey) => client.createUser(body, { ...write, idempotencyKey }),
+            patchUser: (sub, patch, idempotencyKey) =>
+              client.patchUser(sub, patch, { ...write, idempotencyKey }),
+            deleteUser: (sub, idempotencyKey) => client.deleteUser(sub, { ...write, idempotencyKey }),
+          },
+        },
+      );
+    } catch (error) {
+      outcome = { outcome: 'deferred', reason: failureCode(error), keys: { userPoolId } };
+    }
+    // One user, one write: every record of the group shares its fate.
+    for (const { record } of group) if (await settle(record, outcome, queue)) failed.add(record.messageId);
+  });
+  return batchResponse(records, failed);
+};
+
+/** Nothing could be done (a secret, the configuration): every message waits its next backoff step. */
+const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, readChangesQueues());
+  const reason = failureCode(error);
+  await mapConcurrent(recordsOf(event), USER_CHANGES_CONCURRENCY, (record) =>
+    settle(record, { outcome: 'deferred', reason, keys: {} }, queue),
+  );
+};
+
+/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+export const createHandler = (env: Env = process.env) =>
+  middy<SQSEvent, SQSBatchResponse, Error, UserChangesContext>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
+    .use(
+      failOpen<SQSEvent, SQSBatchResponse, UserChangesContext>({
+        failureMessage: 'The user-changes function cannot work; deferring the whole batch',
+        logError: logFailure,
+        recover: (request, error) => deferTheBatch(request.event, error),
+        response: (request) => {
+          const records = recordsOf(request.event);
+          return batchResponse(records, new Set(records.map((record) => record.messageId)));
+        },
+      }),
+    )
+    .use(
+      credentialsStage<UserChangesContext>({
+        sources: credentialSources(env),
+        profile: AWS_CLIENT_PROFILES.worker,
+        within: (_request, pending) => startDeadline(SECRETS_WAIT_MS).race(pending, 'Secrets Manager'),
+      }),
+    )
+    .handler(userChanges);
+
+export const handler = createHandler();
