@@ -197,6 +197,55 @@ export const readChangesQueues = (env: Env = process.env): WorkerQueues => {
   return { retryQueueUrl, deadLetterQueueUrl };
 };
 
+export interface ReconcileConfig {
+  reconcileQueueUrl: string;
+  changesQueueUrl: string;
+  maxRps: number;
+  maxDeletes: number;
+  /** Hex digits of the slices' prefixes, when RECONCILE_SLICES fixes their number; else from the pool's size. */
+  sliceDigits: number | undefined;
+}
+
+const SLICE_DIGITS: Readonly<Record<string, number>> = { '1': 0, '16': 1, '256': 2, '4096': 3 };
+
+/** The scheduled reconcile: its own queue (the run's position), the changes queue (the repairs), its pace and cap. */
+export const readReconcileConfig = (env: Env = process.env): ReconcileConfig => {
+  const required = (name: string, why: string) => {
+    const url = readQueueUrl(env, name);
+    if (url === undefined) throw new ConfigError(name, `is not set: ${why}`);
+    return url;
+  };
+  const rps = readString(env, 'RECONCILE_MAX_RPS');
+  const maxRps = rps === undefined ? 5 : Number(rps);
+  if (!Number.isFinite(maxRps) || maxRps < 0.2 || maxRps > 25) {
+    throw new ConfigError(
+      'RECONCILE_MAX_RPS',
+      `must be a number of ListUsers requests a second from 0.2 to 25, got "${rps}"`,
+    );
+  }
+  return {
+    reconcileQueueUrl: required('RECONCILE_QUEUE_URL', 'a run hands its position on through it'),
+    changesQueueUrl: required('CHANGES_QUEUE_URL', 'the repairs go to the user-changes function through it'),
+    maxRps,
+    maxDeletes: readInteger(env, 'RECONCILE_MAX_DELETES', {
+      fallback: 10,
+      min: 0,
+      max: 1000,
+      unit: 'deletions',
+    }),
+    sliceDigits: readSliceDigits(env),
+  };
+};
+
+const readSliceDigits = (env: Env): number | undefined => {
+  const raw = readString(env, 'RECONCILE_SLICES');
+  if (raw === undefined) return undefined;
+  const digits = SLICE_DIGITS[raw];
+  if (digits === undefined)
+    throw new ConfigError('RECONCILE_SLICES', `must be 1, 16, 256 or 4096, got "${raw}"`);
+  return digits;
+};
+
 export interface WorkerQueues {
   retryQueueUrl: string;
   deadLetterQueueUrl: string;
@@ -221,17 +270,30 @@ const readString = (env: Env, name: string): string | undefined => {
   return value ? value : undefined;
 };
 
-function readInteger(env: Env, name: string, range: { fallback: number; min: number; max: number }): number;
-function readInteger(env: Env, name: string, range: { min: number; max: number }): number | undefined;
 function readInteger(
   env: Env,
   name: string,
-  { fallback, min, max }: { fallback?: number; min: number; max: number },
+  range: { fallback: number; min: number; max: number; unit?: string },
+): number;
+function readInteger(
+  env: Env,
+  name: string,
+  range: { min: number; max: number; unit?: string },
+): number | undefined;
+function readInteger(
+  env: Env,
+  name: string,
+  {
+    fallback,
+    min,
+    max,
+    unit = 'milliseconds',
+  }: { fallback?: number; min: number; max: number; unit?: string },
 ): number | undefined {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) {
-    throw new ConfigError(name, `must be a whole number of milliseconds, got "${raw}"`);
+    throw new ConfigError(name, `must be a whole number of ${unit}, got "${raw}"`);
   }
   const value = Number(raw);
   if (value < min || value > max) {

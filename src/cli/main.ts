@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { backfill } from './backfill.js';
 import { invoke } from './invoke.js';
 import { describeOperatorError } from './operator-errors.js';
+import { reconcile } from './reconcile.js';
 import { replay } from './replay.js';
 import { type Io, processIo } from './usage.js';
 import { userService } from './user-service.js';
@@ -11,7 +12,8 @@ import { userService } from './user-service.js';
 const USAGE = `Usage: cognito-user-sync <command> [options]
 
 Commands:
-  backfill              create every confirmed user of a pool in the User Service
+  backfill              create every user of a pool the policy syncs in the User Service
+  reconcile             find (and with --apply, repair) drift between a pool and the User Service
   replay                move dead-lettered messages back to the retry queue
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
@@ -20,6 +22,7 @@ Run "cognito-user-sync <command> --help" for a command's options.`;
 
 const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   backfill,
+  reconcile,
   replay,
   invoke,
   'user-service': userService,
