@@ -1,26 +1,34 @@
 // The command line: `cognito-user-sync <command> [options]`; `bin.ts` runs it.
 
 import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { backfill } from './backfill.js';
 import { invoke } from './invoke.js';
 import { describeOperatorError } from './operator-errors.js';
 import { reconcile } from './reconcile.js';
 import { replay } from './replay.js';
+import { status } from './status.js';
 import { type Io, processIo } from './usage.js';
 import { userService } from './user-service.js';
 
 const USAGE = `Usage: cognito-user-sync <command> [options]
 
 Commands:
+  status                every queue at a glance: depths, oldest message, dead letters by reason
+  replay                move dead-lettered messages back to the queue they came from
   backfill              create every user of a pool the policy syncs in the User Service
   reconcile             find (and with --apply, repair) drift between a pool and the User Service
-  replay                move dead-lettered messages back to the retry queue
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
 
-Run "cognito-user-sync <command> --help" for a command's options.`;
+Run "cognito-user-sync <command> --help" for a command's options; --version for the version.
+
+Exit status: 0 done; 1 an error (one line says what to fix); 2 a usage error; 3 drift found
+(reconcile); 129, 130, 143 stopped by SIGHUP, SIGINT, SIGTERM (backfill and reconcile resume from
+their report).`;
 
 const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  status,
   backfill,
   reconcile,
   replay,
@@ -30,6 +38,10 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
 
 export const main = async (argv: string[], io: Io = processIo): Promise<number> => {
   const [name, ...args] = argv;
+  if (argv.includes('--version') || name === '-v') {
+    io.out(`cognito-user-sync ${VERSION}`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
     return name === undefined ? 2 : 0;

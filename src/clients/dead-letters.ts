@@ -1,11 +1,14 @@
-// Moves dead-lettered messages back to the retry queue, bodies and attributes unchanged: with an
-// SQS message move task where the API offers one, message by message otherwise (or when only
-// some messages are to move).
+// Moves dead-lettered messages back to the queue they came from, bodies and attributes unchanged:
+// with an SQS message move task where the API offers one, message by message otherwise (or when
+// only some messages are to move: at most --max, or those of one --reason). A dry run counts what
+// would move, by reason, and moves nothing.
 
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
@@ -14,9 +17,11 @@ import {
 
 export interface MoveResult {
   moved: number;
-  method: 'message-move-task' | 'one-by-one';
-  /** Why the move task was not used, when it was not. */
+  method: 'message-move-task' | 'one-by-one' | 'dry-run';
+  /** Why the move task was not used, when it was not: in words, not an error class. */
   fallbackReason?: string;
+  /** Dry run (and one by one): the messages seen, by their `reason` attribute. */
+  reasons?: Record<string, number>;
 }
 
 export interface MoveOptions {
@@ -24,8 +29,16 @@ export interface MoveOptions {
   to: string;
   /** Move at most this many (message by message). */
   max?: number;
+  /** Move only the messages whose `reason` attribute is this (message by message). */
+  reason?: string;
+  /** Count what would move; move nothing. */
+  dryRun?: boolean;
   /** How long to wait for a move task to finish. */
   timeoutMs?: number;
+  /** Between two looks at a running move task. */
+  pollMs?: number;
+  /** Called as messages move: how many so far, and of how many when known. */
+  onProgress?: (moved: number, total: number | undefined) => void;
 }
 
 const queueArn = async (client: SQSClient, QueueUrl: string): Promise<string> => {
@@ -36,21 +49,48 @@ const queueArn = async (client: SQSClient, QueueUrl: string): Promise<string> =>
   return Attributes.QueueArn;
 };
 
-/** Starts a move task; undefined when this endpoint or queue cannot have one (then: one by one). */
-const startMoveTask = async (client: SQSClient, { from, to }: MoveOptions) => {
+/** Why a move task could not be started, said plainly: a missing permission is not a SyntaxError. */
+export const fallbackReasonOf = (error: unknown): string => {
+  const { name = 'Error', message = '' } = error as { name?: string; message?: string };
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (/AccessDenied|NotAuthorized|AuthorizationError/.test(name)) {
+    return `not allowed to start a message move task (sqs:StartMessageMoveTask on the dead-letter queue): ${message}`;
+  }
+  // An emulator or a partition without the API answers what the SDK cannot parse, or 404/501.
+  if (
+    name === 'SyntaxError' ||
+    status === 404 ||
+    status === 501 ||
+    /Unknown|Unsupported|NotImplemented|InvalidAction/.test(name)
+  ) {
+    return 'this SQS endpoint offers no message move tasks';
+  }
+  if (/dead.?letter|redrive/i.test(message)) {
+    return `the queue is no dead-letter queue of the target, so no move task can move its messages: ${message}`;
+  }
+  return `${name}: ${message}`;
+};
+
+/** Starts a move task; its source ARN, or why there is none (then: one by one). */
+const startMoveTask = async (
+  client: SQSClient,
+  { from, to }: MoveOptions,
+): Promise<{ started: string; unavailable?: undefined } | { started?: undefined; unavailable: string }> => {
   const [SourceArn, DestinationArn] = await Promise.all([queueArn(client, from), queueArn(client, to)]);
   try {
     await client.send(new StartMessageMoveTaskCommand({ SourceArn, DestinationArn }));
-    return SourceArn;
+    return { started: SourceArn };
   } catch (error) {
-    // Not every endpoint has move tasks (emulators, some partitions), and a queue that is no
-    // queue's dead-letter target cannot be a task's source.
-    return { unavailable: (error as { name?: string }).name ?? 'Error' };
+    return { unavailable: fallbackReasonOf(error) };
   }
 };
 
 /** Waits for the task on `SourceArn` (one runs per queue at a time) and says how many it moved. */
-const awaitMoveTask = async (client: SQSClient, SourceArn: string, timeoutMs = 600_000): Promise<number> => {
+const awaitMoveTask = async (
+  client: SQSClient,
+  SourceArn: string,
+  { timeoutMs = 600_000, pollMs = 2000, onProgress }: MoveOptions,
+): Promise<number> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const { Results = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn, MaxResults: 1 }));
@@ -61,43 +101,77 @@ const awaitMoveTask = async (client: SQSClient, SourceArn: string, timeoutMs = 6
         `the message move task ended ${task.Status}: ${task.FailureReason ?? 'no reason given'}`,
       );
     }
+    onProgress?.(task?.ApproximateNumberOfMessagesMoved ?? 0, task?.ApproximateNumberOfMessagesToMove);
     if (Date.now() > until) {
       throw new Error('the message move task is still running; follow it in the SQS console');
     }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 };
 
-const moveOneByOne = async (client: SQSClient, { from, to, max = Number.POSITIVE_INFINITY }: MoveOptions) => {
+const reasonOf = (message: Message) => message.MessageAttributes?.reason?.StringValue ?? 'none';
+
+/**
+ * Reads the dead-letter queue message by message: the chosen ones are sent back and deleted,
+ * the others (another reason; a dry run) shown again at once. Stops when the queue has nothing new.
+ */
+const moveOneByOne = async (
+  client: SQSClient,
+  { from, to, max = Number.POSITIVE_INFINITY, reason, dryRun = false, onProgress }: MoveOptions,
+) => {
+  const reasons: Record<string, number> = {};
+  const seen = new Set<string>();
   let moved = 0;
-  let empty = 0;
-  while (moved < max && empty < 2) {
+  for (let empty = 0; moved < max && empty < 2; ) {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: from,
-        MaxNumberOfMessages: Math.min(10, max - moved),
+        MaxNumberOfMessages: 10,
         WaitTimeSeconds: 1,
         VisibilityTimeout: 60,
         MessageAttributeNames: ['All'],
       }),
     );
-    if (Messages.length === 0) {
+    const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
+    for (const message of fresh) {
+      seen.add(message.MessageId ?? '');
+      reasons[reasonOf(message)] = (reasons[reasonOf(message)] ?? 0) + 1;
+    }
+    const chosen = dryRun
+      ? []
+      : fresh.filter((message) => reason === undefined || reasonOf(message) === reason).slice(0, max - moved);
+    // Every message not moved is shown again at once, the ones seen before included.
+    const others = Messages.filter((message) => !chosen.includes(message));
+    if (others.length > 0) {
+      await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: from,
+          Entries: others.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    }
+    if (fresh.length === 0) {
       empty++;
       continue;
     }
     empty = 0;
+    if (chosen.length === 0) continue;
     const { Successful = [] } = await client.send(
       new SendMessageBatchCommand({
         QueueUrl: to,
-        Entries: Messages.map((message, index) => ({
+        Entries: chosen.map((message, index) => ({
           Id: String(index),
           MessageBody: message.Body ?? '',
           ...(message.MessageAttributes && { MessageAttributes: message.MessageAttributes }),
         })),
       }),
     );
-    // Only what reached the retry queue leaves the dead-letter queue; the rest reappears there.
-    const sent = Successful.map(({ Id }) => Messages[Number(Id)]).filter((message) => message !== undefined);
+    // Only what reached the target leaves the dead-letter queue; the rest reappears there.
+    const sent = Successful.map(({ Id }) => chosen[Number(Id)]).filter((message) => message !== undefined);
     if (sent.length > 0) {
       await client.send(
         new DeleteMessageBatchCommand({
@@ -110,21 +184,24 @@ const moveOneByOne = async (client: SQSClient, { from, to, max = Number.POSITIVE
       );
     }
     moved += sent.length;
+    onProgress?.(moved, undefined);
   }
-  return moved;
+  return { moved, reasons };
 };
 
 export const moveDeadLetters = async (client: SQSClient, options: MoveOptions): Promise<MoveResult> => {
-  if (options.max !== undefined) {
-    return { moved: await moveOneByOne(client, options), method: 'one-by-one' };
+  if (options.dryRun) {
+    const { reasons } = await moveOneByOne(client, options);
+    return { moved: 0, method: 'dry-run', reasons };
+  }
+  if (options.max !== undefined || options.reason !== undefined) {
+    const { moved, reasons } = await moveOneByOne(client, options);
+    return { moved, method: 'one-by-one', reasons };
   }
   const task = await startMoveTask(client, options);
-  if (typeof task === 'string') {
-    return { moved: await awaitMoveTask(client, task, options.timeoutMs), method: 'message-move-task' };
+  if (task.started !== undefined) {
+    return { moved: await awaitMoveTask(client, task.started, options), method: 'message-move-task' };
   }
-  return {
-    moved: await moveOneByOne(client, options),
-    method: 'one-by-one',
-    fallbackReason: task.unavailable,
-  };
+  const { moved, reasons } = await moveOneByOne(client, options);
+  return { moved, method: 'one-by-one', fallbackReason: task.unavailable, reasons };
 };

@@ -2,6 +2,7 @@
 // (moto, in the AWS tier, has no message move tasks: the one-by-one way is proven there).
 
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -12,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { moveDeadLetters } from '../../src/clients/dead-letters.js';
+import { fallbackReasonOf, moveDeadLetters } from '../../src/clients/dead-letters.js';
 
 const sqs = mockClient(SQSClient);
 const from = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq';
@@ -32,10 +33,23 @@ describe('moveDeadLetters', () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
     sqs
       .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [{ Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 3 }] })
+      .resolvesOnce({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 7 },
+        ],
+      })
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 7 }] });
 
-    await expect(moveDeadLetters(sqs as unknown as SQSClient, { from, to })).resolves.toEqual({
+    const progress: [number, number | undefined][] = [];
+
+    await expect(
+      moveDeadLetters(sqs as unknown as SQSClient, {
+        from,
+        to,
+        pollMs: 0,
+        onProgress: (moved, total) => progress.push([moved, total]),
+      }),
+    ).resolves.toEqual({
       moved: 7,
       method: 'message-move-task',
     });
@@ -43,7 +57,8 @@ describe('moveDeadLetters', () => {
       SourceArn: 'arn:aws:sqs:eu-west-1:123456789012:dlq',
       DestinationArn: 'arn:aws:sqs:eu-west-1:123456789012:retry',
     });
-  }, 10_000);
+    expect(progress).toEqual([[3, 7]]);
+  });
 
   it('reports a move task that failed, rather than moving one by one behind its back', async () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
@@ -83,7 +98,12 @@ describe('moveDeadLetters', () => {
 
     const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to });
 
-    expect(result).toEqual({ moved: 1, method: 'one-by-one', fallbackReason: 'UnsupportedOperation' });
+    expect(result).toEqual({
+      moved: 1,
+      method: 'one-by-one',
+      fallbackReason: 'this SQS endpoint offers no message move tasks',
+      reasons: { 'http-422': 1, none: 1 },
+    });
     expect(sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([
       {
         Id: '0',
@@ -95,5 +115,70 @@ describe('moveDeadLetters', () => {
     expect(sqs.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([
       { Id: '0', ReceiptHandle: 'ra' },
     ]);
+  });
+
+  const message = (id: string, reason?: string) => ({
+    MessageId: id,
+    ReceiptHandle: `r${id}`,
+    Body: id,
+    ...(reason && { MessageAttributes: { reason: { DataType: 'String' as const, StringValue: reason } } }),
+  });
+
+  it('a dry run counts the dead letters by reason, shows each again at once, and moves nothing', async () => {
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a', 'http-422'), message('b', 'http-422'), message('c')] })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+
+    const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to, dryRun: true });
+
+    expect(result).toEqual({ moved: 0, method: 'dry-run', reasons: { 'http-422': 2, none: 1 } });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries).toHaveLength(3);
+  });
+
+  it('--reason moves only the messages of that reason, and shows the others again at once', async () => {
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('a', 'http-422'), message('b', 'http-409')] })
+      .resolves({ Messages: [message('b', 'http-409')] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }] });
+    sqs.on(DeleteMessageBatchCommand).resolves({});
+
+    const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to, reason: 'http-422' });
+
+    expect(result).toMatchObject({ moved: 1, method: 'one-by-one' });
+    expect(sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([
+      {
+        Id: '0',
+        MessageBody: 'a',
+        MessageAttributes: { reason: { DataType: 'String', StringValue: 'http-422' } },
+      },
+    ]);
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries).toEqual([
+      { Id: '0', ReceiptHandle: 'rb', VisibilityTimeout: 0 },
+    ]);
+  });
+
+  it.each([
+    [
+      { name: 'AccessDeniedException', message: 'not authorized to perform sqs:StartMessageMoveTask' },
+      /^not allowed to start a message move task/,
+    ],
+    [
+      { name: 'SyntaxError', message: 'Unexpected token <' },
+      /^this SQS endpoint offers no message move tasks$/,
+    ],
+    [
+      { name: 'InvalidParameterValue', message: 'Source queue must be configured as a Dead Letter Queue.' },
+      /no dead-letter queue of the target/,
+    ],
+  ])('says plainly why it fell back: %j', (error, reason) => {
+    expect(fallbackReasonOf(Object.assign(new Error(error.message), { name: error.name }))).toMatch(reason);
   });
 });

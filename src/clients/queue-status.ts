@@ -1,0 +1,146 @@
+// What an on-call engineer asks of a queue: how many messages wait, are in flight or hidden by a
+// backoff, how old the oldest is, and, for a dead-letter queue, why its messages are there.
+// Reading never consumes a message, and never touches one of a queue that redrives (its receive
+// count would move it closer to its dead-letter queue): their age comes from CloudWatch.
+
+import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+export interface QueueStatus {
+  name: string;
+  url: string;
+  /** Visible: waiting for a consumer (or, on a dead-letter queue, for an operator). */
+  waiting: number;
+  /** In flight, or hidden by the workers' backoff. */
+  hidden: number;
+  delayed: number;
+  /** Age of the oldest message in seconds; undefined when it cannot be told. */
+  oldestAgeSeconds: number | undefined;
+  /** Dead-letter queues only: messages by their `reason` attribute (`none`: moved by SQS's redrive). */
+  reasons?: Record<string, number>;
+  /** Dead-letter queues only: fewer messages were read than the queue holds. */
+  sampled?: boolean;
+}
+
+/** Most messages of a dead-letter queue read to count its reasons. */
+const MAX_READ = 1000;
+/** A read message is hidden this long at most, then shown again at once. */
+const READ_VISIBILITY_SECONDS = 30;
+
+const attributesOf = async (sqs: SQSClient, QueueUrl: string) => {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+        'QueueArn',
+      ],
+    }),
+  );
+  return {
+    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    hidden: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    queueName: Attributes.QueueArn?.split(':').at(-1) ?? QueueUrl.split('/').at(-1) ?? QueueUrl,
+  };
+};
+
+/** ApproximateAgeOfOldestMessage, the latest datapoint of the last 15 minutes (AWS/SQS publishes it). */
+const ageFromCloudWatch = async (cloudwatch: CloudWatchClient, queueName: string, now: Date) => {
+  try {
+    const { Datapoints = [] } = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: queueName }],
+        StartTime: new Date(now.getTime() - 15 * 60_000),
+        EndTime: now,
+        Period: 60,
+        Statistics: ['Maximum'],
+      }),
+    );
+    const latest = [...Datapoints].sort(
+      (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
+    )[0];
+    return latest?.Maximum;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Reads a dead-letter queue's messages (their attributes only), then makes each visible again. */
+const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date) => {
+  const reasons: Record<string, number> = {};
+  const seen = new Set<string>();
+  let oldest: number | undefined;
+  for (let empty = 0; seen.size < MAX_READ && empty < 2; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: READ_VISIBILITY_SECONDS,
+        // Long polling asks every SQS server: a short poll may miss messages and end the read early.
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['reason'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
+      }),
+    );
+    if (Messages.length > 0) {
+      // Shown again at once, the ones seen before included: reading is not taking.
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl,
+          Entries: Messages.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    }
+    const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
+    if (fresh.length === 0) {
+      empty++;
+      continue;
+    }
+    for (const message of fresh) {
+      seen.add(message.MessageId ?? '');
+      const reason = message.MessageAttributes?.reason?.StringValue ?? 'none';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      const sent = Number(message.Attributes?.SentTimestamp);
+      if (Number.isFinite(sent)) oldest = Math.max(oldest ?? 0, (now.getTime() - sent) / 1000);
+    }
+  }
+  return {
+    reasons,
+    read: seen.size,
+    oldestAgeSeconds: oldest === undefined ? undefined : Math.round(oldest),
+  };
+};
+
+export const queueStatus = async (
+  { sqs, cloudwatch }: { sqs: SQSClient; cloudwatch: CloudWatchClient },
+  { name, url, deadLetter }: { name: string; url: string; deadLetter: boolean },
+  now = new Date(),
+): Promise<QueueStatus> => {
+  const { queueName, ...depth } = await attributesOf(sqs, url);
+  if (!deadLetter) {
+    return { name, url, ...depth, oldestAgeSeconds: await ageFromCloudWatch(cloudwatch, queueName, now) };
+  }
+  const { reasons, read, oldestAgeSeconds } = await readDeadLetters(sqs, url, now);
+  return {
+    name,
+    url,
+    ...depth,
+    oldestAgeSeconds: oldestAgeSeconds ?? (await ageFromCloudWatch(cloudwatch, queueName, now)),
+    reasons,
+    sampled: read < depth.waiting + depth.hidden,
+  };
+};
