@@ -115,10 +115,32 @@ export const packageVerifier = async () => {
   return 'dist/verify.mjs';
 };
 
+/**
+ * The command line, compiled: dist/cli.mjs, run by bin/cognito-user-sync.mjs when the package is
+ * installed (no tsx at run time). Its dependencies stay imports: they are the package's own.
+ */
+export const packageCli = async () => {
+  await build({
+    entryPoints: ['src/cli/bin.ts'],
+    outfile: 'dist/cli.mjs',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return 'dist/cli.mjs';
+};
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const fn of FUNCTIONS) {
     const { zip, rawBytes, zipBytes } = await packageFunction(fn);
     console.log(`${zip}: index.mjs ${kib(rawBytes)}, zip ${kib(zipBytes)}`);
   }
   console.log(`${await packageVerifier()}: the verifier, importable as cognito-user-sync/verify`);
+  console.log(`${await packageCli()}: the command line, for an installed package`);
 }

@@ -2,6 +2,7 @@
 // USER_SERVICE_URL or, when that is unset, an embedded dev User Service, and prints what
 // happened and the user the service stored.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,9 +19,18 @@ Runs the post-confirmation handler, with its whole middleware chain, on a Cognit
 set, else a dev User Service started on a free loopback port for the run.
 
 Options:
-  -h, --help   show this help`;
+  -h, --help   show this help
 
-const DEFAULT_EVENT = fileURLToPath(new URL('../../events/post-confirmation-signup.json', import.meta.url));
+Exit status: 0 when the user was synced (created, or there already), or when the event has
+nothing to sync; 1 when it was not (queued, dropped) or the event did not come back unchanged;
+2 for a usage error. So it serves as a smoke test.`;
+
+/** The sample sign-up: beside the sources (src/cli/) in a checkout, beside dist/cli.mjs in the package. */
+const DEFAULT_EVENT = fileURLToPath(
+  ['../../events/', '../events/']
+    .map((folder) => new URL(`${folder}post-confirmation-signup.json`, import.meta.url))
+    .find((url) => existsSync(url)) ?? new URL('../../events/post-confirmation-signup.json', import.meta.url),
+);
 
 const readEvent = async (path: string): Promise<unknown> => {
   let text: string;
@@ -117,6 +127,9 @@ export const invoke = async (args: string[], io: Io): Promise<number> => {
       io.out(`Outcome: ${report.outcome}${details ? ` (${details})` : ''}`);
     }
     const decision = decide(event);
+    // A smoke test: the exit status says whether the user got to the User Service.
+    const synced = report?.outcome === 'created' || report?.outcome === 'exists';
+    const nothingToSync = report?.outcome === 'skipped';
     if (dev && decision.action === 'sync') {
       const stored = dev.users.get(decision.user.sub);
       io.out(
@@ -125,7 +138,10 @@ export const invoke = async (args: string[], io: Io): Promise<number> => {
           : 'The dev User Service stored nothing for this user.',
       );
     }
-    return returned ? 0 : 1;
+    if (!returned) return 1;
+    if (synced || nothingToSync) return 0;
+    io.err('The user was not synced: see the outcome above.');
+    return 1;
   } finally {
     await dev?.close();
   }
