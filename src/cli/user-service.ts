@@ -2,7 +2,8 @@
 
 import { parseArgs } from 'node:util';
 import { startDevUserService } from '../dev/user-service.js';
-import { type Io, UsageError } from './usage.js';
+import { UsageError } from '../errors.js';
+import type { Io } from './usage.js';
 
 export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]... [--signing-secret S]...
 
