@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import type { PoolUser } from '../clients/cognito-users.js';
 import {
   estimatedUserCount,
   findUserBySub,
@@ -16,12 +17,11 @@ import {
   type UserPage,
 } from '../clients/cognito-users.js';
 import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
+import { createPacer } from '../clients/pacer.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import { parseStatuses, readUserPolicy, readUserServiceConfig } from '../config.js';
 import { type BackfillCounts, type BackfillResult, emptyCounts, runBackfill } from '../core/backfill.js';
 import { startDeadline } from '../core/deadline.js';
-import { createPacer } from '../core/pacer.js';
-import type { PoolUser } from '../core/user-policy.js';
 import { UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';

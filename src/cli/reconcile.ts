@@ -10,11 +10,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { estimatedUserCount, regionOfUserPool } from '../clients/cognito-users.js';
 import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
+import { createPacer } from '../clients/pacer.js';
 import { createUserServiceClient, type WriteResult } from '../clients/user-service.js';
 import { readUserPolicy, readUserServiceConfig } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { idempotencyKey, writeKey } from '../core/idempotency.js';
-import { createPacer } from '../core/pacer.js';
 import {
   countSlice,
   emptyReconcileCounts,

@@ -34,7 +34,7 @@ message; dead letters are read and shown again at once, and a queue that redrive
 
 Options:
   --output table|json                     (default table)
-${QUEUES.map((queue) => `  --${queue.flag} URL`.padEnd(42) + `default: ${queue.variable}`).join('\n')}
+${QUEUES.map((queue) => `${`  --${queue.flag} URL`.padEnd(42)}default: ${queue.variable}`).join('\n')}
   -h, --help                              show this help
 
 Exit status: 0; 1 when a queue cannot be read; 2 for a usage error.`;

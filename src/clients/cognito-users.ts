@@ -11,8 +11,19 @@ import {
   ListUsersCommand,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { createPacer, type Pacer } from '../core/pacer.js';
-import type { PoolUser } from '../core/user-policy.js';
+import { createPacer, type Pacer } from './pacer.js';
+
+/** A Cognito user as ListUsers and AdminGetUser give one: ids, status, flags and attributes. */
+export interface PoolUser {
+  username: string;
+  sub: string;
+  /** Cognito's UserStatus; undefined when Cognito gave none. */
+  status: string | undefined;
+  enabled: boolean;
+  attributes: Readonly<Record<string, string>>;
+  /** Cognito's UserLastModifiedDate, ISO 8601; undefined when Cognito gave none. */
+  lastModified: string | undefined;
+}
 
 export interface UserPage {
   users: PoolUser[];

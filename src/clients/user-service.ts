@@ -4,12 +4,11 @@
 // an error answer (`detail`) has every credential it sent cut out.
 
 import ky, { isHTTPError, isTimeoutError } from 'ky';
-import type { Deadline } from '../core/deadline.js';
-import type { UserPatch, UserRecord } from '../core/user-record.js';
 import { DeadlineExceededError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';
 import { signatureHeaders, webhookIdFor } from '../webhooks/signature.js';
+import type { UserPatch, UserRecord } from './contract.js';
 import type { Credentials } from './credentials.js';
 
 /** What the User Service did with a write: it is done. */
@@ -72,10 +71,18 @@ export const measurement = ({
   ...(httpStatus !== undefined && { httpStatus }),
 });
 
+/** The time a call may take: an invocation's deadline (src/core/deadline.ts) is one. */
+export interface TimeBudget {
+  /** Milliseconds left, less `reserveMs`. */
+  remaining(reserveMs?: number): number;
+  /** A signal that aborts `reserveMs` before the time is up. */
+  signal(what: string, reserveMs?: number): AbortSignal;
+}
+
 export interface WriteOptions {
   idempotencyKey: string;
   credentials: Credentials;
-  deadline: Deadline;
+  deadline: TimeBudget;
   /** Time to leave on the deadline when this call gives up (for the queue send). */
   reserveMs?: number;
   /** Retries after the first attempt (the one after a key refetch counts); the deadline comes first. */
@@ -105,7 +112,7 @@ export interface ListOptions {
   /** Only users whose cognitoSub starts with this. */
   prefix?: string | undefined;
   credentials: Credentials;
-  deadline: Deadline;
+  deadline: TimeBudget;
 }
 
 export interface UserServiceClientOptions {

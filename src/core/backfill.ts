@@ -4,13 +4,13 @@
 // Plain function, dependencies passed in.
 
 import type { UserPage } from '../clients/cognito-users.js';
+import type { UserRecord } from '../clients/contract.js';
 import type { WriteResult } from '../clients/user-service.js';
 import type { UserPolicy } from '../config.js';
 import { failureCode } from '../errors.js';
 import { mapConcurrent } from './concurrency.js';
 import { idempotencyKey } from './idempotency.js';
 import { recordOf } from './user-policy.js';
-import type { UserRecord } from './user-record.js';
 
 /** Users by outcome (the project's one vocabulary), and how many were seen. */
 export interface BackfillCounts {

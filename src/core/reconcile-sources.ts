@@ -3,14 +3,14 @@
 // (its paged list). Shared by the command line and the scheduled run.
 
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { PoolUser } from '../clients/cognito-users.js';
 import { findUserBySub, listUserPages, subPrefixFilter } from '../clients/cognito-users.js';
 import type { Credentials } from '../clients/credentials.js';
+import type { Pacer } from '../clients/pacer.js';
 import type { ListedServiceUser, UserServiceClient } from '../clients/user-service.js';
 import type { UserPolicy } from '../config.js';
 import { startDeadline } from './deadline.js';
-import type { Pacer } from './pacer.js';
 import type { SliceDeps } from './reconcile.js';
-import type { PoolUser } from './user-policy.js';
 
 /** One page of the service's list at most (the contract's largest). */
 const SERVICE_PAGE = 1000;

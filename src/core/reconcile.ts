@@ -5,9 +5,10 @@
 // Cognito-owned fields differ), orphaned (in the service, gone from the pool — confirmed one by
 // one, since ListUsers is eventually consistent). Plain functions, dependencies passed in.
 
+import type { PoolUser } from '../clients/cognito-users.js';
 import type { ListedServiceUser } from '../clients/user-service.js';
 import type { UserPolicy } from '../config.js';
-import { belongs, type PoolUser, recordOf } from './user-policy.js';
+import { belongs, recordOf } from './user-policy.js';
 
 /** The fields compared: what Cognito owns of a user in the User Service. */
 export const COMPARED_FIELDS = ['email', 'fullName', 'status'] as const;

@@ -1,27 +1,13 @@
-// The retry queue's message: a user the User Service has not got yet, with the exact request body
-// and what the retry worker and an operator need. The sign-up path writes it, the worker reads it.
+// Reading the retry queue's message back (its shape: RetryMessage, src/clients/user-queue.ts),
+// strictly: the sign-up path writes it, the worker reads it.
 
+import { USER_RECORD_KEYS } from '../clients/contract.js';
+import type { RetryMessage } from '../clients/user-queue.js';
 import type { UserDefaults } from '../config.js';
 import { MalformedMessageError } from '../errors.js';
 import { isRecord, nonEmptyString } from '../guards.js';
 import { TRIGGER_SOURCES } from './cognito-event.js';
 import { idempotencyKey } from './idempotency.js';
-import { USER_RECORD_KEYS, type UserRecord } from './user-record.js';
-
-export interface RetryMessage {
-  version: 1;
-  /** The same key the first attempt carried, so a redelivery can never create the user twice. */
-  idempotencyKey: string;
-  userPoolId: string;
-  triggerSource: string;
-  body: UserRecord;
-  /** A short code: `http-503`, `timeout`, `network-ECONNREFUSED`, `config-USER_SERVICE_URL`… */
-  reason: string;
-  /** What the User Service answered, cut to a few KiB. Holds PII at worst: never logged. */
-  detail?: string;
-  attempts: number;
-  firstFailedAt: string;
-}
 
 const MESSAGE_KEYS = new Set([
   'version',

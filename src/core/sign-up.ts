@@ -5,6 +5,7 @@
 // Resolving cannot throw: a configuration problem is kept here, and the core raises it inside
 // fail-open, which then queues the user with the body resolved here.
 
+import type { UserRecord } from '../clients/contract.js';
 import type { UserQueue } from '../clients/user-queue.js';
 import {
   type Config,
@@ -19,7 +20,7 @@ import { type CognitoUser, decide, type SkipReason } from './cognito-event.js';
 import { type Deadline, queueReserveMs, startDeadline } from './deadline.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { queueUser } from './sync-user.js';
-import { toUserRecord, type UserRecord } from './user-record.js';
+import { toUserRecord } from './user-record.js';
 
 export interface SignUpToSync {
   action: 'sync';

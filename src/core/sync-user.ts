@@ -1,16 +1,15 @@
 // Sync one user: create it in the User Service or, failing that, queue it so it is not lost.
 // Plain functions with their dependencies passed in: no Lambda, no middy, no Powertools.
 
+import type { UserRecord } from '../clients/contract.js';
 import type { Credentials } from '../clients/credentials.js';
-import type { UserQueue } from '../clients/user-queue.js';
+import type { RetryMessage, UserQueue } from '../clients/user-queue.js';
 import { measurement, type UserServiceClient } from '../clients/user-service.js';
 import { failureCode } from '../errors.js';
 import type { CognitoUser } from './cognito-event.js';
 import type { Deadline } from './deadline.js';
 import { idempotencyKey } from './idempotency.js';
 import type { OutcomeReport } from './outcomes.js';
-import type { RetryMessage } from './retry-message.js';
-import type { UserRecord } from './user-record.js';
 
 export interface QueueDeps {
   /**

@@ -4,6 +4,7 @@
 // write never wins (the PATCH carries Cognito's last-modified time). Plain functions with their
 // dependencies passed in.
 
+import type { PoolUser } from '../clients/cognito-users.js';
 import type { WriteResult } from '../clients/user-service.js';
 import type { UserPolicy } from '../config.js';
 import { errorCode, failureCode } from '../errors.js';
@@ -11,7 +12,7 @@ import { isRecord, nonEmptyString } from '../guards.js';
 import { idempotencyKey, writeKey } from './idempotency.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { USER_POOL_ID } from './retry-message.js';
-import { belongs, type PoolUser, patchOf, recordOf } from './user-policy.js';
+import { belongs, patchOf, recordOf } from './user-policy.js';
 
 /** The CloudTrail events (eventName) of a user pool that change a user the User Service holds. */
 export const USER_EVENTS = {

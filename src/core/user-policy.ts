@@ -2,20 +2,10 @@
 // applied alike by the trigger, the user-changes function, backfill and reconcile (configured by
 // SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE and DISABLED_USER_STATUS).
 
+import type { PoolUser } from '../clients/cognito-users.js';
+import type { UserPatch, UserRecord } from '../clients/contract.js';
 import type { UserPolicy } from '../config.js';
-import { fullNameOf, toUserRecord, type UserPatch, type UserRecord } from './user-record.js';
-
-/** A Cognito user as ListUsers and AdminGetUser give one: ids, status, flags and attributes. */
-export interface PoolUser {
-  username: string;
-  sub: string;
-  /** Cognito's UserStatus; undefined when Cognito gave none. */
-  status: string | undefined;
-  enabled: boolean;
-  attributes: Readonly<Record<string, string>>;
-  /** Cognito's UserLastModifiedDate, ISO 8601; undefined when Cognito gave none. */
-  lastModified: string | undefined;
-}
+import { fullNameOf, toUserRecord } from './user-record.js';
 
 /** Whether the user belongs in the User Service: a status the policy syncs (disabled or not). */
 export const belongs = (policy: UserPolicy, status: string | undefined): boolean =>

@@ -2,43 +2,8 @@
 // retry worker and backfill all go through here, so a user looks the same whichever path
 // created them.
 
+import type { UserRecord } from '../clients/contract.js';
 import type { UserDefaults } from '../config.js';
-
-/** Exactly the keys of the User Service contract, in its order. */
-export interface UserRecord {
-  cognitoSub: string;
-  email: string | null;
-  fullName: string | null;
-  status: string;
-  role: string;
-  createdBy: string;
-  updatedBy: string;
-  /** Cognito's UserLastModifiedDate, when the path knows it (not the sign-up trigger): see UserPatch. */
-  cognitoLastModified?: string;
-}
-
-/**
- * `PATCH {USER_SERVICE_URL}/{cognitoSub}`: the fields Cognito owns, as a JSON merge patch (never
- * `role`, nor anything else the service owns). `cognitoLastModified` is what makes a stale write
- * lose: the service refuses (412) a patch older than the state it holds.
- */
-export interface UserPatch {
-  email: string | null;
-  fullName: string | null;
-  status: string;
-  updatedBy: string;
-  cognitoLastModified: string;
-}
-
-export const USER_RECORD_KEYS = [
-  'cognitoSub',
-  'email',
-  'fullName',
-  'status',
-  'role',
-  'createdBy',
-  'updatedBy',
-] as const satisfies readonly (keyof UserRecord)[];
 
 const present = (value: string | undefined): string | undefined =>
   value !== undefined && value.trim() !== '' ? value.trim() : undefined;

@@ -19,6 +19,7 @@ import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { estimatedUserCount, regionOfUserPool } from '../clients/cognito-users.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
+import { createPacer } from '../clients/pacer.js';
 import { sqsJson } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
@@ -30,7 +31,6 @@ import {
 } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
-import { createPacer } from '../core/pacer.js';
 import {
   countSlice,
   emptyReconcileCounts,

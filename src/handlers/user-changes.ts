@@ -17,6 +17,7 @@ import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
+import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
@@ -30,7 +31,6 @@ import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
-import { createPacer } from '../core/pacer.js';
 import {
   applyUserChange,
   type ChangeReport,

@@ -68,7 +68,11 @@ describe('reconcile', () => {
       });
     }
     let at = 0;
-    const take = (count: number) => users.slice(at, (at += count)).map((user) => user.sub);
+    const take = (count: number) => {
+      const taken = users.slice(at, at + count).map((user) => user.sub);
+      at += count;
+      return taken;
+    };
     const missing = take(DRIFT.missing);
     for (const sub of missing) service.users.delete(sub);
     const email = take(DRIFT.email);

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPacer } from '../../src/clients/pacer.js';
 import { createUserServiceClient } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
-import { createPacer } from '../../src/core/pacer.js';
 import { reconcileSources, ServiceListError } from '../../src/core/reconcile-sources.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PoolUser } from '../../src/clients/cognito-users.js';
 import type { ListedServiceUser } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
 import {
@@ -9,7 +10,6 @@ import {
   sliceDigitsFor,
   slicePrefixes,
 } from '../../src/core/reconcile.js';
-import type { PoolUser } from '../../src/core/user-policy.js';
 
 const policy = readUserPolicy({});
 const poolUser = (sub: string, overrides: Partial<PoolUser> = {}): PoolUser => ({

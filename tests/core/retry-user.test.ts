@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { UserRecord } from '../../src/clients/contract.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { deferRecord, type QueueRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
-import type { UserRecord } from '../../src/core/user-record.js';
 import { type CreateUserResult, failedWrite, fakeUserService, MEASURED } from '../helpers/fakes.js';
 
 const sqsEvent = JSON.parse(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { PoolUser } from '../../src/clients/cognito-users.js';
 import type { WriteResult } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
 import { idempotencyKey, writeKey } from '../../src/core/idempotency.js';
@@ -10,7 +11,6 @@ import {
   type UserChange,
   type UserChangeDeps,
 } from '../../src/core/user-change.js';
-import type { PoolUser } from '../../src/core/user-policy.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';

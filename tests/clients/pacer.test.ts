@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPacer } from '../../src/core/pacer.js';
+import { createPacer } from '../../src/clients/pacer.js';
 
 /** A clock the test moves, and a sleep that moves it. */
 const fakeTime = () => {
