@@ -51,6 +51,15 @@ export const credentialsStage = <TContext extends Context & { credentials?: Cred
   const withRefresh = (credentials: Credentials): Credentials =>
     hasSecrets(sources) ? { ...credentials, refresh } : credentials;
 
+  const awaitAndParse = awaitSecrets<Credentials, unknown, unknown, TContext>({
+    keys: Object.keys(fetchData),
+    cacheKey,
+    within,
+    contextKey: 'credentials',
+    parse: (settled) => withRefresh(credentialsFrom(sources, settled)),
+  });
+  // No secret to fetch (local values, or none): no Secrets Manager client is even made.
+  if (!hasSecrets(sources)) return [awaitAndParse];
   return [
     secretsManager({
       fetchData,
@@ -62,12 +71,6 @@ export const credentialsStage = <TContext extends Context & { credentials?: Cred
       awsClientOptions: profile,
       awsClientCapture: capture,
     }) as MiddlewareObj<unknown, unknown, Error, TContext>,
-    awaitSecrets<Credentials, unknown, unknown, TContext>({
-      keys: Object.keys(fetchData),
-      cacheKey,
-      within,
-      contextKey: 'credentials',
-      parse: (settled) => withRefresh(credentialsFrom(sources, settled)),
-    }),
+    awaitAndParse,
   ];
 };
