@@ -257,7 +257,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
 
   const cognito = new CognitoIdentityProviderClient({ ...AWS_CLIENT_PROFILES.cli, region });
   const control = controlRun(io);
-  const total = failedSubs?.length ?? (await estimatedUserCount(cognito, userPoolId));
+  const total = failedSubs?.length ?? (await estimatedUserCount(cognito, userPoolId, control.signal));
   const progress = createProgress(process.stderr, total);
   io.out(
     `${dryRun ? 'Dry run: listing' : 'Backfilling'} ${userPoolId} (statuses ${[...statuses].join(', ')}, ` +

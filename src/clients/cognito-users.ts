@@ -192,9 +192,13 @@ export const findUserBySub = async (
 export const estimatedUserCount = async (
   client: CognitoIdentityProviderClient,
   userPoolId: string,
+  signal?: AbortSignal,
 ): Promise<number | undefined> => {
   try {
-    const { UserPool } = await client.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }));
+    const { UserPool } = await client.send(
+      new DescribeUserPoolCommand({ UserPoolId: userPoolId }),
+      signal ? { abortSignal: signal } : {},
+    );
     return UserPool?.EstimatedNumberOfUsers;
   } catch {
     return undefined;

@@ -171,9 +171,10 @@ export const drain = async (QueueUrl: string, maxPolls = 50, worker?: Consumer):
  */
 export const startHangingProxy = async (target: string) => {
   const { hostname, port } = new URL(target);
-  const state = { hang: true, closedByClient: 0 };
+  const state = { hang: true, closedByClient: 0, connections: 0 };
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
+    state.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     if (state.hang) {

@@ -2,7 +2,12 @@
 // warned before), the invocation gives up in time, and the next one in the same container works
 // (a fetch given up on is not left in middy's cache for the container's life).
 
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -29,6 +34,7 @@ import {
 } from './aws.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
+const REPO = new URL('../..', import.meta.url).pathname;
 
 describe('AWS endpoints that never answer', () => {
   let service: DevUserService;
@@ -139,5 +145,48 @@ describe('AWS endpoints that never answer', () => {
     expect(code).toBe(1);
     expect(lines.join('\n')).toMatch(/could not be listed: AWS did not answer in time/);
     expect(performance.now() - started).toBeLessThan(40_000);
+  }, 60_000);
+});
+
+describe('backfill against a ListUsers that never answers', () => {
+  it('stops at the first Ctrl-C, not at the request timeout, and says so', async () => {
+    useMoto();
+    const proxy = await startHangingProxy(moto().endpoint);
+    const dir = await mkdtemp(join(tmpdir(), 'ctrl-c-'));
+    const child = spawn(
+      process.execPath,
+      [
+        join(REPO, 'bin/cognito-user-sync.mjs'),
+        'backfill',
+        '--user-pool-id',
+        POOL,
+        '--dry-run',
+        '--report',
+        join(dir, 'r.json'),
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxy.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    // Once the run has started and its first request hangs.
+    await eventually(() => proxy.state.connections > 0, 20_000);
+
+    const started = performance.now();
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+
+    expect(code).toBe(130);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(output).toMatch(/SIGINT: finishing the work in hand/);
+    await proxy.close();
   }, 60_000);
 });

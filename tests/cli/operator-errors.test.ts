@@ -1,6 +1,8 @@
 // An operator's mistake is one line that says what to fix, never a stack trace; a bug keeps its.
 
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -128,5 +130,28 @@ describe('operator errors', () => {
 
   it('leaves a bug alone: it keeps its stack', () => {
     expect(describeOperatorError(new TypeError('cannot read properties of undefined'))).toBeUndefined();
+  });
+
+  it('user-service: a port in use is one line, exit 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+
+    const { code, err } = await run('user-service', '--port', String(port)).finally(
+      () => new Promise((resolve) => taken.close(resolve)),
+    );
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/^cognito-user-sync: the port is in use: .*Pass another --port/);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('user-service: a signing secret that is not one is one line naming what is wrong, exit 1', async () => {
+    const { code, err } = await run('user-service', '--port', '0', '--signing-secret', 'not-a-whsec');
+
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /^cognito-user-sync: The signing secret is not valid: key 1 does not start with whsec_$/,
+    );
   });
 });
