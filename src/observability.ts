@@ -10,6 +10,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Outcome, OutcomeReport, UserKeys } from './core/outcomes.js';
 import { describeError, failureCode } from './errors.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from './metric-names.js';
+import { stackFramesOf } from './stack-traces.js';
 
 // Powertools gives its constructor options precedence over the environment; ours are only
 // defaults, so the environment is consulted first.
@@ -121,9 +122,13 @@ export const labelMetrics = (reporter: Reporter): void => {
   metrics.addDimensions({ function: reporter });
 };
 
-/** A failure with no user to name (a set-up error, say): what it was, never what it said. */
+/**
+ * A failure with no user to name (a set-up error, say): what it was, never what it said, and
+ * where: its stack frames, mapped to our sources (see stack-traces.ts).
+ */
 export const logFailure = (message: string, error: unknown): void => {
-  logger.error(message, { reason: failureCode(error), ...describeError(error) });
+  const stack = stackFramesOf(error);
+  logger.error(message, { reason: failureCode(error), ...describeError(error), ...(stack && { stack }) });
 };
 
 /**

@@ -9,14 +9,7 @@ import { retryDelaySeconds } from './backoff.js';
 import type { Deadline } from './deadline.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { parseRetryMessage, type RetryExpectations } from './retry-message.js';
-
-export interface QueueRecord {
-  messageId: string;
-  body: string;
-  receiptHandle: string;
-  /** How many times SQS has delivered this message, this delivery included. */
-  receiveCount: number;
-}
+import type { QueueRecord } from './sqs-batch.js';
 
 export interface RetryReport extends OutcomeReport {
   outcome: 'created' | 'exists' | 'deferred' | 'dead-lettered';

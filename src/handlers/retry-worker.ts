@@ -9,7 +9,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { failOpen } from '../../middlewares/fail-open.js';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
@@ -20,7 +20,8 @@ import { type Env, readUserDefaults, readUserServiceConfig, readWorkerQueues } f
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
-import { deferRecord, type QueueRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
+import { deferRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
+import { batchResponse, everyRecordFailed, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { errorCode, failureCode } from '../errors.js';
 import {
   debugInputOutput,
@@ -48,29 +49,10 @@ export interface WorkerContext extends Context {
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 
-const receiveCountOf = (record: SQSRecord): number => {
-  const count = Number(record.attributes?.ApproximateReceiveCount);
-  return Number.isInteger(count) && count > 0 ? count : 1;
-};
-
-const recordsOf = (event: SQSEvent): QueueRecord[] =>
-  (Array.isArray(event?.Records) ? event.Records : []).map((record) => ({
-    messageId: record.messageId,
-    body: record.body,
-    receiptHandle: record.receiptHandle,
-    receiveCount: receiveCountOf(record),
-  }));
-
 const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) => {
   const { keys, ...rest } = outcome;
   recordOutcome('retry-worker', rest, { messageId, receiveCount, ...keys });
 };
-
-const batchResponse = (records: QueueRecord[], failed: boolean[]): SQSBatchResponse => ({
-  batchItemFailures: records
-    .filter((_, index) => failed[index])
-    .map((record) => ({ itemIdentifier: record.messageId })),
-});
 
 const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQSBatchResponse> => {
   const { credentials } = context;
@@ -84,7 +66,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
   });
   const userDefaults = readUserDefaults();
   const records = recordsOf(event);
-  const failed = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
+  const kept = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
     const budgetMs = Math.min(RECORD_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
     try {
       const outcome = await retryRecord(record, {
@@ -105,7 +87,10 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
       return true;
     }
   });
-  return batchResponse(records, failed);
+  return batchResponse(
+    records,
+    new Set(records.filter((_, index) => kept[index]).map((record) => record.messageId)),
+  );
 };
 
 /**
@@ -133,11 +118,7 @@ export const createHandler = (env: Env = process.env) =>
         logError: logFailure,
         recover: (request, error) => deferTheBatch(request.event, error),
         // Every record failed: SQS keeps each message, hidden until its next step.
-        response: (request) =>
-          batchResponse(
-            recordsOf(request.event),
-            recordsOf(request.event).map(() => true),
-          ),
+        response: (request) => everyRecordFailed(request.event),
       }),
     )
     .use(

@@ -11,7 +11,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { failOpen } from '../../middlewares/fail-open.js';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
@@ -31,6 +31,7 @@ import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
+import { batchResponse, everyRecordFailed, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import {
   applyUserChange,
   type ChangeReport,
@@ -81,24 +82,6 @@ const cognitoFor = (userPoolId: string) => {
 const adminGetUserPacer = createPacer({ maxRps: 20 });
 const listUsersPacer = createPacer({ maxRps: 5 });
 
-interface QueueRecord {
-  messageId: string;
-  body: string;
-  receiptHandle: string;
-  receiveCount: number;
-}
-
-const recordsOf = (event: SQSEvent): QueueRecord[] =>
-  (Array.isArray(event?.Records) ? event.Records : []).map((record: SQSRecord) => {
-    const count = Number(record.attributes?.ApproximateReceiveCount);
-    return {
-      messageId: record.messageId,
-      body: record.body,
-      receiptHandle: record.receiptHandle,
-      receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
-    };
-  });
-
 const report = (
   outcome: Omit<ChangeReport, 'keys'> & { keys?: ChangeReport['keys'] },
   record: QueueRecord,
@@ -136,12 +119,6 @@ const settle = async (record: QueueRecord, outcome: ChangeReport, queue: RetryQu
   report(outcome, record);
   return false;
 };
-
-const batchResponse = (records: QueueRecord[], failed: ReadonlySet<string>): SQSBatchResponse => ({
-  batchItemFailures: records
-    .filter((record) => failed.has(record.messageId))
-    .map((record) => ({ itemIdentifier: record.messageId })),
-});
 
 const userChanges = async (event: SQSEvent, context: UserChangesContext): Promise<SQSBatchResponse> => {
   const { credentials } = context;
@@ -234,10 +211,7 @@ export const createHandler = (env: Env = process.env) =>
         failureMessage: 'The user-changes function cannot work; deferring the whole batch',
         logError: logFailure,
         recover: (request, error) => deferTheBatch(request.event, error),
-        response: (request) => {
-          const records = recordsOf(request.event);
-          return batchResponse(records, new Set(records.map((record) => record.messageId)));
-        },
+        response: (request) => everyRecordFailed(request.event),
       }),
     )
     .use(

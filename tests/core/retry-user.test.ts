@@ -9,7 +9,8 @@ import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
-import { deferRecord, type QueueRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
+import { deferRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
+import type { QueueRecord } from '../../src/core/sqs-batch.js';
 import { type CreateUserResult, failedWrite, fakeUserService, MEASURED } from '../helpers/fakes.js';
 
 const sqsEvent = JSON.parse(
