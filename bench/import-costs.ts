@@ -12,6 +12,13 @@ import { LAMBDA_ONLY, lambdaBuildOptions } from '../scripts/package.mjs';
 import { lambdaEnv, lambdaNodeFlags, ROOT, resolveNode22 } from './lib/processes.js';
 import { median } from './lib/stats.js';
 
+// An entry that starts with SDK is built with the AWS SDK's clients, not the zips' stand-ins.
+const SDK = '// the AWS SDK\n';
+const SQS = `import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+    export const x = [SQSClient, SendMessageCommand];`;
+const SECRETS = `import secrets from '@middy/secrets-manager';
+    export const x = secrets;`;
+
 const ENTRIES: Record<string, string> = {
   'an empty handler': 'export const handler = async (event) => event;',
   "undici, Node's fetch (first touch of globalThis.Response)": 'export const x = globalThis.Response;',
@@ -28,13 +35,10 @@ const ENTRIES: Record<string, string> = {
     import { Tracer } from '@aws-lambda-powertools/tracer';
     import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
     export const x = [new Logger(), new Metrics({ namespace: 'x' }), new Tracer(), injectLambdaContext, logMetrics, captureLambdaHandler];`,
-  '@aws-sdk/client-sqs': `import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-    export const x = [SQSClient, SendMessageCommand];`,
-  '@middy/secrets-manager (and @aws-sdk/client-secrets-manager)': `import secrets from '@middy/secrets-manager';
-    export const x = secrets;`,
-  'both AWS SDK clients': `import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-    import secrets from '@middy/secrets-manager';
-    export const x = [SQSClient, SendMessageCommand, secrets];`,
+  'the SQS client (the zips’ own, scripts/lambda/aws-sdk/client-sqs.mjs)': SQS,
+  '@aws-sdk/client-sqs (the SDK’s, with its whole credential chain)': `${SDK}${SQS}`,
+  '@middy/secrets-manager with the zips’ Secrets Manager client': SECRETS,
+  '@middy/secrets-manager with @aws-sdk/client-secrets-manager (whole credential chain)': `${SDK}${SECRETS}`,
   '@middy/core and @middy/input-output-logger': `import middy from '@middy/core';
     import inputOutputLogger from '@middy/input-output-logger';
     export const x = [middy, inputOutputLogger];`,
@@ -67,7 +71,16 @@ for (const [name, code] of Object.entries(ENTRIES)) {
   const root = join(dir, name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
   await mkdir(root, { recursive: true });
   await writeFile(join(root, 'entry.mjs'), code);
-  await build({ ...lambdaBuildOptions(join(root, 'entry.mjs'), join(root, 'index.mjs')), ...LAMBDA_ONLY });
+  const alias = Object.fromEntries(
+    Object.entries(LAMBDA_ONLY.alias ?? {}).filter(
+      ([name]) => !(code.startsWith(SDK) && name.startsWith('@aws-sdk/')),
+    ),
+  );
+  await build({
+    ...lambdaBuildOptions(join(root, 'entry.mjs'), join(root, 'index.mjs')),
+    ...LAMBDA_ONLY,
+    alias,
+  });
   const env = lambdaEnv(
     {
       functionName: 'import-costs',
@@ -95,7 +108,7 @@ for (const [name, code] of Object.entries(ENTRIES)) {
   });
 }
 console.log(
-  `Import cost under Node ${node.version}, median of ${runs} fresh processes, NODE_OPTIONS=--enable-source-maps ` +
-    '(each entry has its full source map: the shipped zip trims it)',
+  `Import cost under Node ${node.version}, median of ${runs} fresh processes, no NODE_OPTIONS ` +
+    '(so no source map is read)',
 );
 console.table(rows);

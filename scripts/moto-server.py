@@ -18,6 +18,7 @@ It answers 204, or 400 with the error.
 """
 
 import json
+import re
 import signal
 import sys
 import threading
@@ -54,11 +55,15 @@ CognitoIdpBackend.list_users = throttled("ListUsers", CognitoIdpBackend.list_use
 _get_user_by_name = CognitoIdpUserPool._get_user
 
 
+SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def _get_user_by_name_or_sub(self, username):
     user = _get_user_by_name(self, username)
-    if user:
+    if user or not isinstance(username, str) or not SUB.match(username):
         return user
-    for candidate in self.users.values():
+    # A copy: other threads add users while this one looks (moto serves requests concurrently).
+    for candidate in list(self.users.values()):
         if flatten_attrs(candidate.attributes).get("sub") == username:
             return candidate
     return None

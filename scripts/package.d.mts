@@ -2,7 +2,7 @@
 import type { BuildOptions } from 'esbuild';
 
 export declare const FUNCTIONS: { name: string; entry: string }[];
-export declare const LAMBDA_ONLY: Pick<BuildOptions, 'alias' | 'external' | 'plugins'>;
+export declare const LAMBDA_ONLY: Pick<BuildOptions, 'alias' | 'plugins'>;
 export declare const lambdaBuildOptions: (entry: string, outfile: string) => BuildOptions;
 export declare const packageFunction: (fn: { name: string; entry: string }) => Promise<{
   name: string;

@@ -1,11 +1,12 @@
 // Builds one zip per function for Lambda (nodejs22.x, arm64): dist/<name>.zip holding index.mjs
-// (exports `handler`, so `Handler: index.handler`) and its source map. Everything, the AWS SDK
-// included, is bundled: the zip does not depend on the SDK version the runtime happens to carry.
-// The zips are deterministic (fixed timestamps), so an unchanged build keeps its code hash and
-// IaC sees no change.
+// (exports `handler`, so `Handler: index.handler`) and its source map. Everything is bundled: the
+// zip depends on nothing the runtime happens to carry. The AWS SDK's clients are not in it: a small
+// client of the AWS JSON protocols stands in for them (LAMBDA_ONLY below). The zips are
+// deterministic (fixed timestamps), so an unchanged build keeps its code hash and IaC sees no change.
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { trimSourceMap } from './lambda/source-map.mjs';
@@ -22,19 +23,25 @@ const REQUIRE_BANNER = "import{createRequire}from'node:module';const require=cre
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
- * What the Lambda zips leave out of their dependencies, and why (the shims say more): the
- * X-Ray SDK's async-hook context store (AsyncLocalStorage does the same, for a fraction of the
- * cost); the credential chain beyond the environment, which Lambda never needs; the X-Ray SDK's patcher for
- * the AWS SDK v2, which we do not use; the SDK's event-stream codec, which it imports
- * dynamically for streaming operations only (SQS and Secrets Manager have none); and all of a
- * dependency's package.json but its name and version, the only fields read at run time.
+ * What the Lambda zips leave out of their dependencies, and why (the shims say more):
+ * - the AWS SDK's Secrets Manager, SQS and Cognito user pools clients: the three speak AWS JSON
+ *   protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
+ *   ~200 KiB and a third of every cold start (scripts/lambda/aws-sdk/ gives it the SDK's names).
+ *   Only the zips: the command line and the tests run the SDK;
+ * - the X-Ray SDK's async-hook context store (AsyncLocalStorage does the same, for a fraction of
+ *   the cost), its patcher for the AWS SDK v2 (we use v3), its centralized sampling and host
+ *   plugins (Lambda samples, and a function's host is Lambda), and its capture list for services
+ *   the functions never call;
+ * - all of a dependency's package.json but its name and version, the only fields read at run time.
  */
 export const LAMBDA_ONLY = {
   alias: {
-    '@aws-sdk/credential-provider-node': './scripts/lambda/credential-provider-env.mjs',
+    '@aws-sdk/client-cognito-identity-provider':
+      './scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs',
+    '@aws-sdk/client-secrets-manager': './scripts/lambda/aws-sdk/client-secrets-manager.mjs',
+    '@aws-sdk/client-sqs': './scripts/lambda/aws-sdk/client-sqs.mjs',
     'cls-hooked/context': './scripts/lambda/cls-context.cjs',
   },
-  external: ['@smithy/core/event-streams'],
   plugins: [
     {
       name: 'package-json-name-and-version',
@@ -42,6 +49,29 @@ export const LAMBDA_ONLY = {
         build.onLoad({ filter: /node_modules[\\/].*[\\/]package\.json$/ }, async ({ path }) => {
           const { name, version } = JSON.parse(await readFile(path, 'utf8'));
           return { contents: JSON.stringify({ name, version }), loader: 'json' };
+        });
+      },
+    },
+    {
+      name: 'x-ray-sdk-as-lambda-uses-it',
+      setup(build) {
+        const inXray = (importer) => importer.includes('aws-xray-sdk-core');
+        // Lambda makes the sampling decision: the SDK uses its local sampler there (env/aws_lambda.js,
+        // disableCentralizedSampling), never the centralized one and its pollers.
+        build.onResolve({ filter: /^\.\/sampling\/default_sampler$/ }, ({ importer, resolveDir }) =>
+          inXray(importer) ? { path: join(resolveDir, 'sampling', 'local_sampler.js') } : undefined,
+        );
+        build.onResolve(
+          { filter: /^\.\/segments\/plugins\/(ec2|ecs|elastic_beanstalk)_plugin$/ },
+          ({ importer }) =>
+            inXray(importer)
+              ? { path: new URL('./lambda/xray-plugin.cjs', import.meta.url).pathname }
+              : undefined,
+        );
+        // Parameters are captured for the services in its list that the functions call: SQS only.
+        build.onLoad({ filter: /aws-xray-sdk-core[\\/].*[\\/]aws_whitelist\.json$/ }, async ({ path }) => {
+          const { services } = JSON.parse(await readFile(path, 'utf8'));
+          return { contents: JSON.stringify({ services: { sqs: services.sqs } }), loader: 'json' };
         });
       },
     },

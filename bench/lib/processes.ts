@@ -34,9 +34,10 @@ export const lambdaNodeFlags = (memoryMb = 256): string[] => {
 export type Env = Record<string, string>;
 
 /**
- * The environment Lambda gives a nodejs22.x function with active tracing, plus the template's
- * NODE_OPTIONS and the role's credentials (fake ones, for moto). Nothing is inherited from the
- * benchmark's own environment but PATH.
+ * The environment Lambda gives a nodejs22.x function with active tracing, plus the role's
+ * credentials (fake ones, for moto). No NODE_OPTIONS, as the template and the Terraform module
+ * set none: --enable-source-maps stays off (a logged error's stack is mapped by the handler
+ * itself, src/stack-traces.ts). Nothing is inherited from the benchmark's own environment but PATH.
  */
 export const lambdaEnv = (
   {
@@ -74,7 +75,6 @@ export const lambdaEnv = (
   _X_AMZN_TRACE_ID: 'Root=1-6745f1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
   AWS_XRAY_DAEMON_ADDRESS: xrayDaemon,
   AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-  NODE_OPTIONS: '--enable-source-maps',
   ...extra,
 });
 

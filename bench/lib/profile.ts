@@ -67,7 +67,7 @@ export const summarizeProfile = async (
     }
     if (url.includes('/bench/')) return 'bench runner (not in the timed calls)';
     if (url.includes('internal/deps/undici')) return 'node: undici (fetch)';
-    if (url.includes('internal/source_map')) return 'node: source maps (--enable-source-maps)';
+    if (url.includes('internal/source_map')) return 'node: source maps';
     if (url.includes('internal/modules/esm') || functionName === 'compileSourceTextModule') {
       return 'node: ESM loader (compile the bundle)';
     }

@@ -491,7 +491,7 @@ export const report = async (
     `cognito-user-sync benchmark, ${run.finishedAt.toISOString()}`,
     `Measured handlers ran under Node ${run.node.measured} (npx node@22), Lambda-like: nodejs22.x environment, ` +
       `node:http preloaded as the runtime does, tracing on, ${run.node.measuredFlags.join(' ')}, ` +
-      'NODE_OPTIONS=--enable-source-maps.',
+      'no NODE_OPTIONS (no --enable-source-maps).',
     `Orchestrator: Node ${run.node.orchestrator}. User Service: the dev User Service, own process ` +
       `(Node ${run.node.userService}), keep-alive. AWS: moto on loopback, plain HTTP (no TLS).`,
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.type()} ${os.release()}, ` +

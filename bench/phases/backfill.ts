@@ -1,5 +1,7 @@
 // Backfill: the real CLI (bin/cognito-user-sync.mjs backfill, default concurrency, under Node 22),
-// from a moto pool of confirmed users into the dev User Service.
+// from a moto pool of confirmed users into the dev User Service, at --max-rps 25: the tool's own
+// throughput. At the default 5 ListUsers a second, it is paced to 300 users a second by design
+// (the quota is 30 a second per account and region, shared with everything else).
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +18,7 @@ interface BackfillReport {
   durationMs: number;
   complete: boolean;
   pages: number;
-  counts: { seen: number; created: number; existed: number; skipped: number; failed: number };
+  counts: { seen: number; created: number; exists: number; skipped: number; failed: number };
 }
 
 export interface BackfillResult {
@@ -42,7 +44,7 @@ export const backfill = async (setup: Setup, users: number): Promise<BackfillRes
   await rm(reportPath, { force: true });
   const cli = spawn(
     setup.node22.path,
-    ['bin/cognito-user-sync.mjs', 'backfill', '--user-pool-id', userPoolId, '--report', reportPath],
+    ['bin/cognito-user-sync.mjs', 'backfill', '--user-pool-id', userPoolId, '--max-rps', '25', '--report', reportPath],
     {
       cwd: ROOT,
       env: {

@@ -1,6 +1,6 @@
 // Runs a packaged function the way the nodejs22.x runtime does: unzipped into a task root,
 // imported as index.mjs under Node 22, its `handler` called with an event and a context, with
-// the Lambda environment (tracing on) around it.
+// the Lambda environment (tracing on, no NODE_OPTIONS: as deployed) around it.
 
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -94,7 +94,6 @@ export const runZipUnderNode22 = async (
       _HANDLER: 'index.handler',
       _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
       AWS_XRAY_DAEMON_ADDRESS: daemon.address,
-      NODE_OPTIONS: '--enable-source-maps',
       TEST_EVENTS: JSON.stringify(eventPaths),
       TEST_RESULTS: resultsPath,
       ...env,

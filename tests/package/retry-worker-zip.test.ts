@@ -1,62 +1,133 @@
-// dist/retry-worker.zip, as built by `npm run package`, on the runtime we ship on.
+// dist/retry-worker.zip, as built by `npm run package`, on the runtime we ship on, with its AWS
+// calls (the signing secret, the deferral on the queue) made by the client it bundles, against moto.
 
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
+import { startZipMoto, type ZipMoto } from './moto-fixtures.js';
 
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SUB = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
+const retryMessage = (sub: string) => ({
+  version: 1,
+  idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', sub),
+  userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+  triggerSource: 'PostConfirmation_ConfirmSignUp',
+  body: toUserRecord(
+    sub,
+    { email: `${sub}@example.com`, name: 'Queued' },
+    { status: 'ACTIVE', role: 'USER' },
+  ),
+  reason: 'http-503',
+  attempts: 2,
+  firstFailedAt: '2026-11-26T10:00:00.000Z',
+});
+
+/** An SQS event of one record, as the event source mapping makes it. */
+const sqsEvent = (messageId: string, receiptHandle: string, body: string): SQSEvent => ({
+  Records: [
+    {
+      messageId,
+      receiptHandle,
+      body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1764151200000',
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: '1764151200000',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
+      awsRegion: 'eu-west-1',
+    },
+  ],
+});
+
 describe('dist/retry-worker.zip', () => {
+  let aws: ZipMoto;
   let service: DevUserService;
+  let secretArn: string;
+  let queues: { RETRY_QUEUE_URL: string; DEAD_LETTER_QUEUE_URL: string };
   let run: ZipRun;
 
   beforeAll(async () => {
+    aws = await startZipMoto();
     service = await startDevUserService({ signingSecrets: [SIGNING_SECRET] });
-    const message = {
-      version: 1,
-      idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', SUB),
-      userPoolId: 'eu-west-1_Qx7Lm2Rt9',
-      triggerSource: 'PostConfirmation_ConfirmSignUp',
-      body: toUserRecord(
-        SUB,
-        { email: 'queued@example.com', name: 'Queued' },
-        { status: 'ACTIVE', role: 'USER' },
-      ),
-      reason: 'http-503',
-      attempts: 2,
-      firstFailedAt: '2026-11-26T10:00:00.000Z',
+    secretArn = await aws.createSecret(SIGNING_SECRET);
+    queues = {
+      RETRY_QUEUE_URL: await aws.createQueue('retry'),
+      DEAD_LETTER_QUEUE_URL: await aws.createQueue('dlq'),
     };
-    const event = {
-      Records: [
-        {
-          messageId: 'm-1',
-          receiptHandle: 'r-1',
-          body: JSON.stringify(message),
-          attributes: { ApproximateReceiveCount: '1' },
-          messageAttributes: {},
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
-          awsRegion: 'eu-west-1',
-        },
-      ],
-    };
-    run = await runZipUnderNode22('dist/retry-worker.zip', [event], {
-      USER_SERVICE_URL: service.url,
-      USER_SERVICE_SIGNING_SECRET: SIGNING_SECRET,
-      RETRY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
-      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
-    });
+    run = await runZipUnderNode22(
+      'dist/retry-worker.zip',
+      [sqsEvent('m-1', 'r-1', JSON.stringify(retryMessage(SUB)))],
+      {
+        ...aws.env,
+        ...queues,
+        USER_SERVICE_URL: service.url,
+        USER_SERVICE_SIGNING_SECRET_ID: secretArn,
+      },
+    );
   });
-  afterAll(() => service.close());
+  afterAll(async () => {
+    await service.close();
+    await aws.stop();
+  });
 
-  it('runs under Node 22 and delivers a queued user, signed', () => {
+  it('runs under Node 22 and delivers a queued user, signed with the key from Secrets Manager', () => {
     expect(run.node).toMatch(/^v22\./);
     expect(run.results[0]?.result).toEqual({ batchItemFailures: [] });
-    expect(service.users.get(SUB)).toMatchObject({ email: 'queued@example.com' });
+    expect(service.users.get(SUB)).toMatchObject({ email: `${SUB}@example.com` });
     expect(run.stdout).toContain('"RetrySucceeded":1');
     expect(run.stderr).toBe('');
+  });
+
+  describe('a User Service that refuses', () => {
+    let failing: ScriptedServer;
+    beforeAll(async () => {
+      failing = await startScriptedServer([
+        (_request, response) => {
+          response.writeHead(503);
+          response.end();
+        },
+      ]);
+    });
+    afterAll(() => failing.close());
+
+    it('defers the message on the queue (ChangeMessageVisibility), to come back on its schedule', async () => {
+      const sub = '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b';
+      const message = await aws.sendAndReceive(queues.RETRY_QUEUE_URL, JSON.stringify(retryMessage(sub)));
+
+      const deferred = await runZipUnderNode22(
+        'dist/retry-worker.zip',
+        [sqsEvent(message.MessageId ?? '', message.ReceiptHandle ?? '', message.Body ?? '')],
+        { ...aws.env, ...queues, USER_SERVICE_URL: failing.url, USER_SERVICE_SIGNING_SECRET_ID: secretArn },
+      );
+
+      expect(deferred.results[0]?.result).toEqual({
+        batchItemFailures: [{ itemIdentifier: message.MessageId }],
+      });
+      // moto checks the receipt handle: a refused ChangeMessageVisibility would be logged as an error.
+      expect(deferred.stdout).toContain('"RetryDeferred":1');
+      expect(`${deferred.stdout}${deferred.stderr}`).not.toContain('"level":"ERROR"');
+      expect(deferred.segments).toContainEqual(
+        expect.objectContaining({
+          name: 'SQS',
+          aws: expect.objectContaining({ operation: 'ChangeMessageVisibility' }),
+          http: { response: expect.objectContaining({ status: 200 }) },
+        }),
+      );
+      // The logger writes WARN to stderr: the deferral's line, nothing else.
+      expect(deferred.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^\{"level":"WARN","message":"User still not synced; retry deferred"/),
+      ]);
+    });
   });
 });
