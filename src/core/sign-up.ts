@@ -14,12 +14,14 @@ import {
   readConfig,
   readSyncDeadlineMs,
   readUserDefaults,
+  readUserPolicy,
 } from '../config.js';
 import { failureCode } from '../errors.js';
 import { type CognitoUser, decide, type SkipReason } from './cognito-event.js';
 import { type Deadline, queueReserveMs, startDeadline } from './deadline.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { queueUser } from './sync-user.js';
+import { belongs } from './user-policy.js';
 import { toUserRecord } from './user-record.js';
 
 export interface SignUpToSync {
@@ -40,7 +42,7 @@ export interface SignUpToSync {
 
 export type SignUp =
   | SignUpToSync
-  | { action: 'skip'; reason: SkipReason; triggerSource?: string }
+  | { action: 'skip'; reason: SkipReason | 'status-not-synced'; triggerSource?: string }
   /** A ConfirmSignUp event we cannot make a user of; `keys` holds what ids it had. */
   | { action: 'invalid'; problem: string; keys: UserKeys };
 
@@ -67,6 +69,14 @@ export const resolveSignUp = (
     return { action: 'invalid', problem, keys: { userPoolId, cognitoSub: sub, triggerSource } };
   }
   const { user } = decision;
+  // The one user policy: a status it leaves out (SYNC_USER_STATUSES without EXTERNAL_PROVIDER, to
+  // keep federated users out, say) is not synced. A policy that cannot be read is a configuration
+  // error like any other: the user is then queued, for the worker once it is fixed.
+  const policy = attempt(() => readUserPolicy(env));
+  const status = user.attributes['cognito:user_status'];
+  if (policy.value && status !== undefined && !belongs(policy.value, status)) {
+    return { action: 'skip', reason: 'status-not-synced', triggerSource: user.triggerSource };
+  }
   // The clock starts even when SYNC_DEADLINE_MS is invalid: on the default, and the config error
   // below then queues the user in time.
   const budgetMs = attempt(() => readSyncDeadlineMs(env)).value ?? defaults.syncDeadlineMs;
@@ -79,8 +89,8 @@ export const resolveSignUp = (
     deadline: startDeadline(budgetMs, now),
     reserveMs: queueReserveMs(budgetMs),
     body: userDefaults.value && toUserRecord(user.sub, user.attributes, userDefaults.value),
-    config: config.value,
-    ...(config.error !== undefined && { configError: config.error }),
+    config: policy.error === undefined ? config.value : undefined,
+    ...((config.error ?? policy.error) !== undefined && { configError: config.error ?? policy.error }),
   };
 };
 

@@ -110,3 +110,42 @@ describe('post-confirmation handler on the sample events', () => {
     expect(otherPool.output.metric(MetricName.UserAlreadyExists)).toEqual([1]);
   });
 });
+
+describe('post-confirmation handler and the user policy', () => {
+  let service: DevUserService;
+
+  beforeEach(async () => {
+    resetHandlerState();
+    service = await startDevUserService();
+    setEnv({ USER_SERVICE_URL: service.url });
+  });
+  afterEach(() => service.close());
+
+  it('skips a user whose status SYNC_USER_STATUSES leaves out (federated users kept out)', async () => {
+    setEnv({ SYNC_USER_STATUSES: 'CONFIRMED,FORCE_CHANGE_PASSWORD' });
+
+    const federated = await invokeHandler(loadEvent('post-confirmation-federated'));
+    const confirmed = await invokeHandler(loadEvent('post-confirmation-signup'));
+
+    expect(federated.output.metric(MetricName.UserSyncSkipped)).toEqual([1]);
+    expect(federated.output.logs()).toContainEqual(
+      expect.objectContaining({ outcome: 'skipped', reason: 'status-not-synced' }),
+    );
+    expect(confirmed.output.metric(MetricName.UserSynced)).toEqual([1]);
+    expect(service.requests.map((request) => JSON.parse(request.body).cognitoSub)).toEqual([
+      '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
+    ]);
+  });
+
+  it('queues the user when SYNC_USER_STATUSES cannot be read, naming the variable', async () => {
+    setEnv({ SYNC_USER_STATUSES: 'CONFIRMED,SLEEPING' });
+
+    const { output } = await invokeHandler(loadEvent('post-confirmation-signup'));
+
+    expect(service.requests).toEqual([]);
+    expect(sentMessages().map(({ message }) => message.reason)).toEqual(['config-SYNC_USER_STATUSES']);
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', variable: 'SYNC_USER_STATUSES' }),
+    );
+  });
+});
