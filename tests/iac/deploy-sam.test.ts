@@ -2,40 +2,29 @@
 // zips uploaded to S3, the SAM transform applied (moto cannot run it, so aws-sam-translator does,
 // as CloudFormation would), the stack created, read back through the AWS APIs and deleted.
 //
-// moto's CloudFormation (moto 5.2) has no AWS::Cognito::UserPool and no AWS::CloudWatch::Alarm:
-// the new-pool variant cannot be created there, and the alarms are left out of the stack. It also
-// drops a function's Architectures, TracingConfig and LoggingConfig. All of these are checked on
-// the rendered template (sam-template.test.ts) and, for Terraform, in the emulator.
+// moto's CloudFormation (moto 5.2) has no AWS::Cognito::UserPool, AWS::CloudWatch::Alarm,
+// AWS::SQS::QueuePolicy, AWS::S3::BucketPolicy or AWS::CloudTrail::Trail: the new-pool variant
+// cannot be created there, and the alarms and policies are left out of the stack (so the trail is
+// not tried here). It also drops a function's Architectures, TracingConfig and LoggingConfig. All of
+// these are checked on the rendered template (sam-template.test.ts) and, for Terraform, in the
+// emulator (deploy-terraform*.test.ts).
 
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  leftovers,
-  readAlarms,
-  readDashboardBody,
-  readEventSourceMappings,
-  readFunction,
-  readInvokePermissions,
-  readQueue,
-  readRolePolicies,
-} from './helpers/inventory.js';
-import { dashboardMetrics } from './helpers/metrics.js';
+import { itChecksTheDeployment } from './helpers/deployed.js';
+import { leftovers, readAlarms, readInvokePermissions } from './helpers/inventory.js';
 import { ACCOUNT_ID, type Emulator, startEmulator } from './helpers/moto.js';
-import { wildcardViolations } from './helpers/policies.js';
+import { normalizePolicy } from './helpers/policies.js';
 import { REPO_ROOT, run } from './helpers/run.js';
-import { transformTemplate } from './helpers/sam.js';
+import { samParametersOf, transformTemplate } from './helpers/sam.js';
 import {
   arnsOf,
   type Deployment,
+  deploymentOf,
   expectCognitoPermissionAsSpecified,
-  expectDashboardAsSpecified,
-  expectEventSourceAsSpecified,
-  expectedStatements,
-  expectFunctionAsSpecified,
-  expectQueuesAsSpecified,
+  expectedOperatorStatements,
   namesOf,
 } from './helpers/spec.js';
 import { ZIPS } from './helpers/terraform.js';
@@ -54,18 +43,15 @@ let stackDeleted = false;
 
 const parameterArgs = (parameters: Record<string, string | number>) => [
   '--parameters',
-  ...Object.entries(parameters).map(([key, value]) => `ParameterKey=${key},ParameterValue=${value}`),
+  // A list parameter's commas are the value's own: the CLI's shorthand needs them quoted.
+  // Empty values are the parameters' defaults: left out.
+  ...Object.entries(parameters)
+    .filter(([, value]) => value !== '')
+    .map(
+      ([key, value]) =>
+        `ParameterKey=${key},ParameterValue=${String(value).includes(',') ? `'${value}'` : value}`,
+    ),
 ];
-
-const parameters = () => ({
-  NamePrefix: prefix,
-  UserServiceUrl: 'https://users.internal.example.com/api/v1/users',
-  UserPoolId: existingPoolId,
-  SyncDeadlineMs: 2500,
-  RetryWorkerMaximumConcurrency: 4,
-  MaxReceiveCount: 8,
-  LogRetentionDays: 7,
-});
 
 const createStack = (name: string, values: Record<string, string | number>) =>
   run(
@@ -85,16 +71,6 @@ const createStack = (name: string, values: Record<string, string | number>) =>
     ],
     { env: emulator.env },
   );
-
-const stackResources = async () =>
-  (
-    await emulator.aws<{ StackResources: { LogicalResourceId: string; PhysicalResourceId?: string }[] }>(
-      'cloudformation',
-      'describe-stack-resources',
-      '--stack-name',
-      stackName,
-    )
-  ).StackResources;
 
 beforeAll(async () => {
   emulator = await startEmulator();
@@ -129,13 +105,7 @@ beforeAll(async () => {
     await aws<{ UserPool: { Id: string } }>('cognito-idp', 'create-user-pool', '--pool-name', 'existing-pool')
   ).UserPool.Id;
 
-  const created = await createStack(stackName, parameters());
-  if (created.code !== 0) throw new Error(`create-stack failed:\n${created.stderr}`);
-
-  const resources = await stackResources();
-  const physical = (logicalId: string) =>
-    resources.find((resource) => resource.LogicalResourceId === logicalId)?.PhysicalResourceId ?? '';
-  deployment = {
+  deployment = deploymentOf({
     prefix,
     region,
     accountId: ACCOUNT_ID,
@@ -145,9 +115,15 @@ beforeAll(async () => {
     maximumConcurrency: 4,
     logRetentionDays: 7,
     userPoolArn: `arn:aws:cognito-idp:${region}:${ACCOUNT_ID}:userpool/${existingPoolId}`,
-    retryQueueUrl: physical('RetryQueue'),
-    deadLetterQueueUrl: physical('DeadLetterQueue'),
-  };
+    userChanges: { maximumConcurrency: 3 },
+    reconcile: { schedule: 'rate(1 day)', maxRps: 2, maxDeletes: 5 },
+    operatorRoleArns: [
+      `arn:aws:iam::${ACCOUNT_ID}:role/operations`,
+      `arn:aws:iam::${ACCOUNT_ID}:role/support`,
+    ],
+  });
+  const created = await createStack(stackName, samParametersOf(deployment));
+  if (created.code !== 0) throw new Error(`create-stack failed:\n${created.stderr}`);
 });
 
 afterAll(async () => {
@@ -158,7 +134,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe('template.yaml deployed to the emulator with an existing user pool', () => {
+describe('template.yaml deployed to the emulator with an existing user pool, user changes, reconcile and operators', () => {
   it('creates the stack', async () => {
     const { Stacks } = await emulator.aws<{ Stacks: { StackStatus: string }[] }>(
       'cloudformation',
@@ -170,48 +146,14 @@ describe('template.yaml deployed to the emulator with an existing user pool', ()
     expect(Stacks[0]?.StackStatus).toBe('CREATE_COMPLETE');
   });
 
-  it('deploys each function from its zip in S3: nodejs22.x, index.handler, 5 s and 30 s, the project environment', async () => {
-    for (const [role, zip] of [
-      ['postConfirmation', 'post-confirmation.zip'],
-      ['retryWorker', 'retry-worker.zip'],
-    ] as const) {
-      const { raw, settings } = await readFunction(emulator.aws, names[role]);
-      const zipHash = createHash('sha256')
-        .update(await readFile(join(REPO_ROOT, 'dist', zip)))
-        .digest('base64');
-
-      // moto's CloudFormation passes on neither Architectures nor TracingConfig (the rendered
-      // template and the Terraform deployment show them).
-      expectFunctionAsSpecified(settings, role, deployment, { unreported: ['Architectures', 'TracingMode'] });
-      expect(raw.CodeSha256).toBe(zipHash);
-    }
-  });
-
-  it('gives each function its own log group with the chosen retention', async () => {
-    const { logGroups } = await emulator.aws<{
-      logGroups: { logGroupName: string; retentionInDays: number }[];
-    }>('logs', 'describe-log-groups', '--log-group-name-prefix', `/aws/lambda/${prefix}-`);
-
-    expect(logGroups.map(({ logGroupName, retentionInDays }) => ({ logGroupName, retentionInDays }))).toEqual(
-      [
-        { logGroupName: `/aws/lambda/${names.postConfirmation}`, retentionInDays: 7 },
-        { logGroupName: `/aws/lambda/${names.retryWorker}`, retentionInDays: 7 },
-      ],
-    );
-  });
-
-  it('encrypts both queues, keeps messages 14 days and redrives the retry queue to the DLQ after MaxReceiveCount receives', async () => {
-    const retry = await readQueue(emulator.aws, names.retryQueue);
-    const deadLetter = await readQueue(emulator.aws, names.deadLetterQueue);
-
-    expectQueuesAsSpecified(retry.attributes, deadLetter.attributes, deployment);
-  });
-
-  it('feeds the retry queue to the worker ten at a time, with partial batch failures and bounded concurrency', async () => {
-    const mappings = await readEventSourceMappings(emulator.aws, arnsOf(deployment).retryQueue);
-
-    expect(mappings).toHaveLength(1);
-    expectEventSourceAsSpecified(mappings[0] as Record<string, unknown>, deployment);
+  // moto's CloudFormation passes on neither Architectures nor TracingConfig, creates no queue
+  // policy and no alarm, and keeps policies its own way: those are checked on the rendered
+  // template (sam-template.test.ts) and in the Terraform deployments.
+  itChecksTheDeployment(() => ({ emulator, deployment }), {
+    unreportedSettings: ['Architectures', 'TracingMode'],
+    queuePolicies: false,
+    alarms: false,
+    cloudFormationPolicies: true,
   });
 
   it('lets Cognito invoke the function only for the given pool, and leaves that pool as it was', async () => {
@@ -228,33 +170,7 @@ describe('template.yaml deployed to the emulator with an existing user pool', ()
     expect(UserPool.LambdaConfig ?? {}).toEqual({});
   });
 
-  it('grants each function exactly what it needs, with no wildcard beyond the X-Ray permissions and no managed policy', async () => {
-    for (const role of ['postConfirmation', 'retryWorker'] as const) {
-      const { raw } = await readFunction(emulator.aws, names[role]);
-      // moto keeps the AWS::NoValue of the absent secrets statement as a null item.
-      const { statements, managed } = await readRolePolicies(emulator.aws, String(raw.Role), {
-        dropNullStatements: true,
-      });
-
-      expect(wildcardViolations(statements)).toEqual([]);
-      // moto's Fn::GetAtt of a log group gives its ARN without the ":*" CloudFormation adds.
-      const expected = expectedStatements(role, deployment).map((statement) =>
-        statement.Sid === 'WriteOwnLogs'
-          ? { ...statement, Resource: statement.Resource.map((arn) => arn.replace(/:\*$/, '')) }
-          : statement,
-      );
-      expect(statements).toEqual(expected);
-      expect(managed).toEqual([]);
-    }
-  });
-
-  it('plots every metric the code emits, the User Service latency p50/p99, the queues and the functions on the dashboard', async () => {
-    const body = await readDashboardBody(emulator.aws, names.dashboard);
-
-    expectDashboardAsSpecified(dashboardMetrics(body), deployment);
-  });
-
-  it('outputs the function ARNs, the queue URLs and the dashboard name', async () => {
+  it("outputs the functions, the queue URLs, the dashboard name and the operators' policy", async () => {
     const { Stacks } = await emulator.aws<{
       Stacks: { Outputs: { OutputKey: string; OutputValue: string }[] }[];
     }>('cloudformation', 'describe-stacks', '--stack-name', stackName);
@@ -266,11 +182,16 @@ describe('template.yaml deployed to the emulator with an existing user pool', ()
     expect(outputs).toMatchObject({
       PostConfirmationFunctionArn: arns.postConfirmation,
       RetryWorkerFunctionArn: arns.retryWorker,
-      RetryQueueUrl: deployment.retryQueueUrl,
-      DeadLetterQueueUrl: deployment.deadLetterQueueUrl,
+      UserChangesFunctionArn: arns.function('userChanges'),
+      ReconcileFunctionArn: arns.function('reconcile'),
+      RetryQueueUrl: deployment.queueUrl(names.retryQueue),
+      DeadLetterQueueUrl: deployment.queueUrl(names.deadLetterQueue),
+      ChangesQueueUrl: deployment.queueUrl(names.changesQueue),
+      ReconcileQueueUrl: deployment.queueUrl(names.reconcileQueue),
       DashboardName: names.dashboard,
       UserPoolId: existingPoolId,
     });
+    expect(normalizePolicy(outputs.OperatorPolicy)).toEqual(expectedOperatorStatements(deployment));
   });
 
   it("creates no alarm, because moto's CloudFormation has no AWS::CloudWatch::Alarm", async () => {
@@ -296,7 +217,9 @@ describe('template.yaml deployed to the emulator with an existing user pool', ()
 
 describe('template.yaml deployed to the emulator with a new user pool', () => {
   it("is refused by moto's CloudFormation, which has no AWS::Cognito::UserPool", async () => {
-    const created = await createStack('cognito-user-sync-sam-new-pool', { ...parameters(), UserPoolId: '' });
+    const created = await createStack('cognito-user-sync-sam-new-pool', {
+      ...samParametersOf({ ...deployment, prefix: 'sam-new' }, { newPool: true }),
+    });
 
     expect(created.code).not.toBe(0);
     expect(created.stderr).toContain('Fn::GetAtt references undefined resource UserPool');

@@ -1,37 +1,30 @@
-// terraform/examples/basic applied to the moto emulator with the zips from dist/, read back through
-// the AWS APIs and checked against the spec (and against template.yaml's dashboard and alarms),
-// then destroyed.
+// terraform/examples/basic (a new pool, user changes, the CloudTrail trail, an operator) applied to
+// the moto emulator with the zips from dist/, read back through the AWS APIs and checked against the
+// spec (and against template.yaml's dashboard, alarms and operator policy), then destroyed.
 
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplate } from './helpers/cloudformation.js';
+import { itChecksTheDeployment } from './helpers/deployed.js';
 import {
   leftovers,
   readAlarms,
+  readBucketProtection,
   readDashboardBody,
-  readEventSourceMappings,
-  readFunction,
   readInvokePermissions,
-  readQueue,
-  readRolePolicies,
+  readTrail,
 } from './helpers/inventory.js';
-import { dashboardMetrics, normalizeAlarm } from './helpers/metrics.js';
+import { normalizeAlarm } from './helpers/metrics.js';
 import { ACCOUNT_ID, type Emulator, startEmulator } from './helpers/moto.js';
-import { wildcardViolations } from './helpers/policies.js';
-import { REPO_ROOT } from './helpers/run.js';
-import { transformTemplate } from './helpers/sam.js';
+import { normalizePolicy } from './helpers/policies.js';
+import { samParametersOf, transformTemplate } from './helpers/sam.js';
 import {
   arnsOf,
   type Deployment,
-  expectAlarmsAsSpecified,
+  deploymentOf,
   expectCognitoPermissionAsSpecified,
-  expectDashboardAsSpecified,
-  expectEventSourceAsSpecified,
-  expectedStatements,
-  expectFunctionAsSpecified,
-  expectQueuesAsSpecified,
+  expectedOperatorStatements,
+  expectedTrailBucketStatements,
+  expectTrailAsSpecified,
   namesOf,
 } from './helpers/spec.js';
 import { prepareExample, type TerraformExample, type Variables } from './helpers/terraform.js';
@@ -62,6 +55,7 @@ beforeAll(async () => {
   const apiKeySecretArn = await secretArn(`${prefix}/api-key`);
   const signingSecretArn = await secretArn(`${prefix}/signing-secret`);
   const { TopicArn } = await aws<{ TopicArn: string }>('sns', 'create-topic', '--name', `${prefix}-alarms`);
+  const operatorRoleArns = [`arn:aws:iam::${ACCOUNT_ID}:role/operations`];
   variables = {
     region,
     name_prefix: prefix,
@@ -73,6 +67,8 @@ beforeAll(async () => {
     retry_worker_maximum_concurrency: 3,
     max_receive_count: 10,
     log_retention_days: 14,
+    create_trail: true,
+    operator_role_arns: operatorRoleArns,
   };
 
   example = await prepareExample(emulator.env);
@@ -85,7 +81,7 @@ beforeAll(async () => {
     '60',
   );
   const poolId = UserPools.find((pool) => pool.Name === prefix)?.Id ?? 'the pool was not created';
-  deployment = {
+  deployment = deploymentOf({
     prefix,
     region,
     accountId: ACCOUNT_ID,
@@ -98,9 +94,10 @@ beforeAll(async () => {
     maximumConcurrency: 3,
     logRetentionDays: 14,
     userPoolArn: `arn:aws:cognito-idp:${region}:${ACCOUNT_ID}:userpool/${poolId}`,
-    retryQueueUrl: (await readQueue(aws, names.retryQueue)).url,
-    deadLetterQueueUrl: (await readQueue(aws, names.deadLetterQueue)).url,
-  };
+    queueUrl: (name) => `${emulator.endpoint}/${ACCOUNT_ID}/${name}`,
+    createTrail: true,
+    operatorRoleArns,
+  });
 });
 
 afterAll(async () => {
@@ -110,61 +107,26 @@ afterAll(async () => {
 });
 
 describe('terraform/examples/basic applied to the emulator', () => {
-  it('deploys each function from its zip, with the code hash of that zip: nodejs22.x, arm64, index.handler, active tracing, the project environment', async () => {
-    for (const [role, zip] of [
-      ['postConfirmation', 'post-confirmation.zip'],
-      ['retryWorker', 'retry-worker.zip'],
-    ] as const) {
-      const { raw, settings } = await readFunction(emulator.aws, names[role]);
-      const zipHash = createHash('sha256')
-        .update(await readFile(join(REPO_ROOT, 'dist', zip)))
-        .digest('base64');
+  itChecksTheDeployment(() => ({ emulator, deployment }));
 
-      expectFunctionAsSpecified(settings, role, deployment);
-      expect(raw.CodeSha256).toBe(zipHash);
-    }
-  });
-
-  it('gives each function its own log group with the chosen retention, and sends its logs there', async () => {
-    const { logGroups } = await emulator.aws<{
-      logGroups: { logGroupName: string; retentionInDays: number }[];
-    }>('logs', 'describe-log-groups', '--log-group-name-prefix', `/aws/lambda/${prefix}-`);
+  it('sends each log group to its function (read from the plan: moto keeps no LoggingConfig)', async () => {
     // moto drops a function's LoggingConfig (so every plan on it shows it as pending): what
     // Terraform sends is read from the plan instead.
     const plan = await example.planJson(variables);
-    const sent = (type: string, name: string) =>
+    const sent = (name: string) =>
       plan.resource_changes.find(
-        (resource) => resource.type === type && resource.address.endsWith(`.${name}`),
+        (resource) => resource.type === 'aws_lambda_function' && resource.address.endsWith(`.${name}`),
       )?.change.after?.logging_config;
 
-    expect(logGroups.map(({ logGroupName, retentionInDays }) => ({ logGroupName, retentionInDays }))).toEqual(
-      [
-        { logGroupName: `/aws/lambda/${names.postConfirmation}`, retentionInDays: 14 },
-        { logGroupName: `/aws/lambda/${names.retryWorker}`, retentionInDays: 14 },
-      ],
-    );
     for (const [name, role] of [
       ['post_confirmation', 'postConfirmation'],
       ['retry_worker', 'retryWorker'],
+      ['user_changes[0]', 'userChanges'],
     ] as const) {
-      expect(sent('aws_lambda_function', name)).toEqual([
+      expect(sent(name), name).toEqual([
         expect.objectContaining({ log_group: `/aws/lambda/${names[role]}` }),
       ]);
     }
-  });
-
-  it('encrypts both queues, keeps messages 14 days and redrives the retry queue to the DLQ after max_receive_count receives', async () => {
-    const retry = await readQueue(emulator.aws, names.retryQueue);
-    const deadLetter = await readQueue(emulator.aws, names.deadLetterQueue);
-
-    expectQueuesAsSpecified(retry.attributes, deadLetter.attributes, deployment);
-  });
-
-  it('feeds the retry queue to the worker ten at a time, with partial batch failures and bounded concurrency', async () => {
-    const mappings = await readEventSourceMappings(emulator.aws, arnsOf(deployment).retryQueue);
-
-    expect(mappings).toHaveLength(1);
-    expectEventSourceAsSpecified(mappings[0] as Record<string, unknown>, deployment);
   });
 
   it('creates the pool with the function as its PostConfirmation trigger, and lets Cognito invoke it only for that pool', async () => {
@@ -182,41 +144,26 @@ describe('terraform/examples/basic applied to the emulator', () => {
     expectCognitoPermissionAsSpecified(statements[0] as Record<string, unknown>, deployment);
   });
 
-  it('grants each function exactly what it needs, with no wildcard beyond the X-Ray permissions and no managed policy', async () => {
-    for (const role of ['postConfirmation', 'retryWorker'] as const) {
-      const { raw } = await readFunction(emulator.aws, names[role]);
-      const { statements, managed } = await readRolePolicies(emulator.aws, String(raw.Role));
+  it('creates a logging single-region trail of write management events, in a private, encrypted bucket only CloudTrail writes to', async () => {
+    const trail = await readTrail(emulator.aws, names.trail);
+    const bucket = await readBucketProtection(emulator.aws, trail.S3BucketName);
 
-      expect(wildcardViolations(statements)).toEqual([]);
-      expect(statements).toEqual(expectedStatements(role, deployment));
-      expect(managed).toEqual([]);
-    }
+    expectTrailAsSpecified(trail, deployment);
+    expect(trail.S3BucketName.startsWith(`${prefix}-trail-`)).toBe(true);
+    expect(bucket.encryption).toEqual(['AES256']);
+    expect(bucket.publicAccessBlock).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.statements).toEqual(expectedTrailBucketStatements(trail.S3BucketName, deployment));
   });
 
-  it('plots every metric the code emits, the User Service latency p50/p99, the queues and the functions on the dashboard', async () => {
-    const body = await readDashboardBody(emulator.aws, names.dashboard);
-
-    expectDashboardAsSpecified(dashboardMetrics(body), deployment);
-  });
-
-  it('alarms on dropped users, a non-empty DLQ, an hour-old retry, function errors and a p99 near the deadline, notifying the topic', async () => {
-    expectAlarmsAsSpecified(await readAlarms(emulator.aws, prefix), deployment);
-  });
-
-  it('has the same dashboard and alarms as template.yaml deployed with the same parameters', async () => {
+  it("has the same dashboard, alarms and operators' policy as template.yaml deployed with the same parameters", async () => {
     const rendered = renderTemplate(
       await transformTemplate({ region: deployment.region }),
-      {
-        NamePrefix: prefix,
-        UserServiceUrl: deployment.userServiceUrl,
-        ApiKeySecretArn: deployment.apiKeySecretArn ?? '',
-        SigningSecretArn: deployment.signingSecretArn ?? '',
-        AlarmTopicArn: deployment.alarmTopicArn ?? '',
-        SyncDeadlineMs: deployment.syncDeadlineMs,
-        RetryWorkerMaximumConcurrency: deployment.maximumConcurrency,
-        MaxReceiveCount: deployment.maxReceiveCount,
-        LogRetentionDays: deployment.logRetentionDays,
-      },
+      samParametersOf(deployment, { newPool: true }),
       { region: deployment.region, accountId: ACCOUNT_ID },
     );
     const byName = (a: { AlarmName: string }, b: { AlarmName: string }) =>
@@ -227,24 +174,38 @@ describe('terraform/examples/basic applied to the emulator', () => {
     const samDashboard = JSON.parse(
       String(rendered.only('AWS::CloudWatch::Dashboard').Properties.DashboardBody),
     );
+    const outputs = await example.outputs();
+    // The rendered template's pool is <region>_UserPool; the applied one has moto's id.
+    const samOperatorPolicy = JSON.parse(
+      String(rendered.outputs.OperatorPolicy).replace(
+        `userpool/${deployment.region}_UserPool`,
+        `userpool/${outputs.user_pool_id}`,
+      ),
+    );
 
     expect(await readDashboardBody(emulator.aws, names.dashboard)).toEqual(samDashboard);
     expect((await readAlarms(emulator.aws, prefix)).sort(byName)).toEqual(samAlarms);
+    expect(normalizePolicy(outputs.operator_policy_json)).toEqual(normalizePolicy(samOperatorPolicy));
+    expect(normalizePolicy(outputs.operator_policy_json)).toEqual(expectedOperatorStatements(deployment));
   });
 
-  it('outputs the function ARNs, the queue URLs and the dashboard name', async () => {
+  it('outputs the function ARNs, the queue URLs, the trail and the dashboard name', async () => {
     const arns = arnsOf(deployment);
 
     expect(await example.outputs()).toMatchObject({
       post_confirmation_function_arn: arns.postConfirmation,
       retry_worker_function_arn: arns.retryWorker,
-      retry_queue_url: deployment.retryQueueUrl,
-      dead_letter_queue_url: deployment.deadLetterQueueUrl,
+      user_changes_function_arn: arns.function('userChanges'),
+      retry_queue_url: deployment.queueUrl(names.retryQueue),
+      dead_letter_queue_url: deployment.queueUrl(names.deadLetterQueue),
+      changes_queue_url: deployment.queueUrl(names.changesQueue),
+      changes_dead_letter_queue_url: deployment.queueUrl(names.changesDeadLetterQueue),
+      trail_arn: arns.trail,
       dashboard_name: names.dashboard,
     });
   });
 
-  it("with an existing pool's id, manages no pool and lets Cognito invoke the function only for that pool", async () => {
+  it("with an existing pool's id, manages no pool and scopes the permission and the rule to that pool", async () => {
     const existing = `${deployment.region}_Existing1`;
 
     const plan = await example.planJson({ ...variables, user_pool_id: existing });
@@ -258,6 +219,28 @@ describe('terraform/examples/basic applied to the emulator', () => {
         source_arn: `arn:aws:cognito-idp:${deployment.region}:${ACCOUNT_ID}:userpool/${existing}`,
       }),
     ]);
+    const [rule] = change('aws_cloudwatch_event_rule').map((resource) => resource.change.after);
+    expect(JSON.parse(String(rule?.event_pattern)).detail.$or[0].requestParameters).toEqual({
+      userPoolId: [existing],
+    });
+  });
+
+  it('with user changes off, plans no user-changes resource at all', async () => {
+    const plan = await example.planJson({ ...variables, enable_user_changes: false, create_trail: false });
+
+    const deleted = plan.resource_changes
+      .filter((resource) => resource.change.actions.includes('delete'))
+      .map((resource) => resource.address.replace(/^module\.cognito_user_sync\./, ''));
+    expect(deleted.filter((address) => !/user_changes|changes|trail|cloudtrail/.test(address))).toEqual([]);
+    expect(deleted).toEqual(
+      expect.arrayContaining([
+        'aws_lambda_function.user_changes[0]',
+        'aws_sqs_queue.changes[0]',
+        'aws_sqs_queue.changes_dead_letter[0]',
+        'aws_cloudwatch_event_rule.user_changes[0]',
+        'aws_cloudtrail.this[0]',
+      ]),
+    );
   });
 
   it('refuses out-of-range variables, naming each', async () => {
@@ -270,6 +253,7 @@ describe('terraform/examples/basic applied to the emulator', () => {
       log_retention_days: 10,
       name_prefix: 'has spaces',
       api_key_secret_arn: 'my-secret',
+      operator_role_arns: ['operations'],
     });
 
     expect(code).toBe(1);
@@ -281,12 +265,13 @@ describe('terraform/examples/basic applied to the emulator', () => {
       'log_retention_days',
       'name_prefix',
       'api_key_secret_arn',
+      'operator_role_arns',
     ]) {
       expect(output, variable).toContain(`${variable} must`);
     }
   });
 
-  it('leaves nothing behind after terraform destroy', async () => {
+  it('leaves nothing behind after terraform destroy, the trail and its bucket included', async () => {
     expect(await leftovers(emulator.aws, prefix)).not.toEqual([]);
 
     await example.destroy(variables);

@@ -1,6 +1,11 @@
-// template.yaml as CloudFormation receives it: through cfn-lint, then through the SAM transform
-// and rendered for given parameters, checked against what issue 4 asks of a deployment.
+// template.yaml as CloudFormation receives it: through the SAM transform and rendered for given
+// parameters, checked against what the issues ask of a deployment. Everything moto's
+// CloudFormation cannot create (queue and bucket policies, the trail, alarms, a new pool) is
+// checked here.
 
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type CfnTemplate,
@@ -8,33 +13,49 @@ import {
   type Rendered,
   renderTemplate,
 } from './helpers/cloudformation.js';
-import { dashboardMetrics, normalizeAlarm } from './helpers/metrics.js';
+import { dashboardAlarmArns, dashboardMetrics, normalizeAlarm } from './helpers/metrics.js';
 import { normalizePolicy, wildcardViolations } from './helpers/policies.js';
-import { transformTemplate } from './helpers/sam.js';
+import { REPO_ROOT } from './helpers/run.js';
+import { samParametersOf, transformTemplate } from './helpers/sam.js';
 import {
   arnsOf,
   type Deployment,
+  deploymentOf,
   expectAlarmsAsSpecified,
   expectCognitoPermissionAsSpecified,
   expectDashboardAsSpecified,
-  expectEventSourceAsSpecified,
+  expectEventSourcesAsSpecified,
+  expectedOperatorStatements,
+  expectedQueuePolicies,
   expectedStatements,
+  expectedTrailBucketStatements,
   expectFunctionAsSpecified,
   expectQueuesAsSpecified,
+  expectReconcileScheduleAsSpecified,
+  expectSchedulePermissionAsSpecified,
+  expectTrailAsSpecified,
+  expectUserChangesRuleAsSpecified,
   type FunctionRole,
   functionSettings,
+  functionsOf,
   namesOf,
 } from './helpers/spec.js';
 
 const region = 'eu-west-1';
 const accountId = '111122223333';
 const secret = (name: string) => `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-AbCdEf`;
+const ZIP_OF: Record<FunctionRole, string> = {
+  postConfirmation: 'post-confirmation.zip',
+  retryWorker: 'retry-worker.zip',
+  userChanges: 'user-changes.zip',
+  reconcile: 'reconcile.zip',
+};
 
 // Cognito's pool id is only known once the pool exists; the renderer names it <region>_<logical id>.
 const createdPoolArn = `arn:aws:cognito-idp:${region}:${accountId}:userpool/${region}_UserPool`;
-const queueUrl = (name: string) => `https://sqs.${region}.amazonaws.com/${accountId}/${name}`;
 
-const newPool: Deployment = {
+/** A new pool with both secrets and an alarm topic; user changes on (the default). */
+const newPool = deploymentOf({
   prefix: 'sync-a',
   region,
   accountId,
@@ -47,12 +68,14 @@ const newPool: Deployment = {
   maximumConcurrency: 5,
   logRetentionDays: 90,
   userPoolArn: createdPoolArn,
-  retryQueueUrl: queueUrl('sync-a-retry'),
-  deadLetterQueueUrl: queueUrl('sync-a-dead-letter'),
-};
+  userChanges: { maximumConcurrency: 4 },
+});
 
 const existingPoolId = `${region}_Qx7Lm2Rt9`;
-const existingPool: Deployment = {
+const existingPoolArn = `arn:aws:cognito-idp:${region}:${accountId}:userpool/${existingPoolId}`;
+
+/** An existing pool, nothing optional: no secret, no topic, and user changes turned off. */
+const bare = deploymentOf({
   prefix: 'cognito-user-sync',
   region,
   accountId,
@@ -61,28 +84,46 @@ const existingPool: Deployment = {
   maxReceiveCount: 12,
   maximumConcurrency: 2,
   logRetentionDays: 30,
-  userPoolArn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${existingPoolId}`,
-  retryQueueUrl: queueUrl('cognito-user-sync-retry'),
-  deadLetterQueueUrl: queueUrl('cognito-user-sync-dead-letter'),
-};
+  userPoolArn: existingPoolArn,
+  userChanges: false,
+});
+
+/** An existing pool with the scheduled reconcile, the trail and every adoption option. */
+const everything = deploymentOf({
+  prefix: 'sync-all',
+  region,
+  accountId,
+  userServiceUrl: 'https://users.internal.example.com/api/v1/users',
+  apiKeySecretArn: secret('user-service-api-key'),
+  syncDeadlineMs: 3500,
+  maxReceiveCount: 12,
+  maximumConcurrency: 3,
+  logRetentionDays: 14,
+  userPoolArn: existingPoolArn,
+  userChanges: { maximumConcurrency: 6 },
+  reconcile: { schedule: 'cron(0 3 * * ? *)', maxRps: 0.5, maxDeletes: 25 },
+  createTrail: true,
+  operatorRoleArns: [
+    `arn:aws:iam::${accountId}:role/operations`,
+    `arn:aws:iam::${accountId}:role/aws-reserved/sso.amazonaws.com/${region}/AWSReservedSSO_Admin_*`,
+  ],
+  kmsKeyArn: `arn:aws:kms:${region}:${accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  vpc: { subnetIds: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroupIds: ['sg-0123456789abcdef0'] },
+  permissionsBoundaryArn: `arn:aws:iam::${accountId}:policy/workload-boundary`,
+  memorySize: { postConfirmation: 512, retryWorker: 384, userChanges: 1024, reconcile: 2048 },
+  reservedConcurrency: { postConfirmation: 50, retryWorker: 2, userChanges: 6, reconcile: 2 },
+  userPolicy: {
+    syncUserStatuses: 'CONFIRMED,EXTERNAL_PROVIDER',
+    defaultUserStatus: 'PENDING',
+    defaultUserRole: 'MEMBER',
+    disabledUserStatus: 'SUSPENDED',
+  },
+});
 
 let template: CfnTemplate;
 
-const render = (parameters: Record<string, string | number>) =>
-  renderTemplate(template, parameters, { region, accountId });
-
-const parametersOf = (d: Deployment, userPoolId = ''): Record<string, string | number> => ({
-  NamePrefix: d.prefix,
-  UserServiceUrl: d.userServiceUrl,
-  ApiKeySecretArn: d.apiKeySecretArn ?? '',
-  SigningSecretArn: d.signingSecretArn ?? '',
-  UserPoolId: userPoolId,
-  AlarmTopicArn: d.alarmTopicArn ?? '',
-  LogRetentionDays: d.logRetentionDays,
-  SyncDeadlineMs: d.syncDeadlineMs,
-  RetryWorkerMaximumConcurrency: d.maximumConcurrency,
-  MaxReceiveCount: d.maxReceiveCount,
-});
+const render = (d: Deployment, options: { newPool?: boolean } = {}, overrides: Record<string, string> = {}) =>
+  renderTemplate(template, { ...samParametersOf(d, options), ...overrides }, { region, accountId });
 
 const functionOf = (rendered: Rendered, role: FunctionRole, d: Deployment) =>
   rendered.only('AWS::Lambda::Function', (properties) => properties.FunctionName === namesOf(d.prefix)[role]);
@@ -104,9 +145,9 @@ const statementsOf = (rendered: Rendered, role: FunctionRole, d: Deployment) => 
   });
 };
 
-/** Queue properties as SQS reports them back: attribute strings, the redrive policy as JSON. */
+/** Queue properties as SQS reports them back: attribute strings, the JSON policies as JSON text. */
 const queueAttributes = (properties: JsonObject): Record<string, string> => {
-  const { QueueName: _name, RedrivePolicy, ...rest } = properties;
+  const { QueueName: _name, RedrivePolicy, RedriveAllowPolicy, ...rest } = properties;
   const attributes = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, String(value)]));
   if (RedrivePolicy) {
     const { deadLetterTargetArn, maxReceiveCount } = RedrivePolicy as JsonObject;
@@ -115,8 +156,25 @@ const queueAttributes = (properties: JsonObject): Record<string, string> => {
       maxReceiveCount: Number(maxReceiveCount),
     });
   }
+  if (RedriveAllowPolicy) attributes.RedriveAllowPolicy = JSON.stringify(RedriveAllowPolicy);
   return attributes;
 };
+
+const queuesOf = (rendered: Rendered) =>
+  Object.fromEntries(
+    Object.values(rendered.ofType('AWS::SQS::Queue')).map(({ Properties }) => [
+      String(Properties.QueueName),
+      queueAttributes(Properties),
+    ]),
+  );
+
+const queuePoliciesOf = (rendered: Rendered) =>
+  Object.fromEntries(
+    Object.values(rendered.ofType('AWS::SQS::QueuePolicy')).map(({ Properties }) => {
+      const [url] = Properties.Queues as string[];
+      return [String(url).split('/').at(-1), normalizePolicy(Properties.PolicyDocument)];
+    }),
+  );
 
 /** The statement Lambda adds to the function's resource policy for an AWS::Lambda::Permission. */
 const permissionStatement = (properties: JsonObject) => ({
@@ -126,34 +184,61 @@ const permissionStatement = (properties: JsonObject) => ({
   Resource: properties.FunctionName,
   Condition: {
     ArnLike: { 'AWS:SourceArn': properties.SourceArn },
-    StringEquals: { 'AWS:SourceAccount': properties.SourceAccount },
+    ...(properties.SourceAccount !== undefined && {
+      StringEquals: { 'AWS:SourceAccount': properties.SourceAccount },
+    }),
   },
 });
+
+const eventSourcesOf = (rendered: Rendered) =>
+  Object.values(rendered.ofType('AWS::Lambda::EventSourceMapping')).map(({ Properties }) => {
+    const scaling = Properties.ScalingConfig as JsonObject;
+    // As Lambda reports it back: the function's ARN, numbers as numbers.
+    return {
+      ...Properties,
+      FunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${Properties.FunctionName}`,
+      BatchSize: Number(Properties.BatchSize),
+      ScalingConfig: { MaximumConcurrency: Number(scaling.MaximumConcurrency) },
+    };
+  });
+
+const alarmsOf = (rendered: Rendered) =>
+  Object.values(rendered.ofType('AWS::CloudWatch::Alarm')).map((alarm) => normalizeAlarm(alarm.Properties));
+
+const dashboardBodyOf = (rendered: Rendered) =>
+  JSON.parse(String(rendered.only('AWS::CloudWatch::Dashboard').Properties.DashboardBody)) as unknown;
+
+const ruleOf = (rendered: Rendered, name: string) => {
+  const { Properties } = rendered.only('AWS::Events::Rule', (properties) => properties.Name === name);
+  return {
+    rule: { ...Properties, Name: String(Properties.Name) },
+    targets: (Properties.Targets as { Id: string; Arn: string }[]) ?? [],
+  };
+};
 
 beforeAll(async () => {
   template = await transformTemplate({ region });
 });
 
 describe('template.yaml (SAM)', () => {
-  describe('with a new user pool, both secrets and an alarm topic', () => {
+  describe('with a new user pool, both secrets, an alarm topic and user changes', () => {
     let rendered: Rendered;
     beforeAll(() => {
-      rendered = render(parametersOf(newPool));
+      rendered = render(newPool, { newPool: true });
     });
 
-    it('deploys each function from its own zip: nodejs22.x, arm64, index.handler, active tracing, the project environment', () => {
-      for (const role of ['postConfirmation', 'retryWorker'] as const) {
+    it('deploys each function from its own zip: nodejs22.x, arm64, index.handler, active tracing, the environment it reads', () => {
+      expect(Object.keys(rendered.ofType('AWS::Lambda::Function'))).toHaveLength(3);
+      for (const role of functionsOf(newPool)) {
         const { Properties } = functionOf(rendered, role, newPool);
 
         expectFunctionAsSpecified(functionSettings(Properties), role, newPool);
-        expect(Properties.Code).toMatchObject({
-          S3Key: role === 'postConfirmation' ? 'post-confirmation.zip' : 'retry-worker.zip',
-        });
+        expect(Properties.Code).toMatchObject({ S3Key: ZIP_OF[role] });
       }
     });
 
     it('gives each function its own log group with the chosen retention, removed with the stack', () => {
-      for (const role of ['postConfirmation', 'retryWorker'] as const) {
+      for (const role of functionsOf(newPool)) {
         const logGroupName = `/aws/lambda/${namesOf(newPool.prefix)[role]}`;
         const logGroup = rendered.only(
           'AWS::Logs::LogGroup',
@@ -161,6 +246,7 @@ describe('template.yaml (SAM)', () => {
         );
 
         expect(Number(logGroup.Properties.RetentionInDays)).toBe(newPool.logRetentionDays);
+        expect(logGroup.Properties.KmsKeyId).toBeUndefined();
         expect(logGroup.DeletionPolicy).toBe('Delete');
         expect(functionOf(rendered, role, newPool).Properties.LoggingConfig).toEqual({
           LogGroup: logGroupName,
@@ -168,29 +254,22 @@ describe('template.yaml (SAM)', () => {
       }
     });
 
-    it('encrypts both queues, keeps messages 14 days and redrives the retry queue to the DLQ after MaxReceiveCount receives', () => {
-      const names = namesOf(newPool.prefix);
-      const queue = (name: string) =>
-        queueAttributes(
-          rendered.only('AWS::SQS::Queue', (properties) => properties.QueueName === name).Properties,
-        );
-
-      expectQueuesAsSpecified(queue(names.retryQueue), queue(names.deadLetterQueue), newPool);
+    it('encrypts every queue, keeps messages 14 days, redrives each to its DLQ, and lets only its source queue use a DLQ', () => {
+      expectQueuesAsSpecified(queuesOf(rendered), newPool);
     });
 
-    it('feeds the retry queue to the worker ten at a time, with partial batch failures and bounded concurrency', () => {
-      const { Properties } = rendered.only('AWS::Lambda::EventSourceMapping');
-      const scaling = Properties.ScalingConfig as JsonObject;
+    it('denies SendMessage on each queue to every principal but its own senders; EventBridge may send changes for the rule only', () => {
+      expect(queuePoliciesOf(rendered)).toEqual(expectedQueuePolicies(newPool));
+    });
 
-      // As Lambda reports it back: the function's ARN, numbers as numbers.
-      expectEventSourceAsSpecified(
-        {
-          ...Properties,
-          FunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${Properties.FunctionName}`,
-          ScalingConfig: { MaximumConcurrency: Number(scaling.MaximumConcurrency) },
-        },
-        newPool,
-      );
+    it('feeds the retry and changes queues to their workers ten at a time, with partial batch failures and bounded concurrency', () => {
+      expectEventSourcesAsSpecified(eventSourcesOf(rendered), newPool);
+    });
+
+    it('routes exactly the Cognito user-change events of the pool (and the token calls) from the default bus to the changes queue', () => {
+      const { rule, targets } = ruleOf(rendered, namesOf(newPool.prefix).userChangesRule);
+
+      expectUserChangesRuleAsSpecified(rule, targets, newPool);
     });
 
     it('creates the pool with the function as its PostConfirmation trigger, and keeps it (and its users) when the stack goes', () => {
@@ -207,95 +286,274 @@ describe('template.yaml (SAM)', () => {
       expectCognitoPermissionAsSpecified(permissionStatement(Properties), newPool);
     });
 
-    it('grants each function exactly what it needs, with no wildcard beyond the X-Ray permissions and no managed policy', () => {
-      for (const role of ['postConfirmation', 'retryWorker'] as const) {
+    it('grants each function exactly what it needs, with no wildcard beyond X-Ray, no managed policy and no boundary', () => {
+      for (const role of functionsOf(newPool)) {
         const statements = statementsOf(rendered, role, newPool);
+        const { Properties } = roleOf(rendered, role, newPool);
 
         expect(wildcardViolations(statements)).toEqual([]);
         expect(statements).toEqual(expectedStatements(role, newPool));
-        expect(roleOf(rendered, role, newPool).Properties.ManagedPolicyArns).toBeUndefined();
+        expect(Properties.ManagedPolicyArns).toBeUndefined();
+        expect(Properties.PermissionsBoundary).toBeUndefined();
       }
     });
 
-    it('plots every metric the code emits, the User Service latency p50/p99, the queues and the functions on the dashboard', () => {
-      const dashboard = rendered.only('AWS::CloudWatch::Dashboard');
+    it('plots every metric of the deployed parts, the User Service per function, the queues, the functions and every alarm on the dashboard', () => {
+      const body = dashboardBodyOf(rendered);
 
-      expect(dashboard.Properties.DashboardName).toBe(newPool.prefix);
-      expectDashboardAsSpecified(dashboardMetrics(dashboard.Properties.DashboardBody), newPool);
+      expect(rendered.only('AWS::CloudWatch::Dashboard').Properties.DashboardName).toBe(newPool.prefix);
+      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), newPool);
     });
 
-    it('alarms on dropped users, a non-empty DLQ, an hour-old retry, function errors and a p99 near the deadline, notifying the topic', () => {
-      const alarms = Object.values(rendered.ofType('AWS::CloudWatch::Alarm')).map((alarm) =>
-        normalizeAlarm(alarm.Properties),
-      );
-
-      expectAlarmsAsSpecified(alarms, newPool);
+    it('alarms on dropped users, non-empty DLQs, hour-old messages, function errors and a p99 near the deadline, notifying the topic', () => {
+      expectAlarmsAsSpecified(alarmsOf(rendered), newPool);
     });
 
-    it('outputs the function ARNs, the queue URLs and the dashboard name', () => {
+    it('creates no trail and no reconcile', () => {
+      for (const type of ['AWS::CloudTrail::Trail', 'AWS::S3::Bucket', 'AWS::S3::BucketPolicy']) {
+        expect(rendered.ofType(type), type).toEqual({});
+      }
+      expect(Object.keys(rendered.resources).filter((id) => id.startsWith('Reconcile'))).toEqual([]);
+    });
+
+    it("outputs the functions, the queues, the rule, the dashboard and the operators' policy", () => {
       const arns = arnsOf(newPool);
+      const names = namesOf(newPool.prefix);
 
       expect(rendered.outputs).toMatchObject({
         PostConfirmationFunctionArn: arns.postConfirmation,
         RetryWorkerFunctionArn: arns.retryWorker,
-        RetryQueueUrl: newPool.retryQueueUrl,
-        DeadLetterQueueUrl: newPool.deadLetterQueueUrl,
+        UserChangesFunctionArn: arns.function('userChanges'),
+        RetryQueueUrl: newPool.queueUrl(names.retryQueue),
+        DeadLetterQueueUrl: newPool.queueUrl(names.deadLetterQueue),
+        ChangesQueueUrl: newPool.queueUrl(names.changesQueue),
+        ChangesDeadLetterQueueUrl: newPool.queueUrl(names.changesDeadLetterQueue),
+        UserChangesRuleArn: arns.userChangesRule,
         DashboardName: newPool.prefix,
       });
+      expect(Object.keys(rendered.outputs).filter((key) => /Reconcile|Trail/.test(key))).toEqual([]);
+      expect(normalizePolicy(rendered.outputs.OperatorPolicy)).toEqual(expectedOperatorStatements(newPool));
     });
   });
 
-  describe('with an existing user pool, no secret and no alarm topic', () => {
+  describe('with an existing user pool, no secret, no alarm topic and user changes off', () => {
     let rendered: Rendered;
     beforeAll(() => {
-      rendered = render(parametersOf(existingPool, existingPoolId));
+      rendered = render(bare);
     });
 
     it('creates no pool and lets Cognito invoke the function only for the given pool, in this account', () => {
       expect(rendered.ofType('AWS::Cognito::UserPool')).toEqual({});
       expectCognitoPermissionAsSpecified(
         permissionStatement(rendered.only('AWS::Lambda::Permission').Properties),
-        existingPool,
+        bare,
       );
       expect(rendered.outputs.UserPoolId).toBe(existingPoolId);
     });
 
+    it('deploys nothing of the user-changes part: no function, queue, rule, alarm or output', () => {
+      const names = namesOf(bare.prefix);
+
+      expect(
+        Object.values(rendered.ofType('AWS::Lambda::Function')).map((fn) => fn.Properties.FunctionName),
+      ).toEqual([names.postConfirmation, names.retryWorker]);
+      expect(rendered.ofType('AWS::Events::Rule')).toEqual({});
+      expect(Object.keys(rendered.resources).filter((id) => /Changes|Reconcile|Trail/.test(id))).toEqual([]);
+      expect(Object.keys(rendered.outputs).filter((key) => /Changes|Reconcile|Trail/.test(key))).toEqual([]);
+      expectQueuesAsSpecified(queuesOf(rendered), bare);
+      expect(queuePoliciesOf(rendered)).toEqual(expectedQueuePolicies(bare));
+      expectEventSourcesAsSpecified(eventSourcesOf(rendered), bare);
+    });
+
     it('grants no access to any secret', () => {
-      for (const role of ['postConfirmation', 'retryWorker'] as const) {
-        const statements = statementsOf(rendered, role, existingPool);
+      for (const role of functionsOf(bare)) {
+        const statements = statementsOf(rendered, role, bare);
 
         expect(statements.flatMap((statement) => statement.Action)).not.toContain(
           'secretsmanager:GetSecretValue',
         );
-        expect(statements).toEqual(expectedStatements(role, existingPool));
+        expect(statements).toEqual(expectedStatements(role, bare));
       }
+      expect(normalizePolicy(rendered.outputs.OperatorPolicy)).toEqual(expectedOperatorStatements(bare));
     });
 
     it('leaves the secret variables empty, which the functions read as unset', () => {
-      for (const role of ['postConfirmation', 'retryWorker'] as const) {
-        expectFunctionAsSpecified(
-          functionSettings(functionOf(rendered, role, existingPool).Properties),
-          role,
-          existingPool,
+      for (const role of functionsOf(bare)) {
+        expectFunctionAsSpecified(functionSettings(functionOf(rendered, role, bare).Properties), role, bare);
+      }
+    });
+
+    it('keeps the alarms silent (no action without a topic), and the dashboard to the deployed parts', () => {
+      const body = dashboardBodyOf(rendered);
+
+      expectAlarmsAsSpecified(alarmsOf(rendered), bare);
+      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), bare);
+    });
+  });
+
+  describe('with an existing pool, the scheduled reconcile, the trail and every adoption option', () => {
+    let rendered: Rendered;
+    beforeAll(() => {
+      rendered = render(everything);
+    });
+
+    it('deploys the four functions with their memory, reserved concurrency, subnets and security groups, and the user policy', () => {
+      expect(Object.keys(rendered.ofType('AWS::Lambda::Function'))).toHaveLength(4);
+      for (const role of functionsOf(everything)) {
+        const { Properties } = functionOf(rendered, role, everything);
+
+        expectFunctionAsSpecified(functionSettings(Properties), role, everything);
+        expect(Properties.Code).toMatchObject({ S3Key: ZIP_OF[role] });
+      }
+    });
+
+    it('encrypts every queue and log group with the customer-managed key', () => {
+      const queues = queuesOf(rendered);
+
+      expectQueuesAsSpecified(queues, everything);
+      for (const [name, attributes] of Object.entries(queues)) {
+        expect(attributes.SqsManagedSseEnabled, name).toBeUndefined();
+      }
+      for (const { Properties } of Object.values(rendered.ofType('AWS::Logs::LogGroup'))) {
+        expect(Properties.KmsKeyId, String(Properties.LogGroupName)).toBe(everything.kmsKeyArn);
+      }
+    });
+
+    it('lets the reconcile role and the operators send changes, and the operators replay dead letters', () => {
+      expect(queuePoliciesOf(rendered)).toEqual(expectedQueuePolicies(everything));
+    });
+
+    it('feeds the reconcile queue to reconcile one message at a time, at most two at once', () => {
+      expectEventSourcesAsSpecified(eventSourcesOf(rendered), everything);
+    });
+
+    it('starts reconcile on the schedule, and lets EventBridge invoke it for that rule only', () => {
+      const names = namesOf(everything.prefix);
+      const { rule, targets } = ruleOf(rendered, names.reconcileRule);
+      const permission = rendered.only(
+        'AWS::Lambda::Permission',
+        (properties) => properties.Principal === 'events.amazonaws.com',
+      );
+
+      expectReconcileScheduleAsSpecified(rule, targets, everything);
+      // SAM writes the function's name; Lambda reports its ARN.
+      expectSchedulePermissionAsSpecified(
+        { ...permissionStatement(permission.Properties), Resource: arnsOf(everything).function('reconcile') },
+        everything,
+      );
+    });
+
+    it('grants the key (through SQS and Secrets Manager only) and the network interfaces, under the boundary', () => {
+      for (const role of functionsOf(everything)) {
+        const statements = statementsOf(rendered, role, everything);
+
+        expect(wildcardViolations(statements)).toEqual([]);
+        expect(statements).toEqual(expectedStatements(role, everything));
+        expect(roleOf(rendered, role, everything).Properties.PermissionsBoundary).toBe(
+          everything.permissionsBoundaryArn,
         );
       }
     });
 
-    it('keeps the alarms silent: no action without a topic', () => {
-      const alarms = Object.values(rendered.ofType('AWS::CloudWatch::Alarm')).map((alarm) =>
-        normalizeAlarm(alarm.Properties),
+    it('creates a single-region trail of write management events in a private, encrypted bucket only CloudTrail writes to', () => {
+      const trail = rendered.only('AWS::CloudTrail::Trail');
+      const bucket = rendered.only('AWS::S3::Bucket');
+      const [bucketName] = Object.keys(rendered.ofType('AWS::S3::Bucket')).map(
+        (id) => `stack-${id.toLowerCase()}-generated`,
+      );
+      const { Properties } = trail;
+
+      expectTrailAsSpecified(
+        {
+          Name: String(Properties.TrailName),
+          IsMultiRegionTrail: Properties.IsMultiRegionTrail === true,
+          IncludeGlobalServiceEvents: Properties.IncludeGlobalServiceEvents === true,
+          LogFileValidationEnabled: Properties.EnableLogFileValidation === true,
+          IsLogging: Properties.IsLogging === true,
+          EventSelectors: Properties.EventSelectors as {
+            ReadWriteType: string;
+            IncludeManagementEvents: boolean;
+          }[],
+        },
+        everything,
+      );
+      expect(Properties.S3BucketName).toBe(bucketName);
+      expect(bucket.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      expect(bucket.DeletionPolicy).toBe('Delete');
+      expect(normalizePolicy(rendered.only('AWS::S3::BucketPolicy').Properties.PolicyDocument)).toEqual(
+        expectedTrailBucketStatements(String(bucketName), everything),
+      );
+      expect(rendered.outputs.TrailArn).toBe(arnsOf(everything).trail);
+    });
+
+    it('alarms on drift found by reconcile and on its errors, and plots its metrics', () => {
+      const body = dashboardBodyOf(rendered);
+
+      expectAlarmsAsSpecified(alarmsOf(rendered), everything);
+      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), everything);
+    });
+
+    it("outputs the operators' policy: the pool, every queue's attributes, the dead letters, the secret and the key", () => {
+      expect(normalizePolicy(rendered.outputs.OperatorPolicy)).toEqual(
+        expectedOperatorStatements(everything),
+      );
+      expect(rendered.outputs).toMatchObject({
+        ReconcileFunctionArn: arnsOf(everything).function('reconcile'),
+        ReconcileQueueUrl: everything.queueUrl(namesOf(everything.prefix).reconcileQueue),
+      });
+    });
+  });
+
+  it('refuses a reconcile schedule without user changes, and subnets without security groups (template rules)', () => {
+    expect(() => render(bare, {}, { ReconcileSchedule: 'rate(1 day)' })).toThrow(/ReconcileNeedsUserChanges/);
+    expect(() => render(newPool, {}, { SubnetIds: 'subnet-0a1b2c3d' })).toThrow(/SubnetsNeedSecurityGroups/);
+  });
+
+  it('takes the zips from S3 when CodeUri names an object instead of a local path', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'cognito-user-sync-template-'));
+    try {
+      const source = await readFile(join(REPO_ROOT, 'template.yaml'), 'utf8');
+      const s3 = source.replace(
+        /CodeUri: dist\/([\w-]+\.zip)/g,
+        'CodeUri: { Bucket: my-artifacts, Key: cognito-user-sync/1.4.0/$1 }',
+      );
+      expect(s3).not.toBe(source);
+      const file = join(scratch, 'template.yaml');
+      await writeFile(file, s3);
+
+      const fromS3 = renderTemplate(
+        await transformTemplate({ region, template: file }),
+        samParametersOf(everything),
+        { region, accountId },
       );
 
-      expectAlarmsAsSpecified(alarms, existingPool);
-    });
+      for (const role of functionsOf(everything)) {
+        expect(functionOf(fromS3, role, everything).Properties.Code).toEqual({
+          S3Bucket: 'my-artifacts',
+          S3Key: `cognito-user-sync/1.4.0/${ZIP_OF[role]}`,
+        });
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it('names every resource from NamePrefix, so two stacks live side by side in one account and region', () => {
     const namesFor = (prefix: string) => {
-      const rendered = render({ ...parametersOf(existingPool, existingPoolId), NamePrefix: prefix });
+      const rendered = render({ ...everything, prefix });
       return Object.values(rendered.resources).map(({ Type, Properties }) => {
         const nameKey = Object.keys(Properties).find(
-          (key) => /^(\w+Name)$/.test(key) && key !== 'PolicyName',
+          (key) => /^(\w+Name)$/.test(key) && !['PolicyName', 'S3BucketName'].includes(key),
         );
         return `${Type} ${nameKey ? String(Properties[nameKey]) : '(unnamed)'}`;
       });
@@ -304,7 +562,7 @@ describe('template.yaml (SAM)', () => {
     const second = namesFor('second');
 
     const named = first.filter((name) => !name.endsWith('(unnamed)'));
-    expect(named.length).toBeGreaterThanOrEqual(16);
+    expect(named.length).toBeGreaterThanOrEqual(30);
     expect(named.filter((name) => second.includes(name))).toEqual([]);
   });
 });

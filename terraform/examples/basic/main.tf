@@ -1,6 +1,7 @@
-# A complete deployment from the zips that `npm run package` leaves in dist/: both functions, the
-# queues, the dashboard and alarms, and a new user pool with the trigger set, unless an existing
-# pool's id is given.
+# A complete deployment from the zips that `npm run package` leaves in dist/: the post-confirmation
+# trigger, the retry worker, the user-changes function with its EventBridge rule (and, with
+# create_trail, the CloudTrail trail it needs), the queues, the dashboard and alarms, and a new user
+# pool with the trigger set, unless an existing pool's id is given.
 
 provider "aws" {
   region = var.region
@@ -21,9 +22,13 @@ module "cognito_user_sync" {
   sync_deadline_ms                 = var.sync_deadline_ms
   retry_worker_maximum_concurrency = var.retry_worker_maximum_concurrency
   max_receive_count                = var.max_receive_count
+  enable_user_changes              = var.enable_user_changes
+  create_trail                     = var.create_trail
+  operator_role_arns               = var.operator_role_arns
 
   post_confirmation_zip = "${path.module}/../../../dist/post-confirmation.zip"
   retry_worker_zip      = "${path.module}/../../../dist/retry-worker.zip"
+  user_changes_zip      = "${path.module}/../../../dist/user-changes.zip"
 
   tags = { Project = "cognito-user-sync" }
 }

@@ -62,3 +62,21 @@ variable "max_receive_count" {
   type        = number
   default     = 12
 }
+
+variable "enable_user_changes" {
+  description = "Deploy the user-changes function and its EventBridge rule."
+  type        = bool
+  default     = true
+}
+
+variable "create_trail" {
+  description = "Create the CloudTrail trail the rule needs (leave false when the account has one)."
+  type        = bool
+  default     = false
+}
+
+variable "operator_role_arns" {
+  description = "Roles of the operators who run the command line (replay needs to be listed)."
+  type        = list(string)
+  default     = []
+}

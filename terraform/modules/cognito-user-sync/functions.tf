@@ -1,21 +1,42 @@
+# Where each function's code comes from: a local zip (its hash decides whether the function is
+# updated), or an object in s3_bucket (updated when its key changes).
+locals {
+  code = {
+    post_confirmation = { zip = var.post_confirmation_zip, s3_key = var.post_confirmation_s3_key }
+    retry_worker      = { zip = var.retry_worker_zip, s3_key = var.retry_worker_s3_key }
+    user_changes      = { zip = var.user_changes_zip, s3_key = var.user_changes_s3_key }
+    reconcile         = { zip = var.reconcile_zip, s3_key = var.reconcile_s3_key }
+  }
+  code_given = { for name, code in local.code : name => local.code_from_s3 ? code.s3_key != null : code.zip != null }
+  code_hash = {
+    for name, code in local.code : name => (
+      local.code_from_s3 || code.zip == null ? null : filebase64sha256(coalesce(code.zip, "-"))
+    )
+  }
+}
+
 resource "aws_cloudwatch_log_group" "post_confirmation" {
   name              = "/aws/lambda/${local.post_confirmation_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = var.tags
 }
 
 resource "aws_lambda_function" "post_confirmation" {
-  function_name    = local.post_confirmation_name
-  description      = "Creates each confirmed Cognito user in the User Service; never blocks sign-up."
-  filename         = var.post_confirmation_zip
-  source_code_hash = filebase64sha256(var.post_confirmation_zip)
-  handler          = "index.handler"
-  runtime          = "nodejs22.x"
-  architectures    = ["arm64"]
-  memory_size      = 256
-  timeout          = 5
-  role             = aws_iam_role.post_confirmation.arn
+  function_name                  = local.post_confirmation_name
+  description                    = "Creates each confirmed Cognito user in the User Service; never blocks sign-up."
+  filename                       = local.code_from_s3 ? null : var.post_confirmation_zip
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = local.code_from_s3 ? var.post_confirmation_s3_key : null
+  source_code_hash               = local.code_hash.post_confirmation
+  handler                        = "index.handler"
+  runtime                        = "nodejs22.x"
+  architectures                  = ["arm64"]
+  memory_size                    = var.post_confirmation_memory_size
+  timeout                        = 5
+  reserved_concurrent_executions = var.post_confirmation_reserved_concurrency
+  role                           = aws_iam_role.post_confirmation.arn
 
   tracing_config {
     mode = "Active"
@@ -26,13 +47,31 @@ resource "aws_lambda_function" "post_confirmation" {
     log_group  = aws_cloudwatch_log_group.post_confirmation.name
   }
 
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
+
   environment {
     variables = merge(local.common_environment, {
-      SYNC_DEADLINE_MS = tostring(var.sync_deadline_ms)
+      RETRY_QUEUE_URL       = aws_sqs_queue.retry.url
+      DEAD_LETTER_QUEUE_URL = aws_sqs_queue.dead_letter.url
+      SYNC_DEADLINE_MS      = tostring(var.sync_deadline_ms)
     })
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.code_given.post_confirmation
+      error_message = "Give post_confirmation_zip, or s3_bucket and post_confirmation_s3_key."
+    }
+  }
 
   # The function must not run before it may write its logs and traces.
   depends_on = [aws_iam_role_policy.post_confirmation]
@@ -44,28 +83,32 @@ resource "aws_lambda_permission" "cognito" {
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.post_confirmation.function_name
   principal      = "cognito-idp.amazonaws.com"
-  source_account = data.aws_caller_identity.current.account_id
+  source_account = local.account_id
   source_arn     = local.user_pool_arn
 }
 
 resource "aws_cloudwatch_log_group" "retry_worker" {
   name              = "/aws/lambda/${local.retry_worker_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = var.tags
 }
 
 resource "aws_lambda_function" "retry_worker" {
-  function_name    = local.retry_worker_name
-  description      = "Retries the users queued by the post-confirmation function, with backoff; dead-letters the rest."
-  filename         = var.retry_worker_zip
-  source_code_hash = filebase64sha256(var.retry_worker_zip)
-  handler          = "index.handler"
-  runtime          = "nodejs22.x"
-  architectures    = ["arm64"]
-  memory_size      = 256
-  timeout          = 30
-  role             = aws_iam_role.retry_worker.arn
+  function_name                  = local.retry_worker_name
+  description                    = "Retries the users queued by the post-confirmation function, with backoff; dead-letters the rest."
+  filename                       = local.code_from_s3 ? null : var.retry_worker_zip
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = local.code_from_s3 ? var.retry_worker_s3_key : null
+  source_code_hash               = local.code_hash.retry_worker
+  handler                        = "index.handler"
+  runtime                        = "nodejs22.x"
+  architectures                  = ["arm64"]
+  memory_size                    = var.retry_worker_memory_size
+  timeout                        = 30
+  reserved_concurrent_executions = var.retry_worker_reserved_concurrency
+  role                           = aws_iam_role.retry_worker.arn
 
   tracing_config {
     mode = "Active"
@@ -76,11 +119,30 @@ resource "aws_lambda_function" "retry_worker" {
     log_group  = aws_cloudwatch_log_group.retry_worker.name
   }
 
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
+
   environment {
-    variables = local.common_environment
+    variables = merge(local.common_environment, {
+      RETRY_QUEUE_URL       = aws_sqs_queue.retry.url
+      DEAD_LETTER_QUEUE_URL = aws_sqs_queue.dead_letter.url
+    })
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.code_given.retry_worker
+      error_message = "Give retry_worker_zip, or s3_bucket and retry_worker_s3_key."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.retry_worker]
 }

@@ -9,15 +9,71 @@ data "aws_iam_policy_document" "lambda_assume_role" {
   }
 }
 
+# What every role gets besides its own statements: the secrets, the KMS key and the VPC, each only
+# when given.
+data "aws_iam_policy_document" "shared" {
+  dynamic "statement" {
+    for_each = length(local.secret_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadUserServiceSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = local.secret_arns
+    }
+  }
+
+  # A customer-managed key: the queues (send: GenerateDataKey and Decrypt; receive: Decrypt) and
+  # the secrets when they use it, and only through those services.
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [1]
+
+    content {
+      sid       = "UseKmsKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sqs.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # In a VPC, Lambda creates the function's network interfaces with its role. These are the EC2
+  # actions of the AWS-managed AWSLambdaVPCAccessExecutionRole, without its logs permissions on every
+  # log group; Describe* takes no resource but "*", and Lambda picks the interfaces it creates and
+  # deletes.
+  dynamic "statement" {
+    for_each = local.in_vpc ? [1] : []
+
+    content {
+      sid = "ManageNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
 resource "aws_iam_role" "post_confirmation" {
-  name               = local.post_confirmation_name
-  description        = "Runs the cognito-user-sync post-confirmation function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = local.post_confirmation_name
+  description          = "Runs the cognito-user-sync post-confirmation function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "post_confirmation" {
+  source_policy_documents = [data.aws_iam_policy_document.shared.json]
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -36,16 +92,6 @@ data "aws_iam_policy_document" "post_confirmation" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.retry.arn, aws_sqs_queue.dead_letter.arn]
   }
-
-  dynamic "statement" {
-    for_each = length(local.secret_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "ReadUserServiceSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = local.secret_arns
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "post_confirmation" {
@@ -55,14 +101,17 @@ resource "aws_iam_role_policy" "post_confirmation" {
 }
 
 resource "aws_iam_role" "retry_worker" {
-  name               = local.retry_worker_name
-  description        = "Runs the cognito-user-sync retry worker."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = local.retry_worker_name
+  description          = "Runs the cognito-user-sync retry worker."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "retry_worker" {
+  source_policy_documents = [data.aws_iam_policy_document.shared.json]
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -92,16 +141,6 @@ data "aws_iam_policy_document" "retry_worker" {
     sid       = "DeadLetterRejectedUsers"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.dead_letter.arn]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.secret_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "ReadUserServiceSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = local.secret_arns
-    }
   }
 }
 

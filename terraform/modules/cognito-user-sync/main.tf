@@ -1,11 +1,29 @@
 # cognito-user-sync: the Cognito post-confirmation trigger, the retry worker behind its retry queue,
-# the dead-letter queue, a dashboard and alarms; the same deployment as template.yaml (SAM).
+# the user-changes function fed by Cognito's CloudTrail events, an optional scheduled reconcile,
+# the queues, a dashboard and alarms; the same deployment as template.yaml (SAM).
 
-data "aws_caller_identity" "current" {}
+# Cross-variable checks ride on a data source (Terraform before 1.9 cannot compare variables in a
+# validation block).
+data "aws_caller_identity" "current" {
+  lifecycle {
+    precondition {
+      condition     = var.reconcile_schedule == null || var.enable_user_changes
+      error_message = "reconcile_schedule needs enable_user_changes: a scheduled reconcile hands its repairs to the user-changes function."
+    }
+    precondition {
+      condition     = length(var.subnet_ids) == 0 || length(var.security_group_ids) > 0
+      error_message = "subnet_ids needs security_group_ids for the functions' network interfaces."
+    }
+  }
+}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
   # The code emits its metrics here (Powertools, from the functions' environment); the dashboard
   # and alarms read them back, so both come from these two values.
   metrics_namespace = "CognitoUserSync"
@@ -13,30 +31,52 @@ locals {
 
   post_confirmation_name = "${var.name_prefix}-post-confirmation"
   retry_worker_name      = "${var.name_prefix}-retry-worker"
+  user_changes_name      = "${var.name_prefix}-user-changes"
+  reconcile_name         = "${var.name_prefix}-reconcile"
+
+  # The optional parts: user changes (on by default) and the scheduled reconcile, which hands its
+  # repairs to the user-changes function and so needs it.
+  user_changes = var.enable_user_changes
+  reconcile    = var.enable_user_changes && var.reconcile_schedule != null
 
   create_user_pool = var.user_pool_id == null
+  user_pool_id     = local.create_user_pool ? aws_cognito_user_pool.this[0].id : var.user_pool_id
   user_pool_arn = (
     local.create_user_pool
     ? aws_cognito_user_pool.this[0].arn
-    : "arn:${data.aws_partition.current.partition}:cognito-idp:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:userpool/${var.user_pool_id}"
+    : "arn:${local.partition}:cognito-idp:${local.region}:${local.account_id}:userpool/${var.user_pool_id}"
   )
+
+  # A queue's ARN from its name, where a reference would make two queues depend on each other.
+  queue_arn_prefix = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:"
 
   secret_arns = compact([
     var.api_key_secret_arn == null ? "" : var.api_key_secret_arn,
     var.signing_secret_arn == null ? "" : var.signing_secret_arn,
   ])
 
-  # Both functions read the same configuration; an empty variable counts as unset.
+  code_from_s3 = var.s3_bucket != null
+  in_vpc       = length(var.subnet_ids) > 0
+
+  # Every function reads the User Service's configuration and the defaults of a created user; an
+  # empty variable counts as unset.
   common_environment = {
     USER_SERVICE_URL               = var.user_service_url
     USER_SERVICE_API_KEY_SECRET_ID = var.api_key_secret_arn == null ? "" : var.api_key_secret_arn
     USER_SERVICE_SIGNING_SECRET_ID = var.signing_secret_arn == null ? "" : var.signing_secret_arn
-    RETRY_QUEUE_URL                = aws_sqs_queue.retry.url
-    DEAD_LETTER_QUEUE_URL          = aws_sqs_queue.dead_letter.url
+    DEFAULT_USER_STATUS            = var.default_user_status
+    DEFAULT_USER_ROLE              = var.default_user_role
     POWERTOOLS_SERVICE_NAME        = local.service_name
     POWERTOOLS_METRICS_NAMESPACE   = local.metrics_namespace
     POWERTOOLS_LOG_LEVEL           = "INFO"
-    NODE_OPTIONS                   = "--enable-source-maps"
+    # No NODE_OPTIONS=--enable-source-maps: it costs every cold start ~6 MiB and several ms; a
+    # logged error's frames are mapped from index.mjs.map when it is logged.
+  }
+
+  # The rest of the user policy, for the functions that decide which users belong in the service.
+  user_policy_environment = {
+    SYNC_USER_STATUSES   = join(",", var.sync_user_statuses)
+    DISABLED_USER_STATUS = var.disabled_user_status
   }
 
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]

@@ -38,15 +38,67 @@ output "user_pool_id" {
   value       = local.create_user_pool ? aws_cognito_user_pool.this[0].id : var.user_pool_id
 }
 
+output "user_changes_function_arn" {
+  description = "The user-changes function, consuming the changes queue; null without enable_user_changes."
+  value       = one(aws_lambda_function.user_changes[*].arn)
+}
+
+output "user_changes_function_name" {
+  description = "Name of the user-changes function; null without enable_user_changes."
+  value       = one(aws_lambda_function.user_changes[*].function_name)
+}
+
+output "changes_queue_url" {
+  description = "Cognito user changes (from the EventBridge rule and reconcile) wait here for the user-changes function; null without enable_user_changes."
+  value       = one(aws_sqs_queue.changes[*].url)
+}
+
+output "changes_dead_letter_queue_url" {
+  description = "User changes the User Service refused or retries gave up on; replay them to the changes queue. Null without enable_user_changes."
+  value       = one(aws_sqs_queue.changes_dead_letter[*].url)
+}
+
+output "user_changes_rule_arn" {
+  description = "The EventBridge rule that routes Cognito's CloudTrail events to the changes queue; null without enable_user_changes."
+  value       = one(aws_cloudwatch_event_rule.user_changes[*].arn)
+}
+
+output "reconcile_function_arn" {
+  description = "The scheduled reconcile; null without reconcile_schedule."
+  value       = one(aws_lambda_function.reconcile[*].arn)
+}
+
+output "reconcile_function_name" {
+  description = "Name of the reconcile function; null without reconcile_schedule."
+  value       = one(aws_lambda_function.reconcile[*].function_name)
+}
+
+output "reconcile_queue_url" {
+  description = "Each reconcile run's next step waits here; null without reconcile_schedule."
+  value       = one(aws_sqs_queue.reconcile[*].url)
+}
+
+output "reconcile_dead_letter_queue_url" {
+  description = "Reconcile runs that failed three times stop here; null without reconcile_schedule."
+  value       = one(aws_sqs_queue.reconcile_dead_letter[*].url)
+}
+
+output "trail_arn" {
+  description = "The CloudTrail trail of write management events the rule needs; null without create_trail."
+  value       = one(aws_cloudtrail.this[*].arn)
+}
+
+output "trail_bucket_name" {
+  description = "The trail's S3 bucket; null without create_trail."
+  value       = one(aws_s3_bucket.trail[*].id)
+}
+
+output "operator_policy_json" {
+  description = "IAM policy (JSON) for the operators who run `cognito-user-sync backfill`, `replay`, `reconcile` and `status` against this deployment."
+  value       = data.aws_iam_policy_document.operator.json
+}
+
 output "alarm_names" {
   description = "Names of the alarms, for alarm-status widgets or composite alarms of your own."
-  value = [
-    aws_cloudwatch_metric_alarm.user_sync_dropped.alarm_name,
-    aws_cloudwatch_metric_alarm.dead_letter_queue_not_empty.alarm_name,
-    aws_cloudwatch_metric_alarm.retry_queue_oldest_message.alarm_name,
-    aws_cloudwatch_metric_alarm.post_confirmation_errors.alarm_name,
-    aws_cloudwatch_metric_alarm.post_confirmation_throttles.alarm_name,
-    aws_cloudwatch_metric_alarm.retry_worker_errors.alarm_name,
-    aws_cloudwatch_metric_alarm.post_confirmation_duration.alarm_name,
-  ]
+  value       = [for alarm in local.alarms : alarm.alarm_name]
 }

@@ -109,7 +109,7 @@ variable "retry_worker_maximum_concurrency" {
 }
 
 variable "max_receive_count" {
-  description = "Receives of a message before SQS moves it to the dead-letter queue; the worker's backoff over 12 receives spans more than 24 hours."
+  description = "Receives of a message before SQS moves it to its dead-letter queue (the retry queue's and the changes queue's); the backoff over 12 receives spans more than 24 hours."
   type        = number
   default     = 12
   nullable    = false
@@ -120,26 +120,329 @@ variable "max_receive_count" {
   }
 }
 
-variable "post_confirmation_zip" {
-  description = "Path of dist/post-confirmation.zip, built by `npm run package`."
-  type        = string
+variable "sync_user_statuses" {
+  description = "Cognito user statuses whose users belong in the User Service (SYNC_USER_STATUSES of the user-changes and reconcile functions)."
+  type        = list(string)
+  default     = ["CONFIRMED", "EXTERNAL_PROVIDER", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"]
   nullable    = false
 
   validation {
-    condition     = endswith(var.post_confirmation_zip, ".zip")
+    condition = length(var.sync_user_statuses) > 0 && alltrue([
+      for status in var.sync_user_statuses : contains(["UNCONFIRMED", "CONFIRMED", "ARCHIVED", "COMPROMISED", "UNKNOWN", "RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "EXTERNAL_PROVIDER"], status)
+    ])
+    error_message = "sync_user_statuses must list Cognito user statuses: UNCONFIRMED, CONFIRMED, ARCHIVED, COMPROMISED, UNKNOWN, RESET_REQUIRED, FORCE_CHANGE_PASSWORD, EXTERNAL_PROVIDER."
+  }
+}
+
+variable "default_user_status" {
+  description = "`status` of an enabled user in the User Service (DEFAULT_USER_STATUS)."
+  type        = string
+  default     = "ACTIVE"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.default_user_status))
+    error_message = "default_user_status must be 1 to 64 letters, digits or _ . : -"
+  }
+}
+
+variable "default_user_role" {
+  description = "`role` of a created user (DEFAULT_USER_ROLE)."
+  type        = string
+  default     = "USER"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.default_user_role))
+    error_message = "default_user_role must be 1 to 64 letters, digits or _ . : -"
+  }
+}
+
+variable "disabled_user_status" {
+  description = "`status` of a user disabled in Cognito (DISABLED_USER_STATUS)."
+  type        = string
+  default     = "DISABLED"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.disabled_user_status))
+    error_message = "disabled_user_status must be 1 to 64 letters, digits or _ . : -"
+  }
+}
+
+variable "operator_role_arns" {
+  description = "IAM role ARNs (with their path; wildcards allowed, as in ArnLike) of the operators who run `cognito-user-sync replay`, `backfill`, `reconcile` or `status`. The queue policies deny sqs:SendMessage to every other principal but the module's own roles, so an operator who is not listed cannot replay dead letters."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.operator_role_arns : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/.+$", arn))])
+    error_message = "operator_role_arns must hold IAM role ARNs."
+  }
+}
+
+variable "enable_user_changes" {
+  description = "Deploy the user-changes function, its queues and the EventBridge rule on Cognito's CloudTrail events (invited, updated, disabled, enabled, deleted users)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "user_changes_maximum_concurrency" {
+  description = "Most user-changes instances the changes queue's event source runs at once (AWS requires at least 2)."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.user_changes_maximum_concurrency == floor(var.user_changes_maximum_concurrency) && var.user_changes_maximum_concurrency >= 2 && var.user_changes_maximum_concurrency <= 1000
+    error_message = "user_changes_maximum_concurrency must be a whole number from 2 to 1000."
+  }
+}
+
+variable "create_trail" {
+  description = "Create a single-region CloudTrail trail of write management events (and its S3 bucket), which the EventBridge rule needs; leave false when the account already has one (docs/deploy.md says how to check)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "reconcile_schedule" {
+  description = "Schedule of the reconcile run (e.g. rate(1 day) or cron(0 3 * * ? *)); null for no scheduled reconcile, and then no reconcile resource at all. Needs enable_user_changes."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.reconcile_schedule == null || can(regex("^(rate|cron)\\(.+\\)$", var.reconcile_schedule))
+    error_message = "reconcile_schedule must be null or an EventBridge schedule expression such as rate(1 day)."
+  }
+}
+
+variable "reconcile_max_rps" {
+  description = "Cognito ListUsers calls a second the reconcile run makes at most (RECONCILE_MAX_RPS); the account's 30 RPS are shared with everything else."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.reconcile_max_rps >= 0.2 && var.reconcile_max_rps <= 25
+    error_message = "reconcile_max_rps must be from 0.2 to 25."
+  }
+}
+
+variable "reconcile_max_deletes" {
+  description = "Users a reconcile run deletes from the User Service at most (RECONCILE_MAX_DELETES)."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.reconcile_max_deletes == floor(var.reconcile_max_deletes) && var.reconcile_max_deletes >= 0 && var.reconcile_max_deletes <= 1000
+    error_message = "reconcile_max_deletes must be a whole number from 0 to 1000."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets for every function (VPC access); empty for none. Then the functions need VPC endpoints or a NAT to reach SQS, Secrets Manager, Cognito and the User Service (docs/deploy.md). Requires security_group_ids."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the functions' network interfaces, with subnet_ids."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for the queues and the log groups; null for SQS-managed encryption and CloudWatch Logs' own. Its key policy must let CloudWatch Logs (and EventBridge, for the changes queue) use it: see docs/deploy.md."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be null or the ARN of a KMS key (not an alias)."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary for every role the module creates; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::(\\d{12}|aws):policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be null or the ARN of an IAM managed policy."
+  }
+}
+
+variable "post_confirmation_memory_size" {
+  description = "Memory (MB) of the post-confirmation function."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.post_confirmation_memory_size == floor(var.post_confirmation_memory_size) && var.post_confirmation_memory_size >= 128 && var.post_confirmation_memory_size <= 10240
+    error_message = "post_confirmation_memory_size must be a whole number from 128 to 10240."
+  }
+}
+
+variable "retry_worker_memory_size" {
+  description = "Memory (MB) of the retry worker."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.retry_worker_memory_size == floor(var.retry_worker_memory_size) && var.retry_worker_memory_size >= 128 && var.retry_worker_memory_size <= 10240
+    error_message = "retry_worker_memory_size must be a whole number from 128 to 10240."
+  }
+}
+
+variable "user_changes_memory_size" {
+  description = "Memory (MB) of the user-changes function."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.user_changes_memory_size == floor(var.user_changes_memory_size) && var.user_changes_memory_size >= 128 && var.user_changes_memory_size <= 10240
+    error_message = "user_changes_memory_size must be a whole number from 128 to 10240."
+  }
+}
+
+variable "reconcile_memory_size" {
+  description = "Memory (MB) of the reconcile function."
+  type        = number
+  default     = 512
+  nullable    = false
+
+  validation {
+    condition     = var.reconcile_memory_size == floor(var.reconcile_memory_size) && var.reconcile_memory_size >= 128 && var.reconcile_memory_size <= 10240
+    error_message = "reconcile_memory_size must be a whole number from 128 to 10240."
+  }
+}
+
+variable "post_confirmation_reserved_concurrency" {
+  description = "Reserved concurrency of the post-confirmation function; null for none. Too low a value throttles sign-ups' triggers (those users are confirmed but not synced): see docs/deploy.md."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.post_confirmation_reserved_concurrency == null || try(var.post_confirmation_reserved_concurrency == floor(var.post_confirmation_reserved_concurrency) && var.post_confirmation_reserved_concurrency >= 0, false)
+    error_message = "post_confirmation_reserved_concurrency must be null or a whole number."
+  }
+}
+
+variable "retry_worker_reserved_concurrency" {
+  description = "Reserved concurrency of the retry worker (at least retry_worker_maximum_concurrency); null for none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.retry_worker_reserved_concurrency == null || try(var.retry_worker_reserved_concurrency == floor(var.retry_worker_reserved_concurrency) && var.retry_worker_reserved_concurrency >= 0, false)
+    error_message = "retry_worker_reserved_concurrency must be null or a whole number."
+  }
+}
+
+variable "user_changes_reserved_concurrency" {
+  description = "Reserved concurrency of the user-changes function (at least user_changes_maximum_concurrency); null for none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.user_changes_reserved_concurrency == null || try(var.user_changes_reserved_concurrency == floor(var.user_changes_reserved_concurrency) && var.user_changes_reserved_concurrency >= 0, false)
+    error_message = "user_changes_reserved_concurrency must be null or a whole number."
+  }
+}
+
+variable "reconcile_reserved_concurrency" {
+  description = "Reserved concurrency of the reconcile function (at least 2, the reconcile queue's maximum concurrency); null for none."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reconcile_reserved_concurrency == null || try(var.reconcile_reserved_concurrency == floor(var.reconcile_reserved_concurrency) && var.reconcile_reserved_concurrency >= 0, false)
+    error_message = "reconcile_reserved_concurrency must be null or a whole number."
+  }
+}
+
+variable "post_confirmation_zip" {
+  description = "Path of dist/post-confirmation.zip, built by `npm run package`; or null with s3_bucket and post_confirmation_s3_key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.post_confirmation_zip == null || endswith(coalesce(var.post_confirmation_zip, "-"), ".zip")
     error_message = "post_confirmation_zip must be the path of a .zip file."
   }
 }
 
 variable "retry_worker_zip" {
-  description = "Path of dist/retry-worker.zip, built by `npm run package`."
+  description = "Path of dist/retry-worker.zip; or null with s3_bucket and retry_worker_s3_key."
   type        = string
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = endswith(var.retry_worker_zip, ".zip")
+    condition     = var.retry_worker_zip == null || endswith(coalesce(var.retry_worker_zip, "-"), ".zip")
     error_message = "retry_worker_zip must be the path of a .zip file."
   }
+}
+
+variable "user_changes_zip" {
+  description = "Path of dist/user-changes.zip (needed with enable_user_changes); or null with s3_bucket and user_changes_s3_key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.user_changes_zip == null || endswith(coalesce(var.user_changes_zip, "-"), ".zip")
+    error_message = "user_changes_zip must be the path of a .zip file."
+  }
+}
+
+variable "reconcile_zip" {
+  description = "Path of dist/reconcile.zip (needed with reconcile_schedule); or null with s3_bucket and reconcile_s3_key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.reconcile_zip == null || endswith(coalesce(var.reconcile_zip, "-"), ".zip")
+    error_message = "reconcile_zip must be the path of a .zip file."
+  }
+}
+
+variable "s3_bucket" {
+  description = "S3 bucket holding the zips (in the deployment's region); when set, every function's code comes from it (the *_s3_key variables) and the *_zip paths are ignored."
+  type        = string
+  default     = null
+}
+
+variable "post_confirmation_s3_key" {
+  description = "Key of post-confirmation.zip in s3_bucket. Use a new key for each build (a version or hash in it): the function is updated when the key changes."
+  type        = string
+  default     = null
+}
+
+variable "retry_worker_s3_key" {
+  description = "Key of retry-worker.zip in s3_bucket."
+  type        = string
+  default     = null
+}
+
+variable "user_changes_s3_key" {
+  description = "Key of user-changes.zip in s3_bucket (needed with enable_user_changes)."
+  type        = string
+  default     = null
+}
+
+variable "reconcile_s3_key" {
+  description = "Key of reconcile.zip in s3_bucket (needed with reconcile_schedule)."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

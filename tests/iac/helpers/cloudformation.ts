@@ -16,6 +16,10 @@ export interface CfnResource {
 
 export interface CfnTemplate {
   Parameters?: Record<string, { Type: string; Default?: Json }>;
+  Rules?: Record<
+    string,
+    { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription?: string }[] }
+  >;
   Conditions?: Record<string, Json>;
   Resources: Record<string, CfnResource>;
   Outputs?: Record<string, { Value: Json; Condition?: string }>;
@@ -62,13 +66,16 @@ export const renderTemplate = (
 ): Rendered => {
   const { region, accountId } = environment;
   const partition = environment.partition ?? 'aws';
-  const parameters: Record<string, string> = {};
+  const parameters: Record<string, string | string[]> = {};
   for (const [name, declaration] of Object.entries(template.Parameters ?? {})) {
     const given = parameterValues[name];
     const value = given ?? declaration.Default;
     if (value === undefined || value === null) throw new Error(`parameter ${name} needs a value`);
-    // CloudFormation hands every parameter to the template as a string.
-    parameters[name] = String(value);
+    // CloudFormation hands every parameter to the template as a string, a list parameter as a
+    // list of strings ("" is [""]).
+    parameters[name] = declaration.Type.startsWith('CommaDelimitedList')
+      ? String(value).split(',')
+      : String(value);
   }
   for (const name of Object.keys(parameterValues)) {
     if (!(name in parameters)) throw new Error(`the template has no parameter ${name}`);
@@ -107,6 +114,30 @@ export const renderTemplate = (
         return args.some(evaluateCondition);
       default:
         throw new Error(`unsupported condition function ${fn}`);
+    }
+  };
+
+  // Rules: CloudFormation refuses the parameters when an assertion of an applicable rule fails.
+  const evaluateRule = (node: Json): boolean => {
+    if (!isObject(node)) throw new Error(`not a rule function: ${JSON.stringify(node)}`);
+    const [fn, args] = Object.entries(node)[0] ?? [];
+    if (!Array.isArray(args)) throw new Error(`${fn} takes a list`);
+    switch (fn) {
+      case 'Fn::Equals':
+        return JSON.stringify(evaluate(args[0] ?? null)) === JSON.stringify(evaluate(args[1] ?? null));
+      case 'Fn::Not':
+        return !evaluateRule(args[0] ?? null);
+      case 'Fn::And':
+        return args.every(evaluateRule);
+      case 'Fn::Or':
+        return args.some(evaluateRule);
+      case 'Fn::EachMemberEquals': {
+        const list = evaluate(args[0] ?? null);
+        if (!Array.isArray(list)) throw new Error('Fn::EachMemberEquals needs a list');
+        return list.every((item) => item === evaluate(args[1] ?? null));
+      }
+      default:
+        throw new Error(`unsupported rule function ${fn}`);
     }
   };
 
@@ -152,6 +183,15 @@ export const renderTemplate = (
         return nameOf(logicalId, 'DashboardName');
       case 'AWS::CloudWatch::Alarm':
         return nameOf(logicalId, 'AlarmName');
+      case 'AWS::Events::Rule':
+        return nameOf(logicalId, 'Name');
+      case 'AWS::CloudTrail::Trail':
+        return nameOf(logicalId, 'TrailName');
+      // CloudFormation names a bucket from the stack and the logical id, in lower case.
+      case 'AWS::S3::Bucket': {
+        const name = propertiesOf(logicalId).BucketName;
+        return typeof name === 'string' ? name : `stack-${logicalId.toLowerCase()}-generated`;
+      }
       case 'AWS::Cognito::UserPool':
         propertiesOf(logicalId);
         return `${region}_${logicalId}`;
@@ -180,14 +220,20 @@ export const renderTemplate = (
         return arn('iam', `role/${refOf(logicalId)}`, false);
       case 'AWS::Cognito::UserPool.Arn':
         return arn('cognito-idp', `userpool/${refOf(logicalId)}`);
+      case 'AWS::Events::Rule.Arn':
+        return arn('events', `rule/${refOf(logicalId)}`);
+      case 'AWS::CloudTrail::Trail.Arn':
+        return arn('cloudtrail', `trail/${refOf(logicalId)}`);
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:${partition}:s3:::${refOf(logicalId)}`;
       default:
         throw new Error(`unsupported attribute ${key} (of ${logicalId})`);
     }
   };
 
-  const reference = (name: string): string | typeof NO_VALUE => {
+  const reference = (name: string): string | string[] | typeof NO_VALUE => {
     if (name === 'AWS::NoValue') return NO_VALUE;
-    if (name in parameters) return parameters[name] as string;
+    if (name in parameters) return parameters[name] as string | string[];
     if (name in pseudo) return pseudo[name] as string;
     if (name in template.Resources) return refOf(name);
     throw new Error(`unknown reference ${name}`);
@@ -238,6 +284,10 @@ export const renderTemplate = (
         if (!Array.isArray(list)) throw new Error('Fn::Join needs a list');
         return list.map((item) => asString(item, 'Fn::Join')).join(asString(args[0] ?? null, 'Fn::Join'));
       }
+      case 'Fn::Split': {
+        if (!Array.isArray(args)) throw new Error('Fn::Split takes [delimiter, text]');
+        return asString(evaluate(args[1] ?? null), 'Fn::Split').split(asString(args[0] ?? null, 'Fn::Split'));
+      }
       case 'Fn::Select': {
         if (!Array.isArray(args)) throw new Error('Fn::Select takes [index, list]');
         const list = evaluate(args[1] ?? null);
@@ -255,6 +305,15 @@ export const renderTemplate = (
       }
     }
   };
+
+  for (const [name, rule] of Object.entries(template.Rules ?? {})) {
+    if (rule.RuleCondition !== undefined && !evaluateRule(rule.RuleCondition)) continue;
+    for (const assertion of rule.Assertions) {
+      if (!evaluateRule(assertion.Assert)) {
+        throw new Error(`rule ${name} refuses the parameters: ${assertion.AssertDescription ?? ''}`);
+      }
+    }
+  }
 
   const resources: Record<string, RenderedResource> = {};
   for (const [logicalId, resource] of Object.entries(template.Resources)) {

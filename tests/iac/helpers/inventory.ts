@@ -14,7 +14,97 @@ export const readFunction = async (aws: Emulator['aws'], name: string) => {
     '--function-name',
     name,
   );
-  return { raw, settings: functionSettings(raw) as FunctionSettings };
+  // Reserved concurrency is not part of the configuration: Lambda reports it apart.
+  const concurrency = await aws<{ ReservedConcurrentExecutions?: number } | null>(
+    'lambda',
+    'get-function-concurrency',
+    '--function-name',
+    name,
+  );
+  const withConcurrency = {
+    ...raw,
+    ...(concurrency?.ReservedConcurrentExecutions !== undefined && {
+      ReservedConcurrentExecutions: concurrency.ReservedConcurrentExecutions,
+    }),
+  };
+  return { raw, settings: functionSettings(withConcurrency) as FunctionSettings };
+};
+
+/** Every queue named from the prefix, with its attributes, by name. */
+export const readQueues = async (aws: Emulator['aws'], prefix: string) => {
+  const listed = await aws<{ QueueUrls?: string[] } | null>(
+    'sqs',
+    'list-queues',
+    '--queue-name-prefix',
+    `${prefix}-`,
+  );
+  const queues: Record<string, Record<string, string>> = {};
+  for (const url of listed?.QueueUrls ?? []) {
+    const name = url.split('/').at(-1) ?? url;
+    if (!name.startsWith(`${prefix}-`)) continue;
+    queues[name] = (await readQueue(aws, name)).attributes;
+  }
+  return queues;
+};
+
+/** A rule of the default event bus and its targets. */
+export const readRule = async (aws: Emulator['aws'], name: string) => {
+  const rule = await aws<Record<string, unknown> & { Name: string }>(
+    'events',
+    'describe-rule',
+    '--name',
+    name,
+  );
+  const { Targets } = await aws<{ Targets: { Id: string; Arn: string }[] }>(
+    'events',
+    'list-targets-by-rule',
+    '--rule',
+    name,
+  );
+  return { rule, targets: Targets };
+};
+
+/** A trail as DescribeTrails, GetTrailStatus and GetEventSelectors report it, in one object. */
+export const readTrail = async (aws: Emulator['aws'], name: string) => {
+  const { trailList } = await aws<{ trailList: Record<string, unknown>[] }>(
+    'cloudtrail',
+    'describe-trails',
+    '--trail-name-list',
+    name,
+  );
+  const { IsLogging } = await aws<{ IsLogging: boolean }>('cloudtrail', 'get-trail-status', '--name', name);
+  const { EventSelectors } = await aws<{
+    EventSelectors: { ReadWriteType: string; IncludeManagementEvents: boolean }[];
+  }>('cloudtrail', 'get-event-selectors', '--trail-name', name);
+  return { ...(trailList[0] ?? {}), IsLogging, EventSelectors } as {
+    Name: string;
+    S3BucketName: string;
+    IsMultiRegionTrail: boolean;
+    IncludeGlobalServiceEvents: boolean;
+    LogFileValidationEnabled: boolean;
+    IsLogging: boolean;
+    EventSelectors: { ReadWriteType: string; IncludeManagementEvents: boolean }[];
+  };
+};
+
+/** What protects a bucket: its default encryption, public access block and policy. */
+export const readBucketProtection = async (aws: Emulator['aws'], bucket: string) => {
+  const { ServerSideEncryptionConfiguration } = await aws<{
+    ServerSideEncryptionConfiguration: {
+      Rules: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: string } }[];
+    };
+  }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
+  const { PublicAccessBlockConfiguration } = await aws<{
+    PublicAccessBlockConfiguration: Record<string, boolean>;
+  }>('s3api', 'get-public-access-block', '--bucket', bucket);
+  const { Policy } = await aws<{ Policy: string }>('s3api', 'get-bucket-policy', '--bucket', bucket);
+  return {
+    encryption: ServerSideEncryptionConfiguration.Rules.map(
+      (rule) => rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm,
+    ),
+    publicAccessBlock: PublicAccessBlockConfiguration,
+    statements: normalizePolicy(Policy),
+  };
 };
 
 export const readQueue = async (aws: Emulator['aws'], name: string) => {
@@ -175,5 +265,27 @@ export const leftovers = async (aws: Emulator['aws'], prefix: string): Promise<s
     '60',
   );
   found.push(...UserPools.filter((pool) => pool.Name === prefix).map((pool) => `user pool ${pool.Id}`));
+  const { Rules } = await aws<{ Rules: { Name: string }[] }>(
+    'events',
+    'list-rules',
+    '--name-prefix',
+    `${prefix}-`,
+  );
+  found.push(...Rules.map((rule) => `rule ${rule.Name}`));
+  const { trailList } = await aws<{ trailList: { Name: string; S3BucketName: string }[] }>(
+    'cloudtrail',
+    'describe-trails',
+  );
+  found.push(
+    ...trailList
+      .filter((trail) => trail.Name === names.trail)
+      .map((trail) => `trail ${trail.Name} (${trail.S3BucketName})`),
+  );
+  const { Buckets } = await aws<{ Buckets: { Name: string }[] }>('s3api', 'list-buckets');
+  found.push(
+    ...Buckets.filter((bucket) => bucket.Name.startsWith(`${prefix.toLowerCase()}-trail-`)).map(
+      (bucket) => `bucket ${bucket.Name}`,
+    ),
+  );
   return found;
 };

@@ -38,6 +38,17 @@ export const dashboardMetrics = (body: unknown): MetricRef[] => {
   return refs;
 };
 
+/** The alarms that the dashboard's alarm-status widgets list, by ARN. */
+export const dashboardAlarmArns = (body: unknown): string[] => {
+  const parsed = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
+  const widgets = isRecord(parsed) && Array.isArray(parsed.widgets) ? parsed.widgets : [];
+  return widgets.flatMap((widget) =>
+    isRecord(widget) && widget.type === 'alarm' && isRecord(widget.properties)
+      ? ((widget.properties.alarms as unknown[] | undefined) ?? []).map(String)
+      : [],
+  );
+};
+
 export interface MetricQuery {
   Id: string;
   Expression?: string;
@@ -128,7 +139,8 @@ export const normalizeAlarm = (raw: Record<string, unknown>): Alarm => {
     TreatMissingData: String(raw.TreatMissingData ?? 'missing'),
     AlarmActions: ((raw.AlarmActions as string[] | undefined) ?? []).map(String),
     OKActions: ((raw.OKActions as string[] | undefined) ?? []).map(String),
-    Metrics: metrics,
+    // The order of an alarm's metric queries means nothing (Terraform keeps them as a set).
+    Metrics: metrics.sort((a, b) => a.Id.localeCompare(b.Id)),
   };
 };
 

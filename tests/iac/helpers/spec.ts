@@ -1,4 +1,4 @@
-// What issue 4 and the design ask of a deployment, as assertions both flavours must pass: the
+// What the issues and the design ask of a deployment, as assertions both flavours must pass: the
 // same checks run on the rendered SAM template, on what Terraform applied to the emulator, and on
 // what CloudFormation created there.
 
@@ -6,6 +6,22 @@ import { expect } from 'vitest';
 import { DEFAULT_NAMESPACE, MetricName } from '../../../src/metric-names.js';
 import { type Alarm, alarmMetrics, type MetricRef } from './metrics.js';
 import type { Statement } from './policies.js';
+
+export type FunctionRole = 'postConfirmation' | 'retryWorker' | 'userChanges' | 'reconcile';
+export type QueueRole =
+  | 'retryQueue'
+  | 'deadLetterQueue'
+  | 'changesQueue'
+  | 'changesDeadLetterQueue'
+  | 'reconcileQueue'
+  | 'reconcileDeadLetterQueue';
+
+export interface UserPolicySettings {
+  syncUserStatuses: string;
+  defaultUserStatus: string;
+  defaultUserRole: string;
+  disabledUserStatus: string;
+}
 
 export interface Deployment {
   prefix: string;
@@ -20,17 +36,76 @@ export interface Deployment {
   maximumConcurrency: number;
   logRetentionDays: number;
   userPoolArn: string;
-  retryQueueUrl: string;
-  deadLetterQueueUrl: string;
+  /** A queue's URL as the functions get it (the emulator's form differs from AWS's). */
+  queueUrl: (queueName: string) => string;
+  /** The user-changes part (on by default): its event source's maximum concurrency, or false. */
+  userChanges: false | { maximumConcurrency: number };
+  /** The scheduled reconcile (off by default), or false. */
+  reconcile: false | { schedule: string; maxRps: number; maxDeletes: number };
+  createTrail: boolean;
+  operatorRoleArns: string[];
+  kmsKeyArn?: string;
+  vpc?: { subnetIds: string[]; securityGroupIds: string[] };
+  permissionsBoundaryArn?: string;
+  memorySize: Record<FunctionRole, number>;
+  reservedConcurrency: Partial<Record<FunctionRole, number>>;
+  userPolicy: UserPolicySettings;
 }
 
-export type FunctionRole = 'postConfirmation' | 'retryWorker';
+export const DEFAULT_MEMORY: Record<FunctionRole, number> = {
+  postConfirmation: 256,
+  retryWorker: 256,
+  userChanges: 256,
+  reconcile: 512,
+};
+
+export const DEFAULT_USER_POLICY: UserPolicySettings = {
+  syncUserStatuses: 'CONFIRMED,EXTERNAL_PROVIDER,FORCE_CHANGE_PASSWORD,RESET_REQUIRED',
+  defaultUserStatus: 'ACTIVE',
+  defaultUserRole: 'USER',
+  disabledUserStatus: 'DISABLED',
+};
+
+/** A deployment with every adoption option at its default, user changes on, reconcile off. */
+export const deploymentOf = (
+  d: Omit<
+    Deployment,
+    | 'queueUrl'
+    | 'userChanges'
+    | 'reconcile'
+    | 'createTrail'
+    | 'operatorRoleArns'
+    | 'memorySize'
+    | 'reservedConcurrency'
+    | 'userPolicy'
+  > &
+    Partial<Deployment>,
+): Deployment => ({
+  queueUrl: (name) => `https://sqs.${d.region}.amazonaws.com/${d.accountId}/${name}`,
+  userChanges: { maximumConcurrency: 2 },
+  reconcile: false,
+  createTrail: false,
+  operatorRoleArns: [],
+  memorySize: DEFAULT_MEMORY,
+  reservedConcurrency: {},
+  userPolicy: DEFAULT_USER_POLICY,
+  ...d,
+});
 
 export const namesOf = (prefix: string) => ({
   postConfirmation: `${prefix}-post-confirmation`,
   retryWorker: `${prefix}-retry-worker`,
+  userChanges: `${prefix}-user-changes`,
+  reconcile: `${prefix}-reconcile`,
   retryQueue: `${prefix}-retry`,
   deadLetterQueue: `${prefix}-dead-letter`,
+  changesQueue: `${prefix}-changes`,
+  changesDeadLetterQueue: `${prefix}-changes-dead-letter`,
+  reconcileQueue: `${prefix}-reconcile`,
+  reconcileDeadLetterQueue: `${prefix}-reconcile-dead-letter`,
+  userChangesRule: `${prefix}-user-changes`,
+  reconcileRule: `${prefix}-reconcile`,
+  trail: `${prefix}-management-events`,
   dashboard: prefix,
 });
 
@@ -39,13 +114,40 @@ export const arnsOf = (d: Pick<Deployment, 'prefix' | 'region' | 'accountId'>) =
   const arn = (service: string, resource: string) =>
     `arn:aws:${service}:${d.region}:${d.accountId}:${resource}`;
   return {
+    function: (role: FunctionRole) => arn('lambda', `function:${names[role]}`),
+    // Each function's role has the function's name.
+    role: (role: FunctionRole) => `arn:aws:iam::${d.accountId}:role/${names[role]}`,
+    queue: (queue: QueueRole) => arn('sqs', names[queue]),
+    logGroup: (role: FunctionRole) => arn('logs', `log-group:/aws/lambda/${names[role]}`),
+    userChangesRule: arn('events', `rule/${names.userChangesRule}`),
+    reconcileRule: arn('events', `rule/${names.reconcileRule}`),
+    trail: arn('cloudtrail', `trail/${names.trail}`),
+    alarm: (name: string) => arn('cloudwatch', `alarm:${name}`),
+    // Kept for the checks written before the user-changes part.
     postConfirmation: arn('lambda', `function:${names.postConfirmation}`),
     retryWorker: arn('lambda', `function:${names.retryWorker}`),
     retryQueue: arn('sqs', names.retryQueue),
     deadLetterQueue: arn('sqs', names.deadLetterQueue),
-    logGroup: (role: FunctionRole) => arn('logs', `log-group:/aws/lambda/${names[role]}`),
   };
 };
+
+export const userPoolIdOf = (d: Pick<Deployment, 'userPoolArn'>) => d.userPoolArn.split('/').at(-1) ?? '';
+
+/** The functions a deployment has. */
+export const functionsOf = (d: Deployment): FunctionRole[] => [
+  'postConfirmation',
+  'retryWorker',
+  ...(d.userChanges ? (['userChanges'] as const) : []),
+  ...(d.reconcile ? (['reconcile'] as const) : []),
+];
+
+/** The queues a deployment has. */
+export const queuesOf = (d: Deployment): QueueRole[] => [
+  'retryQueue',
+  'deadLetterQueue',
+  ...(d.userChanges ? (['changesQueue', 'changesDeadLetterQueue'] as const) : []),
+  ...(d.reconcile ? (['reconcileQueue', 'reconcileDeadLetterQueue'] as const) : []),
+];
 
 /** A function's settings in one shape (CloudFormation properties or GetFunctionConfiguration). */
 export interface FunctionSettings {
@@ -57,22 +159,91 @@ export interface FunctionSettings {
   MemorySize: number;
   TracingMode: string;
   Environment: Record<string, string>;
+  VpcConfig?: { SubnetIds: string[]; SecurityGroupIds: string[] };
+  ReservedConcurrentExecutions?: number;
 }
 
-export const functionSettings = (raw: Record<string, unknown>): FunctionSettings => ({
-  FunctionName: String(raw.FunctionName),
-  Handler: String(raw.Handler),
-  Runtime: String(raw.Runtime),
-  Architectures: (raw.Architectures as string[] | undefined) ?? ['x86_64'],
-  Timeout: Number(raw.Timeout),
-  MemorySize: Number(raw.MemorySize),
-  TracingMode: String((raw.TracingConfig as { Mode?: string } | undefined)?.Mode ?? 'PassThrough'),
-  Environment: Object.fromEntries(
-    Object.entries(
-      (raw.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
-    ).map(([key, value]) => [key, String(value)]),
-  ),
-});
+export const functionSettings = (raw: Record<string, unknown>): FunctionSettings => {
+  const vpc = raw.VpcConfig as { SubnetIds?: string[]; SecurityGroupIds?: string[] } | undefined;
+  const subnetIds = [...(vpc?.SubnetIds ?? [])].sort();
+  const securityGroupIds = [...(vpc?.SecurityGroupIds ?? [])].sort();
+  return {
+    FunctionName: String(raw.FunctionName),
+    Handler: String(raw.Handler),
+    Runtime: String(raw.Runtime),
+    Architectures: (raw.Architectures as string[] | undefined) ?? ['x86_64'],
+    Timeout: Number(raw.Timeout),
+    MemorySize: Number(raw.MemorySize),
+    TracingMode: String((raw.TracingConfig as { Mode?: string } | undefined)?.Mode ?? 'PassThrough'),
+    Environment: Object.fromEntries(
+      Object.entries(
+        (raw.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      ).map(([key, value]) => [key, String(value)]),
+    ),
+    ...(subnetIds.length + securityGroupIds.length > 0 && {
+      VpcConfig: { SubnetIds: subnetIds, SecurityGroupIds: securityGroupIds },
+    }),
+    ...(raw.ReservedConcurrentExecutions !== undefined && {
+      ReservedConcurrentExecutions: Number(raw.ReservedConcurrentExecutions),
+    }),
+  };
+};
+
+const TIMEOUTS: Record<FunctionRole, number> = {
+  postConfirmation: 5,
+  retryWorker: 30,
+  userChanges: 60,
+  reconcile: 900,
+};
+
+/** The environment each function gets: what it reads, and nothing of another function's. */
+export const environmentOf = (role: FunctionRole, d: Deployment): Record<string, string> => {
+  const names = namesOf(d.prefix);
+  const common = {
+    USER_SERVICE_URL: d.userServiceUrl,
+    USER_SERVICE_API_KEY_SECRET_ID: d.apiKeySecretArn ?? '',
+    USER_SERVICE_SIGNING_SECRET_ID: d.signingSecretArn ?? '',
+    DEFAULT_USER_STATUS: d.userPolicy.defaultUserStatus,
+    DEFAULT_USER_ROLE: d.userPolicy.defaultUserRole,
+    // The metrics' service dimension is the prefix: each deployment's alarms watch its own series.
+    POWERTOOLS_SERVICE_NAME: d.prefix,
+    POWERTOOLS_METRICS_NAMESPACE: DEFAULT_NAMESPACE,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+  const retryQueues = {
+    RETRY_QUEUE_URL: d.queueUrl(names.retryQueue),
+    DEAD_LETTER_QUEUE_URL: d.queueUrl(names.deadLetterQueue),
+  };
+  const userPolicy = {
+    USER_POOL_ID: userPoolIdOf(d),
+    SYNC_USER_STATUSES: d.userPolicy.syncUserStatuses,
+    DISABLED_USER_STATUS: d.userPolicy.disabledUserStatus,
+  };
+  switch (role) {
+    case 'postConfirmation':
+      return { ...common, ...retryQueues, SYNC_DEADLINE_MS: String(d.syncDeadlineMs) };
+    case 'retryWorker':
+      return { ...common, ...retryQueues };
+    case 'userChanges':
+      return {
+        ...common,
+        ...userPolicy,
+        CHANGES_QUEUE_URL: d.queueUrl(names.changesQueue),
+        CHANGES_DEAD_LETTER_QUEUE_URL: d.queueUrl(names.changesDeadLetterQueue),
+      };
+    case 'reconcile': {
+      const reconcile = d.reconcile || { maxRps: NaN, maxDeletes: NaN };
+      return {
+        ...common,
+        ...userPolicy,
+        RECONCILE_QUEUE_URL: d.queueUrl(names.reconcileQueue),
+        CHANGES_QUEUE_URL: d.queueUrl(names.changesQueue),
+        RECONCILE_MAX_RPS: String(reconcile.maxRps),
+        RECONCILE_MAX_DELETES: String(reconcile.maxDeletes),
+      };
+    }
+  }
+};
 
 export const expectFunctionAsSpecified = (
   actual: FunctionSettings,
@@ -81,65 +252,130 @@ export const expectFunctionAsSpecified = (
   /** Settings the source cannot report (an emulator that drops them): left out of the comparison. */
   { unreported = [] }: { unreported?: (keyof FunctionSettings)[] } = {},
 ) => {
-  const environment: Record<string, string> = {
-    USER_SERVICE_URL: d.userServiceUrl,
-    USER_SERVICE_API_KEY_SECRET_ID: d.apiKeySecretArn ?? '',
-    USER_SERVICE_SIGNING_SECRET_ID: d.signingSecretArn ?? '',
-    RETRY_QUEUE_URL: d.retryQueueUrl,
-    DEAD_LETTER_QUEUE_URL: d.deadLetterQueueUrl,
-    // The metrics' service dimension is the prefix: each deployment's alarms watch its own series.
-    POWERTOOLS_SERVICE_NAME: d.prefix,
-    POWERTOOLS_METRICS_NAMESPACE: DEFAULT_NAMESPACE,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    NODE_OPTIONS: '--enable-source-maps',
-    ...(role === 'postConfirmation' && { SYNC_DEADLINE_MS: String(d.syncDeadlineMs) }),
-  };
   const expected: FunctionSettings = {
     FunctionName: namesOf(d.prefix)[role],
     Handler: 'index.handler',
     Runtime: 'nodejs22.x',
     Architectures: ['arm64'],
-    Timeout: role === 'postConfirmation' ? 5 : 30,
-    MemorySize: 256,
+    Timeout: TIMEOUTS[role],
+    MemorySize: d.memorySize[role],
     TracingMode: 'Active',
-    Environment: environment,
+    Environment: environmentOf(role, d),
+    ...(d.vpc && {
+      VpcConfig: {
+        SubnetIds: [...d.vpc.subnetIds].sort(),
+        SecurityGroupIds: [...d.vpc.securityGroupIds].sort(),
+      },
+    }),
+    ...(d.reservedConcurrency[role] !== undefined && {
+      ReservedConcurrentExecutions: d.reservedConcurrency[role],
+    }),
   };
   const without = (settings: FunctionSettings) =>
     Object.fromEntries(
       Object.entries(settings).filter(([key]) => !unreported.includes(key as keyof FunctionSettings)),
     );
-  expect(without(actual)).toEqual(without(expected));
+  expect(without(actual), role).toEqual(without(expected));
 };
 
-/** Queue attributes as SQS GetQueueAttributes returns them (strings). */
-export const expectQueuesAsSpecified = (
-  retry: Record<string, string>,
-  deadLetter: Record<string, string>,
-  d: Deployment,
-) => {
+/** Queue attributes as SQS GetQueueAttributes returns them (strings), by queue name. */
+export const expectQueuesAsSpecified = (queues: Record<string, Record<string, string>>, d: Deployment) => {
+  const names = namesOf(d.prefix);
   const arns = arnsOf(d);
-  expect(retry).toMatchObject({
-    SqsManagedSseEnabled: 'true',
-    MessageRetentionPeriod: '1209600',
-    VisibilityTimeout: '180',
-    DelaySeconds: '30',
+  expect(Object.keys(queues).sort()).toEqual(
+    queuesOf(d)
+      .map((queue) => names[queue])
+      .sort(),
+  );
+
+  const json = (value: string | undefined) => (value === undefined ? undefined : JSON.parse(value));
+  const redrive = (deadLetter: QueueRole, maxReceiveCount: number) => ({
+    deadLetterTargetArn: arns.queue(deadLetter),
+    maxReceiveCount,
   });
-  expect(JSON.parse(retry.RedrivePolicy ?? '{}')).toEqual({
-    deadLetterTargetArn: arns.deadLetterQueue,
-    maxReceiveCount: d.maxReceiveCount,
+  const allow = (source: QueueRole) => ({
+    redrivePermission: 'byQueue',
+    sourceQueueArns: [arns.queue(source)],
   });
-  expect(deadLetter).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600' });
-  expect(deadLetter.RedrivePolicy).toBeUndefined();
+  const expected: Record<
+    QueueRole,
+    { attributes: Record<string, string>; redrive?: unknown; allow?: unknown }
+  > = {
+    retryQueue: {
+      attributes: { VisibilityTimeout: '180', DelaySeconds: '30' },
+      redrive: redrive('deadLetterQueue', d.maxReceiveCount),
+    },
+    deadLetterQueue: { attributes: {}, allow: allow('retryQueue') },
+    changesQueue: {
+      attributes: { VisibilityTimeout: '360' },
+      redrive: redrive('changesDeadLetterQueue', d.maxReceiveCount),
+    },
+    changesDeadLetterQueue: { attributes: {}, allow: allow('changesQueue') },
+    reconcileQueue: {
+      attributes: { VisibilityTimeout: '5400' },
+      redrive: redrive('reconcileDeadLetterQueue', 3),
+    },
+    reconcileDeadLetterQueue: { attributes: {}, allow: allow('reconcileQueue') },
+  };
+  for (const queue of queuesOf(d)) {
+    const actual = queues[names[queue]] ?? {};
+    const spec = expected[queue];
+    // They all hold users' data (or point at users): encrypted, kept 14 days.
+    expect(actual, queue).toMatchObject({ MessageRetentionPeriod: '1209600', ...spec.attributes });
+    if (d.kmsKeyArn) {
+      expect(actual.KmsMasterKeyId, queue).toBe(d.kmsKeyArn);
+    } else {
+      expect(actual.SqsManagedSseEnabled, queue).toBe('true');
+      expect(actual.KmsMasterKeyId, queue).toBeUndefined();
+    }
+    expect(json(actual.RedrivePolicy), `${queue} redrive policy`).toEqual(spec.redrive);
+    expect(json(actual.RedriveAllowPolicy), `${queue} redrive allow policy`).toEqual(spec.allow);
+  }
 };
 
-export const expectEventSourceAsSpecified = (mapping: Record<string, unknown>, d: Deployment) => {
+/** The event source mappings, as Lambda reports them back. */
+export const expectEventSourcesAsSpecified = (mappings: Record<string, unknown>[], d: Deployment) => {
   const arns = arnsOf(d);
-  expect(mapping).toMatchObject({
-    EventSourceArn: arns.retryQueue,
-    FunctionArn: arns.retryWorker,
-    BatchSize: 10,
-    FunctionResponseTypes: ['ReportBatchItemFailures'],
-    ScalingConfig: { MaximumConcurrency: d.maximumConcurrency },
+  const expected = [
+    {
+      EventSourceArn: arns.queue('retryQueue'),
+      FunctionArn: arns.function('retryWorker'),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: d.maximumConcurrency },
+    },
+    ...(d.userChanges
+      ? [
+          {
+            EventSourceArn: arns.queue('changesQueue'),
+            FunctionArn: arns.function('userChanges'),
+            BatchSize: 10,
+            FunctionResponseTypes: ['ReportBatchItemFailures'],
+            ScalingConfig: { MaximumConcurrency: d.userChanges.maximumConcurrency },
+          },
+        ]
+      : []),
+    // A run hands its position on one message at a time.
+    ...(d.reconcile
+      ? [
+          {
+            EventSourceArn: arns.queue('reconcileQueue'),
+            FunctionArn: arns.function('reconcile'),
+            BatchSize: 1,
+            ScalingConfig: { MaximumConcurrency: 2 },
+          },
+        ]
+      : []),
+  ];
+  const byArn = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    String(a.EventSourceArn).localeCompare(String(b.EventSourceArn));
+  const actual = [...mappings].sort(byArn);
+  expect(actual).toHaveLength(expected.length);
+  expected.sort(byArn).forEach((mapping, index) => {
+    expect(actual[index]).toMatchObject(mapping);
+    if (!('FunctionResponseTypes' in mapping)) {
+      expect((actual[index]?.FunctionResponseTypes as unknown[] | undefined) ?? []).toEqual([]);
+    }
   });
 };
 
@@ -157,69 +393,311 @@ export const expectCognitoPermissionAsSpecified = (statement: Record<string, unk
   });
 };
 
-/** Exactly the permissions each function needs; the log group ARN as IAM takes it (":*" for its streams). */
+/** The Lambda resource policy statement letting the schedule (and only it) start reconcile. */
+export const expectSchedulePermissionAsSpecified = (statement: Record<string, unknown>, d: Deployment) => {
+  expect(statement).toMatchObject({
+    Effect: 'Allow',
+    Action: 'lambda:InvokeFunction',
+    Principal: { Service: 'events.amazonaws.com' },
+    Resource: arnsOf(d).function('reconcile'),
+    Condition: { ArnLike: { 'AWS:SourceArn': arnsOf(d).reconcileRule } },
+  });
+};
+
+const statement = (
+  Sid: string,
+  Action: string[],
+  Resource: string[],
+  extra: Partial<Statement> = {},
+): Statement => ({
+  Sid,
+  Effect: 'Allow',
+  ...(extra.Principal && { Principal: extra.Principal }),
+  Action: [...Action].sort(),
+  Resource: [...Resource].sort(),
+  ...(extra.Condition && { Condition: extra.Condition }),
+  ...(extra.Effect && { Effect: extra.Effect }),
+  other: [],
+});
+
+const bySid = (a: Statement, b: Statement) => (a.Sid ?? '').localeCompare(b.Sid ?? '');
+
+const kmsViaServices = (d: Deployment) => ({
+  StringEquals: {
+    'kms:ViaService': [`secretsmanager.${d.region}.amazonaws.com`, `sqs.${d.region}.amazonaws.com`],
+  },
+});
+
+const secretsOf = (d: Deployment) =>
+  [d.apiKeySecretArn, d.signingSecretArn].filter((arn): arn is string => Boolean(arn)).sort();
+
+/** Exactly the permissions each function needs; a log group's ARN as IAM takes it (":*" for its streams). */
 export const expectedStatements = (role: FunctionRole, d: Deployment): Statement[] => {
   const arns = arnsOf(d);
-  const secrets = [d.apiKeySecretArn, d.signingSecretArn].filter((arn): arn is string => Boolean(arn)).sort();
-  const statements: Statement[] = [
-    {
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [`${arns.logGroup(role)}:*`],
-      other: [],
-    },
-    {
-      Sid: 'WriteTraces',
-      Effect: 'Allow',
-      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-      Resource: ['*'],
-      other: [],
-    },
-    ...(role === 'postConfirmation'
-      ? [
-          {
-            Sid: 'QueueUnsyncedUsers',
-            Effect: 'Allow',
-            Action: ['sqs:SendMessage'],
-            Resource: [arns.deadLetterQueue, arns.retryQueue],
-            other: [],
-          },
-        ]
-      : [
-          {
-            Sid: 'ConsumeRetryQueue',
-            Effect: 'Allow',
-            Action: [
-              'sqs:ChangeMessageVisibility',
-              'sqs:DeleteMessage',
-              'sqs:GetQueueAttributes',
-              'sqs:ReceiveMessage',
-            ],
-            Resource: [arns.retryQueue],
-            other: [],
-          },
-          {
-            Sid: 'DeadLetterRejectedUsers',
-            Effect: 'Allow',
-            Action: ['sqs:SendMessage'],
-            Resource: [arns.deadLetterQueue],
-            other: [],
-          },
-        ]),
+  const consume = [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:ReceiveMessage',
+  ];
+  const own: Record<FunctionRole, Statement[]> = {
+    postConfirmation: [
+      statement(
+        'QueueUnsyncedUsers',
+        ['sqs:SendMessage'],
+        [arns.queue('retryQueue'), arns.queue('deadLetterQueue')],
+      ),
+    ],
+    retryWorker: [
+      statement('ConsumeRetryQueue', consume, [arns.queue('retryQueue')]),
+      statement('DeadLetterRejectedUsers', ['sqs:SendMessage'], [arns.queue('deadLetterQueue')]),
+    ],
+    userChanges: [
+      statement('ConsumeChangesQueue', consume, [arns.queue('changesQueue')]),
+      statement('DeadLetterChanges', ['sqs:SendMessage'], [arns.queue('changesDeadLetterQueue')]),
+      statement('ReadPoolUsers', ['cognito-idp:AdminGetUser', 'cognito-idp:ListUsers'], [d.userPoolArn]),
+    ],
+    reconcile: [
+      statement(
+        'ReadPool',
+        ['cognito-idp:AdminGetUser', 'cognito-idp:DescribeUserPool', 'cognito-idp:ListUsers'],
+        [d.userPoolArn],
+      ),
+      statement('ConsumeReconcileQueue', consume, [arns.queue('reconcileQueue')]),
+      statement(
+        'SendRunStepsAndRepairs',
+        ['sqs:SendMessage'],
+        [arns.queue('reconcileQueue'), arns.queue('changesQueue')],
+      ),
+    ],
+  };
+  const secrets = secretsOf(d);
+  return [
+    statement('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [`${arns.logGroup(role)}:*`]),
+    // X-Ray has no resource-level permissions.
+    statement('WriteTraces', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['*']),
+    ...own[role],
     ...(secrets.length > 0
+      ? [statement('ReadUserServiceSecrets', ['secretsmanager:GetSecretValue'], secrets)]
+      : []),
+    ...(d.kmsKeyArn
       ? [
-          {
-            Sid: 'ReadUserServiceSecrets',
-            Effect: 'Allow',
-            Action: ['secretsmanager:GetSecretValue'],
-            Resource: secrets,
-            other: [],
-          },
+          statement('UseKmsKey', ['kms:Decrypt', 'kms:GenerateDataKey'], [d.kmsKeyArn], {
+            Condition: kmsViaServices(d),
+          }),
         ]
       : []),
-  ];
-  return statements.sort((a, b) => (a.Sid ?? '').localeCompare(b.Sid ?? ''));
+    ...(d.vpc
+      ? [
+          statement(
+            'ManageNetworkInterfaces',
+            [
+              'ec2:AssignPrivateIpAddresses',
+              'ec2:CreateNetworkInterface',
+              'ec2:DeleteNetworkInterface',
+              'ec2:DescribeNetworkInterfaces',
+              'ec2:DescribeSubnets',
+              'ec2:UnassignPrivateIpAddresses',
+            ],
+            ['*'],
+          ),
+        ]
+      : []),
+  ].sort(bySid);
+};
+
+/**
+ * The queue policies, by queue name: SendMessage denied to every principal but the senders the
+ * design names, and EventBridge allowed on the changes queue for the rule only.
+ */
+export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]> => {
+  const names = namesOf(d.prefix);
+  const arns = arnsOf(d);
+  const denyAllBut = (
+    queue: QueueRole,
+    roles: string[],
+    extra: Record<string, Record<string, string[]>> = {},
+  ) =>
+    statement('OnlyOwnRolesSend', ['sqs:SendMessage'], [arns.queue(queue)], {
+      Effect: 'Deny',
+      Principal: '*',
+      Condition: {
+        ...extra,
+        ...(roles.length > 0 && { ArnNotLike: { 'aws:PrincipalArn': [...roles].sort() } }),
+      },
+    });
+  const operators = d.operatorRoleArns;
+  const policies: Record<string, Statement[]> = {
+    [names.retryQueue]: [denyAllBut('retryQueue', [arns.role('postConfirmation'), ...operators])],
+    [names.deadLetterQueue]: [
+      denyAllBut('deadLetterQueue', [arns.role('postConfirmation'), arns.role('retryWorker'), ...operators]),
+    ],
+  };
+  if (d.userChanges) {
+    const senders = [...(d.reconcile ? [arns.role('reconcile')] : []), ...operators];
+    policies[names.changesQueue] = [
+      statement('CognitoEventsFromTheRule', ['sqs:SendMessage'], [arns.queue('changesQueue')], {
+        Principal: { Service: ['events.amazonaws.com'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': [arns.userChangesRule] } },
+      }),
+      ...(d.reconcile
+        ? [
+            statement('RepairsFromReconcile', ['sqs:SendMessage'], [arns.queue('changesQueue')], {
+              Principal: { AWS: [arns.role('reconcile')] },
+            }),
+          ]
+        : []),
+      {
+        ...denyAllBut('changesQueue', senders, {
+          StringNotEquals: { 'aws:PrincipalServiceName': ['events.amazonaws.com'] },
+        }),
+        Sid: 'OnlyTheRuleAndOwnRolesSend',
+      },
+    ].sort(bySid);
+    policies[names.changesDeadLetterQueue] = [
+      denyAllBut('changesDeadLetterQueue', [arns.role('userChanges'), ...operators]),
+    ];
+  }
+  return policies;
+};
+
+/** What the operators' roles need to run backfill, replay, reconcile and status. */
+export const expectedOperatorStatements = (d: Deployment): Statement[] => {
+  const arns = arnsOf(d);
+  const queues = queuesOf(d);
+  const deadLetters = queues.filter(
+    (queue) => queue === 'deadLetterQueue' || queue === 'changesDeadLetterQueue',
+  );
+  const replayTargets = queues.filter((queue) => queue === 'retryQueue' || queue === 'changesQueue');
+  const secrets = secretsOf(d);
+  return [
+    statement(
+      'ReadUserPool',
+      ['cognito-idp:AdminGetUser', 'cognito-idp:DescribeUserPool', 'cognito-idp:ListUsers'],
+      [d.userPoolArn],
+    ),
+    statement('ReadQueueAttributes', ['sqs:GetQueueAttributes'], queues.map(arns.queue)),
+    // status receives from the dead-letter queues only: a retried message's receive count stays as it is.
+    statement(
+      'ReadAndMoveDeadLetters',
+      [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:ListMessageMoveTasks',
+        'sqs:ReceiveMessage',
+        'sqs:StartMessageMoveTask',
+      ],
+      deadLetters.map(arns.queue),
+    ),
+    statement('ReplayDeadLetters', ['sqs:SendMessage'], replayTargets.map(arns.queue)),
+    // status reads a redriving queue's oldest age from CloudWatch rather than receive from it.
+    statement('ReadQueueAges', ['cloudwatch:GetMetricStatistics'], ['*']),
+    ...(secrets.length > 0
+      ? [statement('ReadUserServiceSecrets', ['secretsmanager:GetSecretValue'], secrets)]
+      : []),
+    ...(d.kmsKeyArn
+      ? [
+          statement('UseKmsKey', ['kms:Decrypt', 'kms:GenerateDataKey'], [d.kmsKeyArn], {
+            Condition: kmsViaServices(d),
+          }),
+        ]
+      : []),
+  ].sort(bySid);
+};
+
+/** The EventBridge rule on Cognito's CloudTrail events: exactly this pattern, to the changes queue. */
+export const expectUserChangesRuleAsSpecified = (
+  rule: Record<string, unknown> & { Name: string },
+  targets: { Id: string; Arn: string }[],
+  d: Deployment,
+) => {
+  const pattern = typeof rule.EventPattern === 'string' ? JSON.parse(rule.EventPattern) : rule.EventPattern;
+  expect(rule.Name).toBe(namesOf(d.prefix).userChangesRule);
+  expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+  expect(rule.EventBusName ?? 'default').toBe('default');
+  expect(pattern).toEqual({
+    source: ['aws.cognito-idp'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['cognito-idp.amazonaws.com'],
+      errorCode: [{ exists: false }],
+      $or: [
+        {
+          eventName: [
+            'AdminCreateUser',
+            'AdminUpdateUserAttributes',
+            'AdminDeleteUserAttributes',
+            'AdminDisableUser',
+            'AdminEnableUser',
+            'AdminDeleteUser',
+          ],
+          requestParameters: { userPoolId: [userPoolIdOf(d)] },
+        },
+        { eventName: ['UpdateUserAttributes', 'VerifyUserAttribute', 'DeleteUserAttributes', 'DeleteUser'] },
+      ],
+    },
+  });
+  expect(targets.map((target) => target.Arn)).toEqual([arnsOf(d).queue('changesQueue')]);
+};
+
+export const expectReconcileScheduleAsSpecified = (
+  rule: Record<string, unknown> & { Name: string },
+  targets: { Id: string; Arn: string }[],
+  d: Deployment,
+) => {
+  expect(rule.Name).toBe(namesOf(d.prefix).reconcileRule);
+  expect(rule.ScheduleExpression).toBe(d.reconcile ? d.reconcile.schedule : undefined);
+  expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+  expect(targets.map((target) => target.Arn)).toEqual([arnsOf(d).function('reconcile')]);
+};
+
+/** The trail, as DescribeTrails, GetTrailStatus and GetEventSelectors report it. */
+export const expectTrailAsSpecified = (
+  trail: {
+    Name: string;
+    IsMultiRegionTrail: boolean;
+    IncludeGlobalServiceEvents: boolean;
+    LogFileValidationEnabled: boolean;
+    IsLogging: boolean;
+    EventSelectors: { ReadWriteType: string; IncludeManagementEvents: boolean }[];
+  },
+  d: Deployment,
+) => {
+  expect(trail).toMatchObject({
+    Name: namesOf(d.prefix).trail,
+    // One region, write management events: every call the rule wants is a write.
+    IsMultiRegionTrail: false,
+    IncludeGlobalServiceEvents: false,
+    LogFileValidationEnabled: true,
+    IsLogging: true,
+  });
+  expect(
+    trail.EventSelectors.map(({ ReadWriteType, IncludeManagementEvents }) => ({
+      ReadWriteType,
+      IncludeManagementEvents,
+    })),
+  ).toEqual([{ ReadWriteType: 'WriteOnly', IncludeManagementEvents: true }]);
+};
+
+/** The trail bucket's policy: CloudTrail's ACL check and writes for this trail only, TLS only. */
+export const expectedTrailBucketStatements = (bucket: string, d: Deployment): Statement[] => {
+  const trail = { 'aws:SourceArn': [arnsOf(d).trail] };
+  const cloudTrail = { Service: ['cloudtrail.amazonaws.com'] };
+  return [
+    statement('CloudTrailAclCheck', ['s3:GetBucketAcl'], [`arn:aws:s3:::${bucket}`], {
+      Principal: cloudTrail,
+      Condition: { StringEquals: trail },
+    }),
+    statement('CloudTrailWrite', ['s3:PutObject'], [`arn:aws:s3:::${bucket}/AWSLogs/${d.accountId}/*`], {
+      Principal: cloudTrail,
+      Condition: { StringEquals: { ...trail, 's3:x-amz-acl': ['bucket-owner-full-control'] } },
+    }),
+    statement('DenyInsecureTransport', ['s3:*'], [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], {
+      Effect: 'Deny',
+      Principal: '*',
+      Condition: { Bool: { 'aws:SecureTransport': ['false'] } },
+    }),
+  ].sort(bySid);
 };
 
 const sameDimensions = (a: Record<string, string>, b: Record<string, string>) =>
@@ -237,44 +715,95 @@ const has = (
 
 const ownMetricNames = Object.values(MetricName).sort();
 
+/** The `function` dimension of the functions that call the User Service. */
+const callingFunctions = (d: Deployment) => [
+  'post-confirmation',
+  'retry-worker',
+  ...(d.userChanges ? ['user-changes'] : []),
+];
+
+/** The project's metrics a deployment's dashboard shows: those of its parts. */
+export const dashboardMetricNames = (d: Deployment) =>
+  ownMetricNames.filter(
+    (name) =>
+      (d.userChanges || !name.startsWith('UserChange')) && (d.reconcile || !name.startsWith('Reconcile')),
+  );
+
 /**
- * Each metric of the project's namespace must be one the code emits, with the dimension it sets:
- * `service`, which is POWERTOOLS_SERVICE_NAME, which the IaC sets to the name prefix.
+ * Each metric of the project's namespace must be one the code emits, with a dimension set it
+ * publishes: `service` (POWERTOOLS_SERVICE_NAME, which the IaC sets to the name prefix), or
+ * `service` and `function`.
  */
-export const expectOwnMetricsEmitted = (refs: readonly MetricRef[], d: Pick<Deployment, 'prefix'>) => {
+export const expectOwnMetricsEmitted = (refs: readonly MetricRef[], d: Deployment) => {
   const own = refs.filter((ref) => ref.namespace === DEFAULT_NAMESPACE);
   for (const ref of own) {
     expect(ownMetricNames, `${ref.name} is not in src/metric-names.ts`).toContain(ref.name);
-    expect(ref.dimensions, `${ref.name}'s dimensions`).toEqual({ service: d.prefix });
+    const { function: fn, ...rest } = ref.dimensions;
+    expect(rest, `${ref.name}'s dimensions`).toEqual({ service: d.prefix });
+    if (fn !== undefined) expect(callingFunctions(d), `${ref.name}'s function dimension`).toContain(fn);
   }
   return own;
 };
 
-export const expectDashboardAsSpecified = (refs: readonly MetricRef[], d: Deployment) => {
+export const expectDashboardAsSpecified = (
+  refs: readonly MetricRef[],
+  alarmArns: string[],
+  d: Deployment,
+) => {
   const names = namesOf(d.prefix);
   const own = expectOwnMetricsEmitted(refs, d);
-  // Every metric the code emits has a place on the dashboard.
-  expect([...new Set(own.map((ref) => ref.name))].sort()).toEqual(ownMetricNames);
-  const service = { service: d.prefix };
-  expect(has(refs, DEFAULT_NAMESPACE, MetricName.UserServiceLatency, service).map((ref) => ref.stat)).toEqual(
-    expect.arrayContaining(['p50', 'p99']),
+  // Every metric the deployed parts emit has a place on the dashboard.
+  expect([...new Set(own.map((ref) => ref.name))].sort()).toEqual(dashboardMetricNames(d));
+  // The User Service as each function sees it.
+  for (const fn of callingFunctions(d)) {
+    const dimensions = { service: d.prefix, function: fn };
+    expect(
+      has(refs, DEFAULT_NAMESPACE, MetricName.UserServiceLatency, dimensions).map((ref) => ref.stat),
+      fn,
+    ).toEqual(['p50', 'p99']);
+    expect(has(refs, DEFAULT_NAMESPACE, MetricName.UserServiceAttempts, dimensions), fn).toHaveLength(1);
+  }
+  const queue = (name: string) => ({ QueueName: name });
+  const visible = 'ApproximateNumberOfMessagesVisible';
+  const age = 'ApproximateAgeOfOldestMessage';
+  expect(has(refs, 'AWS/SQS', visible, queue(names.retryQueue))).toHaveLength(1);
+  expect(has(refs, 'AWS/SQS', age, queue(names.retryQueue))).toHaveLength(1);
+  expect(has(refs, 'AWS/SQS', visible, queue(names.deadLetterQueue))).toHaveLength(1);
+  expect(has(refs, 'AWS/SQS', visible, queue(names.changesQueue))).toHaveLength(d.userChanges ? 1 : 0);
+  expect(has(refs, 'AWS/SQS', age, queue(names.changesQueue))).toHaveLength(d.userChanges ? 1 : 0);
+  expect(has(refs, 'AWS/SQS', visible, queue(names.changesDeadLetterQueue))).toHaveLength(
+    d.userChanges ? 1 : 0,
   );
-  const retryQueue = { QueueName: names.retryQueue };
-  expect(has(refs, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', retryQueue)).toHaveLength(1);
-  expect(has(refs, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', retryQueue)).toHaveLength(1);
-  expect(
-    has(refs, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: names.deadLetterQueue }),
-  ).toHaveLength(1);
-  for (const fn of [names.postConfirmation, names.retryWorker]) {
-    const dimensions = { FunctionName: fn };
-    expect(has(refs, 'AWS/Lambda', 'Errors', dimensions), `${fn} errors`).toHaveLength(1);
-    expect(has(refs, 'AWS/Lambda', 'Throttles', dimensions), `${fn} throttles`).toHaveLength(1);
+  expect(has(refs, 'AWS/SQS', visible, queue(names.reconcileDeadLetterQueue))).toHaveLength(
+    d.reconcile ? 1 : 0,
+  );
+  for (const role of functionsOf(d)) {
+    const dimensions = { FunctionName: names[role] };
+    expect(has(refs, 'AWS/Lambda', 'Errors', dimensions), `${role} errors`).toHaveLength(1);
+    expect(has(refs, 'AWS/Lambda', 'Throttles', dimensions), `${role} throttles`).toHaveLength(1);
     expect(
       has(refs, 'AWS/Lambda', 'Duration', dimensions).map((ref) => ref.stat),
-      `${fn} duration`,
+      `${role} duration`,
     ).toEqual(['p99']);
   }
+  // The alarm-status widget lists every alarm.
+  expect([...alarmArns].sort()).toEqual(alarmNamesOf(d).map(arnsOf(d).alarm).sort());
 };
+
+export const alarmNamesOf = (d: Deployment): string[] =>
+  [
+    'user-sync-dropped',
+    'dead-letter-queue-not-empty',
+    'retry-queue-oldest-message',
+    'post-confirmation-errors',
+    'post-confirmation-throttles',
+    'retry-worker-errors',
+    'post-confirmation-duration-near-deadline',
+    ...(d.userChanges
+      ? ['changes-dead-letter-queue-not-empty', 'changes-queue-oldest-message', 'user-changes-errors']
+      : []),
+    ...(d.reconcile ? ['reconcile-drift-found', 'reconcile-errors'] : []),
+  ].map((name) => `${d.prefix}-${name}`);
 
 const alarmOn = (
   alarms: readonly Alarm[],
@@ -299,6 +828,7 @@ const durationThresholdMs = (alarm: Alarm): number => {
 export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment) => {
   const names = namesOf(d.prefix);
   for (const ref of alarms.flatMap(alarmMetrics)) expectOwnMetricsEmitted([ref], d);
+  expect(alarms.map((alarm) => alarm.AlarmName).sort()).toEqual(alarmNamesOf(d).sort());
 
   const anyAbove = (alarm: Alarm, threshold: number) => {
     expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: threshold });
@@ -306,21 +836,39 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
   const dropped = alarmOn(alarms, DEFAULT_NAMESPACE, MetricName.UserSyncDropped, { service: d.prefix });
   expect(dropped.Statistic).toBe('Sum');
   anyAbove(dropped, 0);
-  const deadLetter = alarmOn(alarms, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
-    QueueName: names.deadLetterQueue,
-  });
-  anyAbove(deadLetter, 0);
-  const oldest = alarmOn(alarms, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: names.retryQueue });
-  expect(oldest.Statistic).toBe('Maximum');
-  anyAbove(oldest, 3600);
-  for (const fn of [names.postConfirmation, names.retryWorker]) {
-    const errors = alarmOn(alarms, 'AWS/Lambda', 'Errors', { FunctionName: fn });
+  const deadLetters = [names.deadLetterQueue, ...(d.userChanges ? [names.changesDeadLetterQueue] : [])];
+  for (const queue of deadLetters) {
+    const deadLetter = alarmOn(alarms, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queue });
+    expect(deadLetter.Statistic).toBe('Maximum');
+    anyAbove(deadLetter, 0);
+  }
+  for (const queue of [names.retryQueue, ...(d.userChanges ? [names.changesQueue] : [])]) {
+    const oldest = alarmOn(alarms, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: queue });
+    expect(oldest.Statistic).toBe('Maximum');
+    anyAbove(oldest, 3600);
+  }
+  for (const role of functionsOf(d)) {
+    const errors = alarmOn(alarms, 'AWS/Lambda', 'Errors', { FunctionName: names[role] });
     expect(errors.Statistic).toBe('Sum');
     anyAbove(errors, 0);
   }
+  alarmOn(alarms, 'AWS/Lambda', 'Throttles', { FunctionName: names.postConfirmation });
   const duration = alarmOn(alarms, 'AWS/Lambda', 'Duration', { FunctionName: names.postConfirmation });
   expect(duration.ComparisonOperator).toBe('GreaterThanThreshold');
   expect(durationThresholdMs(duration)).toBe(0.9 * d.syncDeadlineMs);
+  if (d.reconcile) {
+    // Drift of any kind in an hour: the three counts summed (a missing series counting as 0), above 0.
+    const drift = alarmOn(alarms, DEFAULT_NAMESPACE, MetricName.ReconcileMissing, { service: d.prefix });
+    const inputs = drift.Metrics.filter((query) => query.MetricStat);
+    expect(inputs.map((query) => query.MetricStat?.MetricName).sort()).toEqual(
+      [MetricName.ReconcileDifferent, MetricName.ReconcileMissing, MetricName.ReconcileOrphaned].sort(),
+    );
+    for (const query of inputs) expect(query.MetricStat).toMatchObject({ Period: 3600, Stat: 'Sum' });
+    const [sum] = drift.Metrics.filter((query) => query.ReturnData);
+    const summed = (sum?.Expression ?? '').split(' + ').map((term) => /^FILL\((\w+), 0\)$/.exec(term)?.[1]);
+    expect(summed.sort()).toEqual(inputs.map((query) => query.Id).sort());
+    anyAbove(drift, 0);
+  }
 
   const actions = d.alarmTopicArn ? [d.alarmTopicArn] : [];
   for (const alarm of alarms) {

@@ -1,6 +1,7 @@
-// terraform/examples/basic, applied as a user would, in a scratch copy: state, .terraform and the
-// lock file stay out of the work tree, and the example finds the zips at the same relative path
-// (dist/) as in the repository. The provider comes from the local plugin directory that
+// An example of terraform/examples (or a root module of the tests' own, tests/iac/fixtures), applied
+// as a user would, in a scratch copy: state, .terraform and the lock file stay out of the work tree,
+// and the example finds the module and the zips at the same relative paths (../../modules,
+// dist/) as in the repository. The provider comes from the local plugin directory that
 // scripts/iac-terraform-plugin-dir.sh finds, so nothing is downloaded.
 
 import { existsSync } from 'node:fs';
@@ -9,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { REPO_ROOT, run, runOk } from './run.js';
 
-export type Variables = Record<string, string | number | undefined>;
+export type Variables = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface TerraformExample {
-  /** The scratch copy of terraform/examples/basic. */
+  /** The scratch copy of the example. */
   dir: string;
   apply(variables: Variables): Promise<string>;
   destroy(variables: Variables): Promise<string>;
@@ -45,17 +46,33 @@ export interface PlanJson {
   }[];
 }
 
-export const ZIPS = ['post-confirmation.zip', 'retry-worker.zip'] as const;
+export const ZIPS = [
+  'post-confirmation.zip',
+  'retry-worker.zip',
+  'user-changes.zip',
+  'reconcile.zip',
+] as const;
 
 export const pluginDir = async (): Promise<string> =>
   (await runOk('bash', [join(REPO_ROOT, 'scripts/iac-terraform-plugin-dir.sh')])).trim();
 
+// A list as HCL (JSON's form of a list of strings is HCL's too).
 const variableArgs = (variables: Variables) =>
   Object.entries(variables).flatMap(([name, value]) =>
-    value === undefined ? [] : ['-var', `${name}=${value}`],
+    value === undefined ? [] : ['-var', `${name}=${Array.isArray(value) ? JSON.stringify(value) : value}`],
   );
 
-export const prepareExample = async (env: NodeJS.ProcessEnv): Promise<TerraformExample> => {
+export interface ExampleSource {
+  /** terraform/examples/<example> (the default: basic) … */
+  example?: string;
+  /** … or tests/iac/fixtures/<fixture>, placed beside the examples. */
+  fixture?: string;
+}
+
+export const prepareExample = async (
+  env: NodeJS.ProcessEnv,
+  { example = 'basic', fixture }: ExampleSource = {},
+): Promise<TerraformExample> => {
   for (const zip of ZIPS) {
     await access(join(REPO_ROOT, 'dist', zip)).catch(() => {
       throw new Error(`dist/${zip} is missing: run \`npm run package\` first`);
@@ -68,7 +85,8 @@ export const prepareExample = async (env: NodeJS.ProcessEnv): Promise<TerraformE
   });
   await mkdir(join(root, 'dist'));
   for (const zip of ZIPS) await cp(join(REPO_ROOT, 'dist', zip), join(root, 'dist', zip));
-  const dir = join(root, 'terraform/examples/basic');
+  const dir = join(root, 'terraform/examples', fixture ?? example);
+  if (fixture) await cp(join(REPO_ROOT, 'tests/iac/fixtures', fixture), dir, { recursive: true });
   const tfEnv: NodeJS.ProcessEnv = { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
   // A CLI configuration file that is named but absent only earns a warning on every command.
   if (tfEnv.TF_CLI_CONFIG_FILE && !existsSync(tfEnv.TF_CLI_CONFIG_FILE)) delete tfEnv.TF_CLI_CONFIG_FILE;

@@ -1,0 +1,228 @@
+// The checks every deployment on the emulator passes, whichever flavour made it and whatever parts
+// it has: each is an `it` registered by `itChecksTheDeployment` in the describe block of a deploy
+// test, reading the account back through the AWS APIs and comparing it with the spec.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import {
+  readAlarms,
+  readDashboardBody,
+  readEventSourceMappings,
+  readFunction,
+  readInvokePermissions,
+  readQueues,
+  readRolePolicies,
+  readRule,
+} from './inventory.js';
+import { dashboardAlarmArns, dashboardMetrics } from './metrics.js';
+import type { Emulator } from './moto.js';
+import { normalizePolicy, wildcardViolations } from './policies.js';
+import { REPO_ROOT } from './run.js';
+import {
+  arnsOf,
+  type Deployment,
+  expectAlarmsAsSpecified,
+  expectDashboardAsSpecified,
+  expectEventSourcesAsSpecified,
+  expectedQueuePolicies,
+  expectedStatements,
+  expectFunctionAsSpecified,
+  expectQueuesAsSpecified,
+  expectReconcileScheduleAsSpecified,
+  expectSchedulePermissionAsSpecified,
+  expectUserChangesRuleAsSpecified,
+  type FunctionRole,
+  type FunctionSettings,
+  functionsOf,
+  namesOf,
+  queuesOf,
+} from './spec.js';
+
+export const ZIP_OF: Record<FunctionRole, string> = {
+  postConfirmation: 'post-confirmation.zip',
+  retryWorker: 'retry-worker.zip',
+  userChanges: 'user-changes.zip',
+  reconcile: 'reconcile.zip',
+};
+
+export interface DeployedContext {
+  emulator: Emulator;
+  deployment: Deployment;
+}
+
+export interface EmulatorGaps {
+  /** Function settings the emulator does not keep (moto's CloudFormation drops some). */
+  unreportedSettings?: (keyof FunctionSettings)[];
+  /** moto's CloudFormation has no AWS::SQS::QueuePolicy: the policies are checked on the rendered template. */
+  queuePolicies?: boolean;
+  /** moto's CloudFormation has no AWS::CloudWatch::Alarm: checked on the rendered template. */
+  alarms?: boolean;
+  /** moto's CloudFormation gives a log group's ARN without the ":*" CloudFormation adds, and keeps
+   * AWS::NoValue list items as nulls. */
+  cloudFormationPolicies?: boolean;
+}
+
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('base64');
+
+export const itChecksTheDeployment = (context: () => DeployedContext, gaps: EmulatorGaps = {}) => {
+  const {
+    unreportedSettings = [],
+    queuePolicies = true,
+    alarms = true,
+    cloudFormationPolicies = false,
+  } = gaps;
+
+  it('deploys each function from its zip, with its code hash: nodejs22.x, arm64, index.handler, active tracing, the environment it reads', async () => {
+    const { emulator, deployment } = context();
+    const names = namesOf(deployment.prefix);
+    const { Functions } = await emulator.aws<{ Functions: { FunctionName: string }[] }>(
+      'lambda',
+      'list-functions',
+    );
+
+    expect(
+      Functions.map((fn) => fn.FunctionName)
+        .filter((name) => name.startsWith(`${deployment.prefix}-`))
+        .sort(),
+    ).toEqual(
+      functionsOf(deployment)
+        .map((role) => names[role])
+        .sort(),
+    );
+    for (const role of functionsOf(deployment)) {
+      const { raw, settings } = await readFunction(emulator.aws, names[role]);
+
+      expectFunctionAsSpecified(settings, role, deployment, { unreported: unreportedSettings });
+      expect(raw.CodeSha256, role).toBe(await sha256(join(REPO_ROOT, 'dist', ZIP_OF[role])));
+    }
+  });
+
+  it('gives each function its own log group with the chosen retention (and key)', async () => {
+    const { emulator, deployment } = context();
+    const names = namesOf(deployment.prefix);
+    const { logGroups } = await emulator.aws<{
+      logGroups: { logGroupName: string; retentionInDays: number; kmsKeyId?: string }[];
+    }>('logs', 'describe-log-groups', '--log-group-name-prefix', `/aws/lambda/${deployment.prefix}-`);
+
+    expect(
+      logGroups.map(({ logGroupName, retentionInDays, kmsKeyId }) => ({
+        logGroupName,
+        retentionInDays,
+        kmsKeyId,
+      })),
+    ).toEqual(
+      functionsOf(deployment)
+        .map((role) => ({
+          logGroupName: `/aws/lambda/${names[role]}`,
+          retentionInDays: deployment.logRetentionDays,
+          kmsKeyId: deployment.kmsKeyArn,
+        }))
+        .sort((a, b) => a.logGroupName.localeCompare(b.logGroupName)),
+    );
+  });
+
+  it('encrypts every queue, keeps messages 14 days, redrives each to its DLQ, and lets only its source queue use a DLQ', async () => {
+    const { emulator, deployment } = context();
+
+    expectQueuesAsSpecified(await readQueues(emulator.aws, deployment.prefix), deployment);
+  });
+
+  if (queuePolicies) {
+    it('denies SendMessage on each queue to every principal but its own senders; EventBridge may send changes for the rule only', async () => {
+      const { emulator, deployment } = context();
+      const queues = await readQueues(emulator.aws, deployment.prefix);
+      const policies = Object.fromEntries(
+        Object.entries(queues)
+          .filter(([, attributes]) => attributes.Policy)
+          .map(([name, attributes]) => [name, normalizePolicy(attributes.Policy)]),
+      );
+
+      expect(policies).toEqual(expectedQueuePolicies(deployment));
+    });
+  }
+
+  it('feeds each queue to its function with the batch size, partial batch failures and bounded concurrency it needs', async () => {
+    const { emulator, deployment } = context();
+    const arns = arnsOf(deployment);
+    const mappings = [];
+    for (const queue of queuesOf(deployment)) {
+      mappings.push(...(await readEventSourceMappings(emulator.aws, arns.queue(queue))));
+    }
+
+    expectEventSourcesAsSpecified(mappings, deployment);
+  });
+
+  it('grants each function exactly what it needs, with no wildcard beyond X-Ray and the network interfaces, and no managed policy', async () => {
+    const { emulator, deployment } = context();
+    for (const role of functionsOf(deployment)) {
+      const { raw } = await readFunction(emulator.aws, namesOf(deployment.prefix)[role]);
+      const { statements, managed } = await readRolePolicies(emulator.aws, String(raw.Role), {
+        dropNullStatements: cloudFormationPolicies,
+      });
+      const { Role } = await emulator.aws<{
+        Role: { PermissionsBoundary?: { PermissionsBoundaryArn: string } };
+      }>('iam', 'get-role', '--role-name', String(raw.Role).split('/').at(-1) ?? '');
+      const expected = expectedStatements(role, deployment).map((statement) =>
+        cloudFormationPolicies && statement.Sid === 'WriteOwnLogs'
+          ? { ...statement, Resource: statement.Resource.map((arn) => arn.replace(/:\*$/, '')) }
+          : statement,
+      );
+
+      expect(String(raw.Role)).toBe(arnsOf(deployment).role(role));
+      expect(wildcardViolations(statements)).toEqual([]);
+      expect(statements, role).toEqual(expected);
+      expect(managed).toEqual([]);
+      expect(Role.PermissionsBoundary?.PermissionsBoundaryArn, role).toBe(deployment.permissionsBoundaryArn);
+    }
+  });
+
+  it('routes the Cognito user-change events to the changes queue (when user changes are on), and starts reconcile on its schedule (when set)', async () => {
+    const { emulator, deployment } = context();
+    const names = namesOf(deployment.prefix);
+    const { Rules } = await emulator.aws<{ Rules: { Name: string }[] }>(
+      'events',
+      'list-rules',
+      '--name-prefix',
+      `${deployment.prefix}-`,
+    );
+
+    expect(Rules.map((rule) => rule.Name).sort()).toEqual(
+      [
+        ...(deployment.userChanges ? [names.userChangesRule] : []),
+        ...(deployment.reconcile ? [names.reconcileRule] : []),
+      ].sort(),
+    );
+    if (deployment.userChanges) {
+      const { rule, targets } = await readRule(emulator.aws, names.userChangesRule);
+      expectUserChangesRuleAsSpecified(rule, targets, deployment);
+    }
+    if (deployment.reconcile) {
+      const { rule, targets } = await readRule(emulator.aws, names.reconcileRule);
+      const statements = await readInvokePermissions(emulator.aws, names.reconcile);
+
+      expectReconcileScheduleAsSpecified(rule, targets, deployment);
+      expect(statements).toHaveLength(1);
+      expectSchedulePermissionAsSpecified(statements[0] as Record<string, unknown>, deployment);
+    }
+  });
+
+  it('plots every metric of the deployed parts, the User Service per function, the queues, the functions and every alarm on the dashboard', async () => {
+    const { emulator, deployment } = context();
+    const body = await readDashboardBody(emulator.aws, namesOf(deployment.prefix).dashboard);
+
+    expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), deployment);
+  });
+
+  if (alarms) {
+    it('alarms on dropped users, non-empty DLQs, hour-old messages, function errors, a p99 near the deadline (and drift), notifying the topic', async () => {
+      const { emulator, deployment } = context();
+
+      expectAlarmsAsSpecified(await readAlarms(emulator.aws, deployment.prefix), deployment);
+    });
+  }
+};
