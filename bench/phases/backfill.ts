@@ -44,7 +44,16 @@ export const backfill = async (setup: Setup, users: number): Promise<BackfillRes
   await rm(reportPath, { force: true });
   const cli = spawn(
     setup.node22.path,
-    ['bin/cognito-user-sync.mjs', 'backfill', '--user-pool-id', userPoolId, '--max-rps', '25', '--report', reportPath],
+    [
+      'bin/cognito-user-sync.mjs',
+      'backfill',
+      '--user-pool-id',
+      userPoolId,
+      '--max-rps',
+      '25',
+      '--report',
+      reportPath,
+    ],
     {
       cwd: ROOT,
       env: {
