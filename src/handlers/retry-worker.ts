@@ -1,38 +1,21 @@
-// The retry worker: the SQS consumer of the retry queue. The middleware chain and the thin core.
-// Outermost first: tracer → logger → metrics → input/output logger → fail-open → secrets → core.
-// What is not done is reported in batchItemFailures, and SQS brings it back; when nothing can be
-// sent at all (a secret, the configuration), fail-open defers the whole batch on its schedule.
+// The retry worker: the SQS consumer of the retry queue, on the consumers' chain
+// (./sqs-consumer.ts). Each message, one more try: done, deferred on the backoff schedule, or
+// dead-lettered with its reason.
 
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
-import inputOutputLogger from '@middy/input-output-logger';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { failOpen } from '../../middlewares/fail-open.js';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
-import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import { type Env, readUserDefaults, readUserServiceConfig, readWorkerQueues } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
-import { maskSqsEvent } from '../core/mask.js';
 import { deferRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
-import { batchResponse, everyRecordFailed, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
+import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { errorCode, failureCode } from '../errors.js';
-import {
-  debugInputOutput,
-  labelMetrics,
-  logFailure,
-  logger,
-  metrics,
-  recordOutcome,
-  tracer,
-} from '../observability.js';
-import { credentialsStage } from './credentials.js';
+import { labelMetrics, logger, recordOutcome, tracer } from '../observability.js';
+import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 
 /** Records of one batch sent at once: enough to drain fast, few enough to spare the User Service. */
 export const WORKER_CONCURRENCY = 5;
@@ -40,12 +23,8 @@ export const WORKER_CONCURRENCY = 5;
 const RECORD_BUDGET_MS = 10_000;
 /** Kept at the end of the invocation for the last deferrals and the response. */
 const SAFETY_MS = 3_000;
-/** The longest the worker waits for its secrets; then the batch is deferred. */
-const SECRETS_WAIT_MS = 5_000;
 
-export interface WorkerContext extends Context {
-  credentials?: Credentials;
-}
+export type WorkerContext = ConsumerContext;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 
@@ -107,27 +86,11 @@ const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => 
 
 /** Builds the chain for an environment; Lambda's is read once, when the module loads. */
 export const createHandler = (env: Env = process.env) =>
-  middy<SQSEvent, SQSBatchResponse, Error, WorkerContext>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
-    .use(
-      failOpen<SQSEvent, SQSBatchResponse, WorkerContext>({
-        failureMessage: 'The retry worker cannot send; deferring the whole batch',
-        logError: logFailure,
-        recover: (request, error) => deferTheBatch(request.event, error),
-        // Every record failed: SQS keeps each message, hidden until its next step.
-        response: (request) => everyRecordFailed(request.event),
-      }),
-    )
-    .use(
-      credentialsStage<WorkerContext>({
-        sources: credentialSources(env),
-        profile: AWS_CLIENT_PROFILES.worker,
-        within: (_request, pending) => startDeadline(SECRETS_WAIT_MS).race(pending, 'Secrets Manager'),
-      }),
-    )
-    .handler(retryWorker);
+  sqsConsumer<WorkerContext>({
+    env,
+    failureMessage: 'The retry worker cannot send; deferring the whole batch',
+    deferTheBatch,
+    core: retryWorker,
+  });
 
 export const handler = createHandler();

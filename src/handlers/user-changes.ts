@@ -1,21 +1,13 @@
 // The user-changes function: the SQS consumer of the changes queue (CloudTrail's Cognito events
-// routed by an EventBridge rule, and reconcile's repairs). The middleware chain and the thin core.
-// Outermost first: tracer → logger → metrics → input/output logger → fail-open → secrets → core.
-// Each user of a batch is read once from Cognito and written once; what is not done is reported
+// routed by an EventBridge rule, and reconcile's repairs), on the consumers' chain
+// (./sqs-consumer.ts). Each user of a batch is read once from Cognito and written once; what is not done is reported
 // in batchItemFailures, deferred on the backoff schedule, or dead-lettered with its reason.
 
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
-import inputOutputLogger from '@middy/input-output-logger';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { failOpen } from '../../middlewares/fail-open.js';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
-import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
@@ -30,8 +22,7 @@ import {
 import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
-import { maskSqsEvent } from '../core/mask.js';
-import { batchResponse, everyRecordFailed, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
+import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import {
   applyUserChange,
   type ChangeReport,
@@ -40,16 +31,8 @@ import {
   type UserChange,
 } from '../core/user-change.js';
 import { errorCode, failureCode } from '../errors.js';
-import {
-  debugInputOutput,
-  labelMetrics,
-  logFailure,
-  logger,
-  metrics,
-  recordOutcome,
-  tracer,
-} from '../observability.js';
-import { credentialsStage } from './credentials.js';
+import { labelMetrics, logger, recordOutcome, tracer } from '../observability.js';
+import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 
 /** Users of one batch handled at once: Cognito's AdminGetUser and the User Service are both spared. */
 export const USER_CHANGES_CONCURRENCY = 5;
@@ -57,11 +40,8 @@ export const USER_CHANGES_CONCURRENCY = 5;
 const USER_BUDGET_MS = 10_000;
 /** Kept at the end of the invocation for the last deferrals and the response. */
 const SAFETY_MS = 3_000;
-const SECRETS_WAIT_MS = 5_000;
 
-export interface UserChangesContext extends Context {
-  credentials?: Credentials;
-}
+export type UserChangesContext = ConsumerContext;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
@@ -201,26 +181,11 @@ const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => 
 
 /** Builds the chain for an environment; Lambda's is read once, when the module loads. */
 export const createHandler = (env: Env = process.env) =>
-  middy<SQSEvent, SQSBatchResponse, Error, UserChangesContext>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
-    .use(
-      failOpen<SQSEvent, SQSBatchResponse, UserChangesContext>({
-        failureMessage: 'The user-changes function cannot work; deferring the whole batch',
-        logError: logFailure,
-        recover: (request, error) => deferTheBatch(request.event, error),
-        response: (request) => everyRecordFailed(request.event),
-      }),
-    )
-    .use(
-      credentialsStage<UserChangesContext>({
-        sources: credentialSources(env),
-        profile: AWS_CLIENT_PROFILES.worker,
-        within: (_request, pending) => startDeadline(SECRETS_WAIT_MS).race(pending, 'Secrets Manager'),
-      }),
-    )
-    .handler(userChanges);
+  sqsConsumer<UserChangesContext>({
+    env,
+    failureMessage: 'The user-changes function cannot work; deferring the whole batch',
+    deferTheBatch,
+    core: userChanges,
+  });
 
 export const handler = createHandler();

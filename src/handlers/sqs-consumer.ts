@@ -1,0 +1,67 @@
+// The middleware chain every SQS consumer of ours shares (wiring, not an entry point): the retry
+// worker and the user-changes function. Outermost first: tracer → logger → metrics → input/output
+// logger (DEBUG, masked) → fail-open → secrets → core. What the core does not finish it reports
+// in batchItemFailures; when nothing can be done at all (a secret, the configuration), fail-open
+// defers the whole batch and answers with every record failed, so no message comes back at once
+// to burn its receives.
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import inputOutputLogger from '@middy/input-output-logger';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { failOpen } from '../../middlewares/fail-open.js';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { type Credentials, credentialSources } from '../clients/credentials.js';
+import type { Env } from '../config.js';
+import { startDeadline } from '../core/deadline.js';
+import { maskSqsEvent } from '../core/mask.js';
+import { everyRecordFailed } from '../core/sqs-batch.js';
+import { debugInputOutput, logFailure, logger, metrics, tracer } from '../observability.js';
+import { credentialsStage } from './credentials.js';
+
+/** The longest a consumer waits for its secrets; then the batch is deferred. */
+const SECRETS_WAIT_MS = 5_000;
+
+export interface ConsumerContext extends Context {
+  credentials?: Credentials;
+}
+
+export interface ConsumerOptions<TContext extends ConsumerContext> {
+  env: Env;
+  /** What the failure is called in the log when nothing could be done. */
+  failureMessage: string;
+  /** Defers every record of the batch on the backoff schedule. */
+  deferTheBatch: (event: SQSEvent, error: unknown) => Promise<void>;
+  core: (event: SQSEvent, context: TContext) => Promise<SQSBatchResponse>;
+}
+
+export const sqsConsumer = <TContext extends ConsumerContext>({
+  env,
+  failureMessage,
+  deferTheBatch,
+  core,
+}: ConsumerOptions<TContext>) =>
+  middy<SQSEvent, SQSBatchResponse, Error, TContext>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
+    .use(
+      failOpen<SQSEvent, SQSBatchResponse, TContext>({
+        failureMessage,
+        logError: logFailure,
+        recover: (request, error) => deferTheBatch(request.event, error),
+        // Every record failed: SQS keeps each message, hidden until its next step.
+        response: (request) => everyRecordFailed(request.event),
+      }),
+    )
+    .use(
+      credentialsStage<TContext>({
+        sources: credentialSources(env),
+        profile: AWS_CLIENT_PROFILES.worker,
+        within: (_request, pending) => startDeadline(SECRETS_WAIT_MS).race(pending, 'Secrets Manager'),
+      }),
+    )
+    .handler(core);
