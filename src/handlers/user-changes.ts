@@ -1,7 +1,8 @@
 // The user-changes function: the SQS consumer of the changes queue (CloudTrail's Cognito events
 // routed by an EventBridge rule, and reconcile's repairs), on the consumers' chain
-// (./sqs-consumer.ts). Each user of a batch is read once from Cognito and written once; what is not done is reported
-// in batchItemFailures, deferred on the backoff schedule, or dead-lettered with its reason.
+// (./sqs-consumer.ts). Each user of a batch is read once from Cognito and written once; what is
+// not done is reported in batchItemFailures, deferred on the backoff schedule, or dead-lettered
+// with its reason.
 
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
