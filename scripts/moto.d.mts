@@ -9,7 +9,11 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-export declare const startMoto: (options?: { timeoutMs?: number }) => Promise<Moto>;
+export declare const startMoto: (options?: {
+  timeoutMs?: number;
+  /** The server in scripts/ to run (default moto-server.py). */
+  script?: 'moto-server.py' | 'iac-moto-server.py';
+}) => Promise<Moto>;
 
 export declare const motoControl: (
   controlEndpoint: string,

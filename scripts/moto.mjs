@@ -26,8 +26,11 @@ const freePort = () =>
     });
   });
 
-/** Starts moto_server; resolves once it answers. */
-export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
+/**
+ * Starts moto_server; resolves once it answers. `script` names the server in scripts/ to run:
+ * moto-server.py, or iac-moto-server.py (the same with the gaps the deployments hit bridged).
+ */
+export const startMoto = async ({ timeoutMs = 60_000, script = 'moto-server.py' } = {}) => {
   const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
   if (probe.error) throw new Error(MOTO_INSTALL_HINT);
 
@@ -35,7 +38,7 @@ export const startMoto = async ({ timeoutMs = 60_000 } = {}) => {
   const controlPort = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const controlEndpoint = `http://127.0.0.1:${controlPort}`;
-  const server = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+  const server = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const child = spawn('python3', [server, String(port), String(controlPort)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
