@@ -25,6 +25,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { motoControl } from '../../scripts/moto.mjs';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { createHandler as createUserChanges } from '../../src/handlers/user-changes.js';
+import { userChangesRulePattern } from '../helpers/user-changes-rule.js';
 import {
   createQueues,
   drain,
@@ -45,30 +46,6 @@ const sample = (name: string) =>
       additionalEventData: Record<string, unknown>;
     };
   };
-
-/** The rule's pattern, as both IaC flavours render it for `pool`. */
-const rulePattern = (pool: string) => ({
-  source: ['aws.cognito-idp'],
-  'detail-type': ['AWS API Call via CloudTrail'],
-  detail: {
-    eventSource: ['cognito-idp.amazonaws.com'],
-    errorCode: [{ exists: false }],
-    $or: [
-      {
-        eventName: [
-          'AdminCreateUser',
-          'AdminUpdateUserAttributes',
-          'AdminDeleteUserAttributes',
-          'AdminDisableUser',
-          'AdminEnableUser',
-          'AdminDeleteUser',
-        ],
-        requestParameters: { userPoolId: [pool] },
-      },
-      { eventName: ['UpdateUserAttributes', 'VerifyUserAttribute', 'DeleteUserAttributes', 'DeleteUser'] },
-    ],
-  },
-});
 
 describe('the user-changes function, from EventBridge to the User Service', () => {
   let userPoolId: string;
@@ -145,7 +122,7 @@ describe('the user-changes function, from EventBridge to the User Service', () =
     await events.send(
       new PutRuleCommand({
         Name: `user-changes-${userPoolId}`,
-        EventPattern: JSON.stringify(rulePattern(userPoolId)),
+        EventPattern: JSON.stringify(userChangesRulePattern(userPoolId)),
       }),
     );
     await events.send(

@@ -4,6 +4,7 @@
 
 import { expect } from 'vitest';
 import { DEFAULT_NAMESPACE, MetricName } from '../../../src/metric-names.js';
+import { userChangesRulePattern } from '../../helpers/user-changes-rule.js';
 import { type Alarm, alarmMetrics, type MetricRef } from './metrics.js';
 import type { Statement } from './policies.js';
 
@@ -615,28 +616,7 @@ export const expectUserChangesRuleAsSpecified = (
   expect(rule.Name).toBe(namesOf(d.prefix).userChangesRule);
   expect(rule.State ?? 'ENABLED').toBe('ENABLED');
   expect(rule.EventBusName ?? 'default').toBe('default');
-  expect(pattern).toEqual({
-    source: ['aws.cognito-idp'],
-    'detail-type': ['AWS API Call via CloudTrail'],
-    detail: {
-      eventSource: ['cognito-idp.amazonaws.com'],
-      errorCode: [{ exists: false }],
-      $or: [
-        {
-          eventName: [
-            'AdminCreateUser',
-            'AdminUpdateUserAttributes',
-            'AdminDeleteUserAttributes',
-            'AdminDisableUser',
-            'AdminEnableUser',
-            'AdminDeleteUser',
-          ],
-          requestParameters: { userPoolId: [userPoolIdOf(d)] },
-        },
-        { eventName: ['UpdateUserAttributes', 'VerifyUserAttribute', 'DeleteUserAttributes', 'DeleteUser'] },
-      ],
-    },
-  });
+  expect(pattern).toEqual(userChangesRulePattern(userPoolIdOf(d)));
   expect(targets.map((target) => target.Arn)).toEqual([arnsOf(d).queue('changesQueue')]);
 };
 
