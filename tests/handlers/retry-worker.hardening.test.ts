@@ -12,8 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { createHandler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
-import { lambdaContext } from '../helpers/lambda-context.js';
-import { captureOutput } from '../helpers/output.js';
+import { invokeConsumer } from '../helpers/handler.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { isSqsText, sqsTexts } from '../helpers/sqs-text.js';
 
@@ -37,18 +36,7 @@ const withMessage = (change: (message: typeof fixtureMessage) => unknown): SQSRe
   body: JSON.stringify(change(structuredClone(fixtureMessage))),
 });
 
-const invoke = async (records: SQSRecord[]) => {
-  const output = captureOutput();
-  try {
-    const result = await createHandler()(
-      { Records: records },
-      lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
-    );
-    return { result, output };
-  } finally {
-    output.restore();
-  }
-};
+const invoke = (records: SQSRecord[]) => invokeConsumer(createHandler, records);
 
 const deadLetters = () =>
   sqs

@@ -4,7 +4,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RetryMessage } from '../../src/clients/user-queue.js';
@@ -15,8 +15,7 @@ import { createHandler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { webhookIdFor } from '../../src/webhooks/signature.js';
-import { lambdaContext } from '../helpers/lambda-context.js';
-import { captureOutput } from '../helpers/output.js';
+import { invokeConsumer } from '../helpers/handler.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 
 const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry';
@@ -57,18 +56,7 @@ const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
   awsRegion: 'eu-west-1',
 });
 
-const invoke = async (records: SQSRecord[]) => {
-  const output = captureOutput();
-  try {
-    const result = await createHandler()(
-      { Records: records } satisfies SQSEvent,
-      lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
-    );
-    return { result, output };
-  } finally {
-    output.restore();
-  }
-};
+const invoke = (records: SQSRecord[]) => invokeConsumer(createHandler, records);
 
 describe('retry worker', () => {
   let server: ScriptedServer | undefined;

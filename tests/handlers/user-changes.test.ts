@@ -17,8 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../src/handlers/user-changes.js';
 import { MetricName } from '../../src/metric-names.js';
-import { lambdaContext } from '../helpers/lambda-context.js';
-import { captureOutput } from '../helpers/output.js';
+import { invokeConsumer } from '../helpers/handler.js';
 import {
   after,
   type Responder,
@@ -68,18 +67,7 @@ const adaInCognito = (enabled = true) => ({
   ],
 });
 
-const invoke = async (records: SQSRecord[]) => {
-  const output = captureOutput();
-  try {
-    const result = await createHandler()(
-      { Records: records },
-      lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
-    );
-    return { result, output };
-  } finally {
-    output.restore();
-  }
-};
+const invoke = (records: SQSRecord[]) => invokeConsumer(createHandler, records);
 
 const deadLetters = () =>
   sqs

@@ -1,8 +1,9 @@
-// Runs the real post-confirmation handler, through its whole middy chain, the way Lambda does,
-// with the output captured. AWS is whatever the test points the SDK at: mocks (aws-mocks.ts)
+// Runs the real handlers, through their whole middy chain, the way Lambda does, with the output
+// captured: the post-confirmation trigger, and the SQS consumers on a batch of records. AWS is whatever the test points the SDK at: mocks (aws-mocks.ts)
 // or moto (tests/aws).
 
 import { readFileSync } from 'node:fs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { vi } from 'vitest';
 import { createHandler } from '../../src/handlers/post-confirmation.js';
 import { lambdaContext } from './lambda-context.js';
@@ -34,6 +35,24 @@ export const invokeHandler = async (event: unknown): Promise<Invocation> => {
   try {
     const result = await handler(event, lambdaContext());
     return { result, elapsedMs: performance.now() - started, output };
+  } finally {
+    output.restore();
+  }
+};
+
+/** One invocation of an SQS consumer's chain, built from the environment the test set, on `records`. */
+export const invokeConsumer = async (
+  createConsumer: () => (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  records: SQSRecord[],
+): Promise<{ result: SQSBatchResponse; output: CapturedOutput }> => {
+  const handler = createConsumer();
+  const output = captureOutput();
+  try {
+    const result = await handler(
+      { Records: records },
+      lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
+    );
+    return { result, output };
   } finally {
     output.restore();
   }
