@@ -24,6 +24,7 @@ import {
   type ScriptedServer,
   startScriptedServer,
 } from '../helpers/scripted-server.js';
+import { sqsRecord } from '../helpers/sqs-record.js';
 
 // Everything the functions can write. The logger reads its level when the modules load.
 vi.hoisted(() => {
@@ -40,22 +41,11 @@ mockClient(SecretsManagerClient)
   .on(GetSecretValueCommand)
   .rejects(new Error(`denied ${API_KEY}`));
 
-const record = (body: string): SQSRecord => ({
-  messageId: 'm-1',
-  receiptHandle: 'receipt-m-1',
-  body,
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '1764151200000',
-    SenderId: 'AIDAEXAMPLE',
-    ApproximateFirstReceiveTimestamp: '1764151200000',
-  },
-  messageAttributes: { reason: { stringValue: 'http-503', dataType: 'String' } },
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:queue',
-  awsRegion: 'eu-west-1',
-});
+const record = (body: string): SQSRecord =>
+  sqsRecord(body, {
+    queue: 'queue',
+    messageAttributes: { reason: { stringValue: 'http-503', dataType: 'String' } },
+  });
 
 const retryMessage = JSON.stringify({
   version: 1,

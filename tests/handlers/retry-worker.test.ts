@@ -17,6 +17,7 @@ import { verifyUserSyncRequest } from '../../src/verify.js';
 import { webhookIdFor } from '../../src/webhooks/signature.js';
 import { invokeConsumer } from '../helpers/handler.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import { sqsRecord } from '../helpers/sqs-record.js';
 
 const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry';
 const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq';
@@ -39,22 +40,8 @@ const unsynced = (sub: string): RetryMessage => ({
   firstFailedAt: '2026-11-26T10:00:00.000Z',
 });
 
-const record = (messageId: string, body: string, receiveCount = 1): SQSRecord => ({
-  messageId,
-  receiptHandle: `receipt-${messageId}`,
-  body,
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: '1764151200000',
-    SenderId: 'AIDAEXAMPLE',
-    ApproximateFirstReceiveTimestamp: '1764151200000',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
-  awsRegion: 'eu-west-1',
-});
+const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
+  sqsRecord(body, { messageId, receiveCount });
 
 const invoke = (records: SQSRecord[]) => invokeConsumer(createHandler, records);
 

@@ -26,6 +26,7 @@ import {
   silence,
   startScriptedServer,
 } from '../helpers/scripted-server.js';
+import { sqsRecord } from '../helpers/sqs-record.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
@@ -37,22 +38,8 @@ mockClient(SecretsManagerClient).on(GetSecretValueCommand).rejects(new Error('no
 
 const sample = (name: string) => readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8');
 
-const record = (messageId: string, body: string, receiveCount = 1): SQSRecord => ({
-  messageId,
-  receiptHandle: `receipt-${messageId}`,
-  body,
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: '1764151200000',
-    SenderId: 'AIDAEVENTBRIDGE',
-    ApproximateFirstReceiveTimestamp: '1764151200000',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:cognito-user-sync-changes',
-  awsRegion: 'eu-west-1',
-});
+const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
+  sqsRecord(body, { messageId, receiveCount, queue: 'cognito-user-sync-changes' });
 
 /** Ada as AdminGetUser answers for her (Cognito sends the dates as epoch seconds). */
 const adaInCognito = (enabled = true) => ({

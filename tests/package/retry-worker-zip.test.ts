@@ -7,6 +7,7 @@ import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import { sqsRecord } from '../helpers/sqs-record.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';
 
@@ -30,24 +31,7 @@ const retryMessage = (sub: string) => ({
 
 /** An SQS event of one record, as the event source mapping makes it. */
 const sqsEvent = (messageId: string, receiptHandle: string, body: string): SQSEvent => ({
-  Records: [
-    {
-      messageId,
-      receiptHandle,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '1764151200000',
-        SenderId: 'AIDAEXAMPLE',
-        ApproximateFirstReceiveTimestamp: '1764151200000',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:retry',
-      awsRegion: 'eu-west-1',
-    },
-  ],
+  Records: [sqsRecord(body, { messageId, receiptHandle })],
 });
 
 describe('dist/retry-worker.zip', () => {

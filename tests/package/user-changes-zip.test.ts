@@ -7,28 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoControl } from '../../scripts/moto.mjs';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
+import { sqsRecord } from '../helpers/sqs-record.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';
 
 const GONE = '7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9';
 
 const repairs = (userPoolId: string, changes: { sub: string; action: 'sync' | 'delete' }[]): SQSEvent => ({
-  Records: changes.map(({ sub, action }, n) => ({
-    messageId: `m-${n}`,
-    receiptHandle: `r-${n}`,
-    body: JSON.stringify({ type: 'cognito-user-sync.repair', version: 1, userPoolId, sub, action }),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1764151200000',
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: '1764151200000',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:changes',
-    awsRegion: 'eu-west-1',
-  })),
+  Records: changes.map(({ sub, action }, n) =>
+    sqsRecord(JSON.stringify({ type: 'cognito-user-sync.repair', version: 1, userPoolId, sub, action }), {
+      messageId: `m-${n}`,
+      receiptHandle: `r-${n}`,
+      queue: 'changes',
+    }),
+  ),
 });
 
 describe('dist/user-changes.zip', () => {
