@@ -9,9 +9,9 @@ data "aws_iam_policy_document" "lambda_assume_role" {
   }
 }
 
-# What every role gets besides its own statements: the secrets, the KMS key and the VPC, each only
-# when given.
-data "aws_iam_policy_document" "shared" {
+# The User Service's secrets and the KMS key, each only when given: every role's, and the
+# operators' (operator.tf).
+data "aws_iam_policy_document" "secrets_and_key" {
   dynamic "statement" {
     for_each = length(local.secret_arns) > 0 ? [1] : []
 
@@ -39,6 +39,12 @@ data "aws_iam_policy_document" "shared" {
       }
     }
   }
+}
+
+# What every role gets besides its own statements: the secrets and the key as above, and the VPC
+# when given.
+data "aws_iam_policy_document" "shared" {
+  source_policy_documents = [data.aws_iam_policy_document.secrets_and_key.json]
 
   # In a VPC, Lambda creates the function's network interfaces with its role. These are the EC2
   # actions of the AWS-managed AWSLambdaVPCAccessExecutionRole, without its logs permissions on every

@@ -15,6 +15,9 @@ locals {
 }
 
 data "aws_iam_policy_document" "operator" {
+  # backfill and reconcile call the User Service: its secrets, and the key when given.
+  source_policy_documents = [data.aws_iam_policy_document.secrets_and_key.json]
+
   # backfill and reconcile list the pool and read users; reconcile reads the pool's settings.
   statement {
     sid       = "ReadUserPool"
@@ -56,32 +59,5 @@ data "aws_iam_policy_document" "operator" {
     sid       = "ReadQueueAges"
     actions   = ["cloudwatch:GetMetricStatistics"]
     resources = ["*"]
-  }
-
-  # backfill and reconcile call the User Service.
-  dynamic "statement" {
-    for_each = length(local.secret_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "ReadUserServiceSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = local.secret_arns
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [1]
-
-    content {
-      sid       = "UseKmsKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [var.kms_key_arn]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["sqs.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
-      }
-    }
   }
 }
