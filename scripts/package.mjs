@@ -6,7 +6,6 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { trimSourceMap } from './lambda/source-map.mjs';
@@ -18,8 +17,6 @@ export const FUNCTIONS = [
   { name: 'reconcile', entry: 'src/handlers/reconcile.ts' },
 ];
 
-// The X-Ray SDK (under the Powertools tracer) is CommonJS and calls require() at run time.
-const REQUIRE_BANNER = "import{createRequire}from'node:module';const require=createRequire(import.meta.url);";
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
@@ -28,10 +25,9 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
  *   protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
  *   ~200 KiB and a third of every cold start (scripts/lambda/aws-sdk/ gives it the SDK's names).
  *   Only the zips: the command line and the tests run the SDK;
- * - the X-Ray SDK's async-hook context store (AsyncLocalStorage does the same, for a fraction of
- *   the cost), its patcher for the AWS SDK v2 (we use v3), its centralized sampling and host
- *   plugins (Lambda samples, and a function's host is Lambda), and its capture list for services
- *   the functions never call;
+ * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): scripts/lambda/xray-sdk.mjs is
+ *   the part of it a Lambda function uses, ~10 KiB where the SDK took ~45 KiB and ~9 ms of every
+ *   cold start. Only the zips: the command line and the tests run the SDK;
  * - all of a dependency's package.json but its name and version, the only fields read at run time.
  */
 export const LAMBDA_ONLY = {
@@ -40,7 +36,7 @@ export const LAMBDA_ONLY = {
       './scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs',
     '@aws-sdk/client-secrets-manager': './scripts/lambda/aws-sdk/client-secrets-manager.mjs',
     '@aws-sdk/client-sqs': './scripts/lambda/aws-sdk/client-sqs.mjs',
-    'cls-hooked/context': './scripts/lambda/cls-context.cjs',
+    'aws-xray-sdk-core': './scripts/lambda/xray-sdk.mjs',
   },
   plugins: [
     {
@@ -50,39 +46,6 @@ export const LAMBDA_ONLY = {
           const { name, version } = JSON.parse(await readFile(path, 'utf8'));
           return { contents: JSON.stringify({ name, version }), loader: 'json' };
         });
-      },
-    },
-    {
-      name: 'x-ray-sdk-as-lambda-uses-it',
-      setup(build) {
-        const inXray = (importer) => importer.includes('aws-xray-sdk-core');
-        // Lambda makes the sampling decision: the SDK uses its local sampler there (env/aws_lambda.js,
-        // disableCentralizedSampling), never the centralized one and its pollers.
-        build.onResolve({ filter: /^\.\/sampling\/default_sampler$/ }, ({ importer, resolveDir }) =>
-          inXray(importer) ? { path: join(resolveDir, 'sampling', 'local_sampler.js') } : undefined,
-        );
-        build.onResolve(
-          { filter: /^\.\/segments\/plugins\/(ec2|ecs|elastic_beanstalk)_plugin$/ },
-          ({ importer }) =>
-            inXray(importer)
-              ? { path: new URL('./lambda/xray-plugin.cjs', import.meta.url).pathname }
-              : undefined,
-        );
-        // Parameters are captured for the services in its list that the functions call: SQS only.
-        build.onLoad({ filter: /aws-xray-sdk-core[\\/].*[\\/]aws_whitelist\.json$/ }, async ({ path }) => {
-          const { services } = JSON.parse(await readFile(path, 'utf8'));
-          return { contents: JSON.stringify({ services: { sqs: services.sqs } }), loader: 'json' };
-        });
-      },
-    },
-    {
-      name: 'no-aws-sdk-v2-patcher',
-      setup(build) {
-        build.onResolve({ filter: /^\.\/patchers\/aws_p$/ }, ({ importer }) =>
-          importer.includes('aws-xray-sdk-core')
-            ? { path: new URL('./lambda/aws-sdk-v2-patcher.cjs', import.meta.url).pathname }
-            : undefined,
-        );
       },
     },
   ],
@@ -102,7 +65,6 @@ export const lambdaBuildOptions = (entry, outfile) => ({
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
-  banner: { js: REQUIRE_BANNER },
   metafile: true,
   logLevel: 'warning',
 });

@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const bundle = async (entry: string) => {
   const dir = await mkdtemp(join(tmpdir(), 'source-map-'));
   const outfile = join(dir, 'index.mjs');
-  await build({ ...lambdaBuildOptions(entry, outfile), banner: {} });
+  await build(lambdaBuildOptions(entry, outfile));
   const full: SourceMap = JSON.parse(await readFile(`${outfile}.map`, 'utf8'));
   return { outfile, code: await readFile(outfile, 'utf8'), full };
 };

@@ -19,7 +19,7 @@ const runBundled = async (source: string) => {
   const dir = await mkdtemp(join(tmpdir(), 'stack-traces-'));
   await writeFile(join(dir, 'throws.ts'), source);
   const outfile = join(dir, 'out/index.mjs');
-  await build({ ...lambdaBuildOptions(join(dir, 'throws.ts'), outfile), banner: {} });
+  await build(lambdaBuildOptions(join(dir, 'throws.ts'), outfile));
   const { stdout } = await run(process.execPath, [outfile], { env: { PATH: process.env.PATH ?? '' } });
   return JSON.parse(stdout) as string[] | undefined;
 };
