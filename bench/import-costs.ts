@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { LAMBDA_ONLY, lambdaBuildOptions } from '../scripts/package.mjs';
 import { lambdaEnv, lambdaNodeFlags, ROOT, resolveNode22 } from './lib/processes.js';
@@ -47,15 +48,14 @@ const ENTRIES: Record<string, string> = {
   'the shipped handler (src/handlers/post-confirmation.ts)': `export { handler } from '${join(ROOT, 'src/handlers/post-confirmation.ts')}';`,
 };
 
-// Imports what bench/lib/invoke.mjs imports, and loads node:http as it does (the runtime has,
-// before any handler), so the module loader is as warm as there. Touching fetch first takes
-// undici's load out of the second figure: any handler that calls fetch pays it, at import (ky
-// touches it) or at its first call (the baseline).
-const RUNNER = `import 'node:crypto';
-import 'node:fs';
-import { createRequire } from 'node:module';
-import 'node:url';
-createRequire(import.meta.url)('node:http');
+// Loads what bench/lib/invoke.mjs loads before the timed import, as it does: the built-ins the
+// runtime has loaded before any handler (bench/lib/runtime-builtins.mjs), with require. Touching
+// fetch first takes undici's load out of the second figure: any handler that calls fetch pays it,
+// at import (ky touches it) or at its first call (the baseline).
+const RUNNER = `import { createRequire } from 'node:module';
+import { RUNTIME_BUILTINS } from '${pathToFileURL(join(ROOT, 'bench/lib/runtime-builtins.mjs')).href}';
+const require = createRequire(import.meta.url);
+for (const name of RUNTIME_BUILTINS) require(name);
 if (process.env.PRELOAD_UNDICI) globalThis.Response;
 const started = performance.now();
 await import(process.env.LAMBDA_TASK_ROOT + '/index.mjs');

@@ -1,5 +1,5 @@
 // The measured process, run under Node 22 by bench/run.ts in a Lambda-like environment: it
-// loads node:http and imports index.mjs from an unzipped task root, as the nodejs22.x runtime
+// loads the built-ins the runtime has loaded and imports index.mjs from an unzipped task root, as the nodejs22.x runtime
 // does, and invokes its handler on post-confirmation events, each with a new sub and a new trace
 // id (the runtime sets _X_AMZN_TRACE_ID per invocation). The handler's own logs go to stdout, a
 // pipe the parent drains; the figures go to fd 3 as one JSON document.
@@ -9,17 +9,14 @@
 //   BENCH_MODE=deadline  import, then BENCH_ITERATIONS timed invocations (the first one is cold)
 
 import { createRequire } from 'node:module';
+import { RUNTIME_BUILTINS } from './runtime-builtins.mjs';
 
 const started = performance.now();
 
-// The nodejs22.x runtime has node:http loaded before it imports a handler. Its bootstrap is the
-// public Lambda Node.js runtime interface client (github.com/aws/aws-lambda-nodejs-runtime-interface-client):
-// `run()` in src/index.mjs makes its RAPID client before `UserFunction.load`, and the client
-// requires node:http (`require('http')` in src/RAPIDClient.js; `cjsRequire("node:http")` at the
-// top of src/client/rapid-client.ts in the TypeScript rewrite). So here too, for both handlers,
-// before the timed import: no handler pays for loading it on Lambda.
+// What the runtime has loaded before it imports a handler (see runtime-builtins.mjs), for both
+// handlers, before the timed import (undici, behind fetch, would load node:assert otherwise).
 const require = createRequire(import.meta.url);
-require('node:http');
+for (const name of RUNTIME_BUILTINS) require(name);
 // What the runner itself needs, required as the runtime requires its modules (CommonJS): an ES
 // import of a built-in would build its ES namespace, loading what its lazy getters hold
 // (node:crypto's webcrypto…), for the handler, out of the timed window. The runtime imports no

@@ -490,7 +490,7 @@ export const report = async (
   const header = [
     `cognito-user-sync benchmark, ${run.finishedAt.toISOString()}`,
     `Measured handlers ran under Node ${run.node.measured} (npx node@22), Lambda-like: nodejs22.x environment, ` +
-      `node:http preloaded as the runtime does, tracing on, ${run.node.measuredFlags.join(' ')}, ` +
+      `the runtime's built-ins (node:http, node:assert…) loaded first, tracing on, ${run.node.measuredFlags.join(' ')}, ` +
       'no NODE_OPTIONS (no --enable-source-maps).',
     `Orchestrator: Node ${run.node.orchestrator}. User Service: the dev User Service, own process ` +
       `(Node ${run.node.userService}), keep-alive. AWS: moto on loopback, plain HTTP (no TLS).`,
