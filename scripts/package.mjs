@@ -6,6 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { trimSourceMap } from './lambda/source-map.mjs';
@@ -39,6 +40,24 @@ export const LAMBDA_ONLY = {
     'aws-xray-sdk-core': './scripts/lambda/xray-sdk.mjs',
   },
   plugins: [
+    {
+      // An ES import of a built-in builds its whole ES namespace, running every lazy getter of the
+      // module (node:crypto's WebCrypto, node:fs's promises and streams, node:timers' promises…).
+      // The zips take built-ins as CommonJS modules instead, as the runtime does, from
+      // process.getBuiltinModule (Node 22.3 and later): a property is read when it is used.
+      name: 'built-ins-as-commonjs',
+      setup(build) {
+        const builtins = new Set(builtinModules);
+        build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path }) => {
+          const name = path.replace(/^node:/, '');
+          return builtins.has(name) ? { path: `node:${name}`, namespace: 'built-in' } : undefined;
+        });
+        build.onLoad({ filter: /.*/, namespace: 'built-in' }, ({ path }) => ({
+          contents: `module.exports = process.getBuiltinModule(${JSON.stringify(path)});`,
+          loader: 'js',
+        }));
+      },
+    },
     {
       name: 'package-json-name-and-version',
       setup(build) {
