@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { trimSourceMap } from './lambda/source-map.mjs';
@@ -18,6 +18,7 @@ export const FUNCTIONS = [
   { name: 'reconcile', entry: 'src/handlers/reconcile.ts' },
 ];
 
+const require = createRequire(import.meta.url);
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
@@ -44,18 +45,26 @@ export const LAMBDA_ONLY = {
       // An ES import of a built-in builds its whole ES namespace, running every lazy getter of the
       // module (node:crypto's WebCrypto, node:fs's promises and streams, node:timers' promises…).
       // The zips take built-ins as CommonJS modules instead, as the runtime does, from
-      // process.getBuiltinModule (Node 22.3 and later): a property is read when it is used.
+      // process.getBuiltinModule (Node 22.3 and later): a property is read when it is used. The
+      // ones only middy's streaming responses use (node:stream/web brings TransformStream,
+      // TextEncoderStream, CompressionStream…) load at their first use, which never comes here.
       name: 'built-ins-as-commonjs',
       setup(build) {
         const builtins = new Set(builtinModules);
+        const onFirstUse = new Set(['node:stream/web', 'node:stream/promises']);
         build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path }) => {
           const name = path.replace(/^node:/, '');
           return builtins.has(name) ? { path: `node:${name}`, namespace: 'built-in' } : undefined;
         });
-        build.onLoad({ filter: /.*/, namespace: 'built-in' }, ({ path }) => ({
-          contents: `module.exports = process.getBuiltinModule(${JSON.stringify(path)});`,
-          loader: 'js',
-        }));
+        build.onLoad({ filter: /.*/, namespace: 'built-in' }, ({ path }) => {
+          const load = `process.getBuiltinModule(${JSON.stringify(path)})`;
+          if (!onFirstUse.has(path)) return { contents: `module.exports = ${load};`, loader: 'js' };
+          const getters = Object.keys(require(path)).map((key) => `get ${key}() { return load().${key}; }`);
+          return {
+            contents: `let loaded; const load = () => (loaded ??= ${load}); module.exports = { ${getters.join(', ')} };`,
+            loader: 'js',
+          };
+        });
       },
     },
     {
