@@ -419,7 +419,14 @@ export class Subsegment {
   }
 
   serialize(object) {
-    return JSON.stringify(object ?? this, bigIntAsString);
+    // The SDK's replacer turns BigInts into strings; JSON.stringify refuses them otherwise. A
+    // replacer is called for every key, so it is used only when a document holds one.
+    try {
+      return JSON.stringify(object ?? this);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      return JSON.stringify(object ?? this, bigIntAsString);
+    }
   }
 }
 
