@@ -162,6 +162,7 @@ let socket;
 const daemonSocket = () => {
   if (socket === undefined) {
     const opened = createSocket('udp4').unref();
+    opened.bind({ port: 0, exclusive: true });
     opened.on('error', (error) => {
       logger.error('Error occured sending segment: ', error);
       opened.close();
@@ -559,6 +560,9 @@ export class Segment {
     subsegment.notTraced = this.notTraced;
     subsegment.noOp = this.noOp;
     this.subsegments.push(subsegment);
+    // A traced invocation sends its first document when a subsegment closes: the socket is bound
+    // now (binding loads what dgram needs), while the invocation waits on its first calls.
+    if (!this.notTraced) daemonSocket();
   }
 
   removeSubsegment(subsegment) {
