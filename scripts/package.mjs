@@ -1,7 +1,7 @@
 // Builds one zip per function for Lambda (nodejs22.x, arm64): dist/<name>.zip holding index.mjs
 // (exports `handler`, so `Handler: index.handler`) and its source map. Everything is bundled: the
-// zip depends on nothing the runtime happens to carry. The AWS SDK's clients are not in it: a small
-// client of the AWS JSON protocols stands in for them (LAMBDA_ONLY below). The zips are
+// zip depends on nothing the runtime happens to carry. The AWS SDK's clients and the X-Ray SDK are
+// not in it: small stand-ins written for Lambda take their place (LAMBDA_ONLY below). The zips are
 // deterministic (fixed timestamps), so an unchanged build keeps its code hash and IaC sees no change.
 
 import { execFileSync } from 'node:child_process';
@@ -22,14 +22,16 @@ const require = createRequire(import.meta.url);
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
- * What the Lambda zips leave out of their dependencies, and why (the shims say more):
+ * What the Lambda zips leave out of their dependencies, and why (the stand-ins say more), then
+ * how they take what stays (the plugins' comments):
  * - the AWS SDK's Secrets Manager, SQS and Cognito user pools clients: the three speak AWS JSON
  *   protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
  *   ~200 KiB and a third of every cold start (scripts/lambda/aws-sdk/ gives it the SDK's names).
  *   Only the zips: the command line and the tests run the SDK;
  * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): scripts/lambda/xray-sdk.mjs is
- *   the part of it a Lambda function uses, ~10 KiB where the SDK took ~45 KiB and ~9 ms of every
- *   cold start. Only the zips: the command line and the tests run the SDK;
+ *   the part of it a Lambda function uses, ~16 KiB where the SDK took ~45 KiB and ~9 ms of every
+ *   cold start; tests/scripts/xray-sdk.test.ts holds it to the SDK's output. Only the zips: the
+ *   command line and the tests run the SDK;
  * - all of a dependency's package.json but its name and version, the only fields read at run time.
  */
 export const LAMBDA_ONLY = {

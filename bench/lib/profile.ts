@@ -72,12 +72,12 @@ export const summarizeProfile = async (
       return 'node: ESM loader (compile the bundle)';
     }
     if (functionName === 'compileForInternalLoader') return 'node: loading built-in modules';
-    // Only the X-Ray SDK sends UDP here (segments to the daemon), and only its cls-hooked
-    // installs async hooks: every promise then pays for them.
+    // Only the X-Ray segments go over UDP here (to the daemon); async hooks are
+    // AsyncLocalStorage's (the X-Ray context, middy's and Powertools' invocation stores).
     if (url === 'node:dgram' || url.includes('internal/dgram'))
       return 'node: dgram (segments to the X-Ray daemon)';
     if (url.includes('internal/async_hooks') || functionName === 'registerDestroyHook') {
-      return 'node: async_hooks (installed by cls-hooked)';
+      return 'node: async_hooks (AsyncLocalStorage)';
     }
     return undefined;
   };
