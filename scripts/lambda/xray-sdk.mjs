@@ -24,8 +24,8 @@
 //   and the SDK's logger (AWS_XRAY_LOG_LEVEL, AWS_XRAY_DEBUG_MODE; errors only by default).
 // Not here: the AWS SDK v2 patchers (captureAWS, captureAWSClient) and getNamespace throw if
 // called. captureHTTPsGlobal patches nothing: the zips' HTTP goes through fetch (the tracer traces
-// it from undici's diagnostics channel) or through their AWS client (traced per call above), which
-// imports node:http as an ES module, where the SDK's patch of the CommonJS export never reached.
+// it from undici's diagnostics channel) or through their AWS client (traced per call above), whose
+// requests carry an X-Amzn-Trace-Id header, which the SDK's patch leaves alone (patchers/http_p.js).
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomFillSync } from 'node:crypto';
@@ -114,7 +114,7 @@ if (process.env.AWS_XRAY_CONTEXT_MISSING) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The daemon (daemon_config.js) and the emitter (segment_emitter.js, atomic-batcher)
+// The daemon (daemon_config.js) and the emitter (segment_emitter.js)
 
 const daemon = { ip: '127.0.0.1', port: 2000 };
 
@@ -165,8 +165,12 @@ const daemonSocket = () => {
     opened.bind({ port: 0, exclusive: true });
     opened.on('error', (error) => {
       logger.error('Error occured sending segment: ', error);
-      opened.close();
       if (socket === opened) socket = undefined;
+      try {
+        opened.close();
+      } catch {
+        // Closed already.
+      }
     });
     socket = opened;
   }
@@ -215,17 +219,8 @@ class CapturedException {
 const OMITTED = new Set(['segment', 'parent', 'counter']);
 const bigIntAsString = (_key, value) => (typeof value === 'bigint' ? value.toString() : value);
 
-export class Subsegment {
-  constructor(name) {
-    if (typeof name !== 'string') throw new Error('Subsegment name must be of type string.');
-    this.id = newId();
-    this.name = name;
-    this.start_time = now();
-    this.in_progress = true;
-    this.counter = 0;
-    this.notTraced = false;
-  }
-
+/** What a segment and a subsegment share: children, added (with or without sampling) and removed. */
+class Parent {
   addNewSubsegment(name) {
     const subsegment = new Subsegment(name);
     this.addSubsegment(subsegment);
@@ -244,6 +239,28 @@ export class Subsegment {
     return subsegment;
   }
 
+  removeSubsegment(subsegment) {
+    if (!(subsegment instanceof Subsegment))
+      throw new Error(
+        `Failed to remove subsegment:${subsegment} from subsegment "${this.name}".  Not a subsegment.`,
+      );
+    const index = this.subsegments?.indexOf(subsegment) ?? -1;
+    if (index >= 0) this.subsegments.splice(index, 1);
+  }
+}
+
+export class Subsegment extends Parent {
+  constructor(name) {
+    super();
+    if (typeof name !== 'string') throw new Error('Subsegment name must be of type string.');
+    this.id = newId();
+    this.name = name;
+    this.start_time = now();
+    this.in_progress = true;
+    this.counter = 0;
+    this.notTraced = false;
+  }
+
   addSubsegment(subsegment) {
     if (!(subsegment instanceof Subsegment))
       throw new Error(
@@ -256,15 +273,6 @@ export class Subsegment {
     subsegment.noOp = this.noOp;
     if (subsegment.end_time === undefined) this.incrementCounter(subsegment.counter);
     this.subsegments.push(subsegment);
-  }
-
-  removeSubsegment(subsegment) {
-    if (!(subsegment instanceof Subsegment))
-      throw new Error(
-        `Failed to remove subsegment:${subsegment} from subsegment "${this.name}".  Not a subsegment.`,
-      );
-    const index = this.subsegments?.indexOf(subsegment) ?? -1;
-    if (index >= 0) this.subsegments.splice(index, 1);
   }
 
   addAttribute(name, data) {
@@ -522,8 +530,9 @@ const facadeWarning = (name) => () => {
 };
 
 /** Lambda's segment, as the function sees it: subsegments can be added to it, nothing else. */
-export class Segment {
+export class Segment extends Parent {
   constructor(name = 'facade') {
+    super();
     this.name = name;
     this.trace_id = INVALID_TRACE_ID;
     this.id = '00000000';
@@ -531,24 +540,6 @@ export class Segment {
     this.counter = 1;
     this.notTraced = true;
     this.facade = true;
-  }
-
-  addNewSubsegment(name) {
-    const subsegment = new Subsegment(name);
-    this.addSubsegment(subsegment);
-    return subsegment;
-  }
-
-  addSubsegmentWithoutSampling(subsegment) {
-    this.addSubsegment(subsegment);
-    subsegment.notTraced = true;
-  }
-
-  addNewSubsegmentWithoutSampling(name) {
-    const subsegment = new Subsegment(name);
-    this.addSubsegment(subsegment);
-    subsegment.notTraced = true;
-    return subsegment;
   }
 
   addSubsegment(subsegment) {
@@ -563,15 +554,6 @@ export class Segment {
     // A traced invocation sends its first document when a subsegment closes: the socket is bound
     // now (binding loads what dgram needs), while the invocation waits on its first calls.
     if (!this.notTraced) daemonSocket();
-  }
-
-  removeSubsegment(subsegment) {
-    if (!(subsegment instanceof Subsegment))
-      throw new Error(
-        `Failed to remove subsegment:${subsegment} from subsegment "${this.name}".  Not a subsegment.`,
-      );
-    const index = this.subsegments?.indexOf(subsegment) ?? -1;
-    if (index >= 0) this.subsegments.splice(index, 1);
   }
 
   toString() {

@@ -317,6 +317,34 @@ describe('the X-Ray SDK stand-in on its own', () => {
     }
   });
 
+  it('logs a document too large for a datagram, and goes on sending the next ones', async () => {
+    const daemon = createSocket('udp4');
+    const received: string[] = [];
+    daemon.on('message', (message) => received.push(message.toString()));
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    vi.resetModules();
+    vi.stubEnv('LAMBDA_TASK_ROOT', '/var/task');
+    vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', `127.0.0.1:${(daemon.address() as AddressInfo).port}`);
+    vi.stubEnv('_X_AMZN_TRACE_ID', `Root=${ROOT};Parent=53995c3f42cd8ad8;Sampled=1`);
+    try {
+      const xray = await import('../../scripts/lambda/xray-sdk.mjs');
+      const errors: unknown[] = [];
+      xray.setLogger({ error: (...args: unknown[]) => errors.push(args), warn() {}, info() {}, debug() {} });
+      const segment = xray.getSegment();
+      const huge = segment?.addNewSubsegment('huge');
+      huge?.addMetadata('blob', 'x'.repeat(70_000));
+      huge?.close();
+      segment?.addNewSubsegment('after').close();
+      await vi.waitFor(() =>
+        expect(received.some((datagram) => datagram.includes('"name":"after"'))).toBe(true),
+      );
+      expect(received.some((datagram) => datagram.includes('"name":"huge"'))).toBe(false);
+      expect(JSON.stringify(errors)).toContain('too large to send');
+    } finally {
+      daemon.close();
+    }
+  });
+
   it('refuses a daemon address without a port, as the SDK does', async () => {
     vi.resetModules();
     vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', '127.0.0.1');
