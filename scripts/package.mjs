@@ -71,7 +71,7 @@ export const LAMBDA_ONLY = {
     },
     {
       // ky asks at import whether the runtime can send a request body as a stream, by building a
-      // Request around a ReadableStream (about 0.7 ms of every cold start, for onUploadProgress,
+      // Request around a ReadableStream (0.2 to 0.7 ms of every cold start, for onUploadProgress,
       // which the functions never use). On nodejs22.x the answer is yes (fetch takes
       // `duplex: 'half'`), so the zips are built with it.
       name: 'ky-request-streams-on-node-22',
