@@ -449,21 +449,20 @@ const randomTraceId = () =>
 
 /** The SDK's TraceID.FromString: a malformed root gets a new random trace id (and an error logged). */
 const normalizeTraceId = (raw) => {
-  const random = randomTraceId;
   const parts = raw.trim().split('-');
   if (parts.length !== 3) {
     logger.error('Unrecognized trace ID format');
-    return random();
+    return randomTraceId();
   }
   const version = Number.parseInt(parts[0], 10);
   if (Number.isNaN(version) || version < 1) {
     logger.error('Trace ID version must be positive integer');
-    return random();
+    return randomTraceId();
   }
   const timestamp = Number.parseInt(parts[1], 16).toString(16);
   if (timestamp === 'NaN') {
     logger.error('Trace ID timestamp must be a hex-encoded value');
-    return random();
+    return randomTraceId();
   }
   return `${version}-${timestamp.padStart(8, '0')}-${parts[2]}`;
 };
@@ -663,9 +662,10 @@ const validate = (name, fcn) => {
   throw new Error(error);
 };
 
-export const captureFunc = (name, fcn, parent) => {
+// `parent` is the SDK's manual mode's; in automatic mode (Lambda's) the SDK ignores it, as here.
+export const captureFunc = (name, fcn, _parent) => {
   validate(name, fcn);
-  const parentSegment = getSegment(parent);
+  const parentSegment = getSegment();
   if (!parentSegment) {
     logger.warn('Failed to capture function.');
     return fcn();
@@ -681,9 +681,9 @@ export const captureFunc = (name, fcn, parent) => {
   }
 };
 
-export const captureAsyncFunc = (name, fcn, parent) => {
+export const captureAsyncFunc = (name, fcn, _parent) => {
   validate(name, fcn);
-  const parentSegment = getSegment(parent);
+  const parentSegment = getSegment();
   if (!parentSegment) {
     logger.warn('Failed to capture async function.');
     return fcn();
