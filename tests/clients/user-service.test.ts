@@ -116,6 +116,54 @@ describe('createUserServiceClient', () => {
     }
   });
 
+  it('sends the same bytes, with their Content-Length, on every attempt: after a 503 and after a timeout', async () => {
+    server = await startScriptedServer([reply(503), () => undefined, reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 200, baseBackoffMs: 1 });
+    const accented = toUserRecord(
+      's-2',
+      { email: 'zoë@example.com', name: 'Zoë Ørsted' },
+      {
+        status: 'ACTIVE',
+        role: 'USER',
+      },
+    );
+
+    const result = await client.createUser(accented, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(5000),
+    });
+
+    expect(result).toMatchObject({ outcome: 'created', attempts: 3 });
+    const sent = JSON.stringify(accented);
+    expect(server.requests).toHaveLength(3);
+    for (const request of server.requests) {
+      expect(request.method).toBe('POST');
+      expect(request.body).toBe(sent);
+      expect(request.headers['content-length']).toBe(String(Buffer.byteLength(sent)));
+      expect(request.headers['transfer-encoding']).toBeUndefined();
+      expect(request.headers['content-type']).toBe('application/json');
+    }
+  });
+
+  it('sends a GET without a body', async () => {
+    server = await startScriptedServer([reply(200, { users: [], nextCursor: null })]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000 });
+
+    const result = await client.listUsers({
+      limit: 10,
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(2000),
+    });
+
+    expect(result.page).toEqual({ users: [], nextCursor: null });
+    const [request] = server.requests;
+    expect(request?.method).toBe('GET');
+    expect(request?.body).toBe('');
+    expect(request?.headers['content-length']).toBeUndefined();
+    expect(request?.headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
     const huge = createServer((request, response) => {
       request.resume();
