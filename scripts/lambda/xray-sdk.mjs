@@ -359,7 +359,9 @@ export class Subsegment extends Parent {
   close(err, remote) {
     const root = this.segment;
     this.end_time = now();
-    delete this.in_progress;
+    // The SDK deletes the flag; undefined leaves it out of the document just the same, and keeps
+    // the object's shape (a deleted property turns it into a slow dictionary).
+    this.in_progress = undefined;
     if (err) this.addError(err, remote);
     this.parent?.decrementCounter();
     // The facade's counter never drops below 1, above Lambda's streaming threshold of 0.
@@ -420,8 +422,10 @@ export class Subsegment extends Parent {
 
   toJSON() {
     const copy = {};
-    for (const [key, value] of Object.entries(this)) {
-      if (OMITTED.has(key) || (key === 'subsegments' && !(value?.length > 0))) continue;
+    for (const key in this) {
+      if (!Object.hasOwn(this, key) || OMITTED.has(key)) continue;
+      const value = this[key];
+      if (key === 'subsegments' && !(value?.length > 0)) continue;
       copy[key] = value;
     }
     return copy;
