@@ -75,8 +75,8 @@ export const measurement = ({
 export interface TimeBudget {
   /** Milliseconds left, less `reserveMs`. */
   remaining(reserveMs?: number): number;
-  /** A signal that aborts `reserveMs` before the time is up. */
-  signal(what: string, reserveMs?: number): AbortSignal;
+  /** Runs `work` with a signal that aborts `reserveMs` before the time is up; the timer goes when it settles. */
+  withSignal<T>(what: string, work: (signal: AbortSignal) => Promise<T>, reserveMs?: number): Promise<T>;
 }
 
 export interface WriteOptions {
@@ -304,15 +304,25 @@ export const createUserServiceClient = ({
   const userUrl = (cognitoSub: string) =>
     new URL(`${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(cognitoSub)}`, url);
 
-  const send = async (
+  type SendOptions = Omit<WriteOptions, 'idempotencyKey'>;
+  type Sent = Measured &
+    ({ answer: JudgedAnswer; response?: undefined } | { answer?: undefined; response: Response });
+
+  /** One operation, its retries included, within the deadline; every body it reads is read by then. */
+  const send = (operation: Operation, options: SendOptions): Promise<Sent> =>
+    options.deadline.withSignal(
+      'User Service call',
+      (signal) => sendWithin(operation, options, signal),
+      options.reserveMs,
+    );
+
+  const sendWithin = async (
     operation: Operation,
-    { credentials, deadline, reserveMs = 0, retryLimit = 5 }: Omit<WriteOptions, 'idempotencyKey'>,
-  ): Promise<
-    Measured & ({ answer: JudgedAnswer; response?: undefined } | { answer?: undefined; response: Response })
-  > => {
+    { credentials, deadline, reserveMs = 0, retryLimit = 5 }: SendOptions,
+    signal: AbortSignal,
+  ): Promise<Sent> => {
     const startedAt = performance.now();
     const attemptLatenciesMs: number[] = [];
-    const signal = deadline.signal('User Service call', reserveMs);
     const sent = new Set<string>();
     let refreshed = false;
     let httpStatus: number | undefined;
@@ -324,13 +334,13 @@ export const createUserServiceClient = ({
     const timedFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
       const attemptStart = performance.now();
       try {
-        if (!(input instanceof Request)) return await fetch(input, init);
-        return await fetch(input.url, {
+        const request = input instanceof Request ? input : new Request(input, init);
+        return await fetch(request.url, {
           ...init,
-          method: input.method,
-          headers: input.headers,
-          signal: input.signal,
-          redirect: input.redirect,
+          method: request.method,
+          headers: request.headers,
+          signal: request.signal,
+          redirect: request.redirect,
           ...(operation.body !== '' && { body: operation.body }),
         });
       } finally {

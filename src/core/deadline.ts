@@ -8,8 +8,11 @@ export interface Deadline {
   readonly at: number;
   /** Milliseconds left before the deadline, less `reserveMs`; never negative. */
   remaining(reserveMs?: number): number;
-  /** A signal that aborts with a DeadlineExceededError `reserveMs` before the deadline. */
-  signal(what: string, reserveMs?: number): AbortSignal;
+  /**
+   * Runs `work` with a signal that aborts with a DeadlineExceededError `reserveMs` before the
+   * deadline, and clears that timer when the work settles.
+   */
+  withSignal<T>(what: string, work: (signal: AbortSignal) => Promise<T>, reserveMs?: number): Promise<T>;
   /** Settles like `promise`, or rejects with a DeadlineExceededError `reserveMs` before the deadline. */
   race<T>(promise: Promise<T>, what: string, reserveMs?: number): Promise<T>;
 }
@@ -21,12 +24,18 @@ export const startDeadline = (budgetMs: number, now: () => number = Date.now): D
   return {
     at,
     remaining,
-    signal(what, reserveMs = 0) {
+    async withSignal(what, work, reserveMs = 0) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new DeadlineExceededError(what)), remaining(reserveMs));
       // A pending deadline must never keep a process (the CLI, a test) alive.
       timer.unref();
-      return controller.signal;
+      try {
+        return await work(controller.signal);
+      } finally {
+        // A warm container runs invocation after invocation: a timer left behind by each would
+        // pile up for the whole budget, then abort, building an error, a call long done.
+        clearTimeout(timer);
+      }
     },
     race(promise, what, reserveMs = 0) {
       let timer: NodeJS.Timeout | undefined;

@@ -94,7 +94,7 @@ export const queueUser = async (
   };
   try {
     const sentTo = await deadline.race(
-      target.send(message, { deadLetter: permanent, signal: deadline.signal('queue send') }),
+      deadline.withSignal('queue send', (signal) => target.send(message, { deadLetter: permanent, signal })),
       'queue send',
     );
     return { outcome: 'queued', reason, queue: sentTo };

@@ -164,6 +164,26 @@ describe('createUserServiceClient', () => {
     expect(request?.headers['transfer-encoding']).toBeUndefined();
   });
 
+  it('lets go of the deadline once a call is done: its signal never aborts later', async () => {
+    server = await startScriptedServer([reply(201), reply(422, { error: 'invalid' })]);
+    const signals: AbortSignal[] = [];
+    const client = createUserServiceClient({
+      url: new URL(server.url),
+      fetch: (input, init) => {
+        if (init?.signal) signals.push(init.signal);
+        return fetch(input, init);
+      },
+    });
+    const options = { idempotencyKey: 'k', credentials: { apiKey: undefined }, deadline: startDeadline(150) };
+
+    expect(await client.createUser(body, options)).toMatchObject({ outcome: 'created' });
+    expect(await client.createUser(body, options)).toMatchObject({ failure: 'rejected' });
+    await new Promise((resolve) => setTimeout(resolve, 250)); // past the deadline
+
+    expect(signals).toHaveLength(2);
+    expect(signals.map((signal) => signal.aborted)).toEqual([false, false]);
+  });
+
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
     const huge = createServer((request, response) => {
       request.resume();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { queueReserveMs, startDeadline } from '../../src/core/deadline.js';
 import { DeadlineExceededError } from '../../src/errors.js';
 
@@ -24,11 +24,44 @@ describe('startDeadline', () => {
     await expect(startDeadline(1000).race(Promise.resolve('done'), 'quick thing')).resolves.toBe('done');
   });
 
-  it('aborts its signal at the deadline less the reserve', async () => {
-    const signal = startDeadline(60).signal('call', 40);
-    expect(signal.aborted).toBe(false);
-    await new Promise((resolve) => signal.addEventListener('abort', resolve));
-    expect(signal.reason).toBeInstanceOf(DeadlineExceededError);
+  it('aborts the signal of work still running at the deadline less the reserve', async () => {
+    let seen: AbortSignal | undefined;
+    const work = startDeadline(60).withSignal(
+      'call',
+      (signal) => {
+        seen = signal;
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+      40,
+    );
+    expect(seen?.aborted).toBe(false);
+    await expect(work).rejects.toThrow(new DeadlineExceededError('call'));
+    expect(seen?.reason).toBeInstanceOf(DeadlineExceededError);
+  });
+
+  it('clears the timer once the work settles: no timer is left, no signal aborts later', async () => {
+    vi.useFakeTimers();
+    try {
+      const deadline = startDeadline(1000);
+      let seen: AbortSignal | undefined;
+      await expect(
+        deadline.withSignal('call', async (signal) => {
+          seen = signal;
+          return 'done';
+        }),
+      ).resolves.toBe('done');
+      await expect(
+        deadline.withSignal('call', async () => {
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
+
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(seen?.aborted).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
