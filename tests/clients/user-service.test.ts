@@ -12,7 +12,12 @@ import { toUserRecord } from '../../src/core/user-record.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { VERSION } from '../../src/version.js';
 import { parseSigningSecret } from '../../src/webhooks/signature.js';
-import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
+import {
+  type ReceivedRequest,
+  reply,
+  type ScriptedServer,
+  startScriptedServer,
+} from '../helpers/scripted-server.js';
 
 const body = toUserRecord('s-1', { email: 'a@example.com' }, { status: 'ACTIVE', role: 'USER' });
 
@@ -182,6 +187,50 @@ describe('createUserServiceClient', () => {
 
     expect(signals).toHaveLength(2);
     expect(signals.map((signal) => signal.aborted)).toEqual([false, false]);
+  });
+
+  it('after a 401, retries once with the refreshed credentials: their key, their signing keys', async () => {
+    server = await startScriptedServer([reply(401), reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+    const [oldSecret, newSecret] = [
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'whsec_cHJldmlvdXMta2V5LW9mLWEtcm90YXRpb24tMjAyNg==',
+    ];
+    const refresh = vi.fn(async () => ({ apiKey: 'k-2', signingKeys: parseSigningSecret(newSecret) }));
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: 'k-1', signingKeys: parseSigningSecret(oldSecret), refresh },
+      deadline: startDeadline(5000),
+    });
+
+    expect(result).toMatchObject({ outcome: 'created', attempts: 2 });
+    expect(refresh).toHaveBeenCalledTimes(1);
+    const verified = (request: ReceivedRequest | undefined, secrets: string) =>
+      verifyUserSyncRequest({
+        headers: request?.headers ?? {},
+        body: request?.body ?? '',
+        secrets,
+        now: Number(request?.headers['webhook-timestamp']) * 1000,
+      }).ok;
+    const [first, second] = server.requests;
+    expect(first?.headers['x-api-key']).toBe('k-1');
+    expect(second?.headers['x-api-key']).toBe('k-2');
+    expect([verified(first, oldSecret), verified(first, newSecret)]).toEqual([true, false]);
+    expect([verified(second, oldSecret), verified(second, newSecret)]).toEqual([false, true]);
+  });
+
+  it('after a 401, a refresh that brings no key retries without one', async () => {
+    server = await startScriptedServer([reply(401), reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+
+    await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: 'k-1', refresh: async () => ({ apiKey: undefined }) },
+      deadline: startDeadline(5000),
+    });
+
+    expect(server.requests.map((request) => request.headers['x-api-key'])).toEqual(['k-1', undefined]);
   });
 
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
