@@ -33,7 +33,7 @@ export const startDeadline = (budgetMs: number, now: () => number = Date.now): D
         return await work(controller.signal);
       } finally {
         // A warm container runs invocation after invocation: a timer left behind by each would
-        // pile up for the whole budget, then abort, building an error, a call long done.
+        // stay pending for the rest of the budget, then abort a call long done (building an error).
         clearTimeout(timer);
       }
     },
