@@ -432,6 +432,8 @@ export const createUserServiceClient = ({
         hooks: {
           beforeRetry: [
             async ({ error }) => {
+              // ky reads nothing of an error answer it retries: let its body go, not hold the connection.
+              if (isHTTPError(error)) discard(error.response);
               if (!isAuthFailure(error) || !credentials.refresh) return;
               refreshed = true;
               // Without new credentials the retry goes with the old ones, and its 401 is the answer.
@@ -466,10 +468,10 @@ export const createUserServiceClient = ({
   };
 
   /** A 2xx that is not the contract's answer: a proxy, a misrouted path. Try again later. */
-  const unexpected = (response: Response): JudgedAnswer => ({
-    failure: 'transient',
-    reason: `http-${response.status}-unexpected`,
-  });
+  const unexpected = (response: Response): JudgedAnswer => {
+    discard(response); // what is left of it: the connection goes back, however long the body
+    return { failure: 'transient', reason: `http-${response.status}-unexpected` };
+  };
   /** The answer names the user it is about: it must be ours (when it names one). */
   const namesOtherUser = (body: Record<string, unknown>, cognitoSub: string) =>
     'cognitoSub' in body && body.cognitoSub !== cognitoSub;
@@ -576,7 +578,6 @@ export const createUserServiceClient = ({
             if (response.status === 200 && (await jsonObjectOf(response, MAX_SUCCESS_BYTES))) {
               return { outcome: 'deleted' };
             }
-            discard(response);
             return unexpected(response);
           },
         },

@@ -14,6 +14,7 @@ import { VERSION } from '../../src/version.js';
 import { parseSigningSecret } from '../../src/webhooks/signature.js';
 import {
   type ReceivedRequest,
+  type Responder,
   reply,
   type ScriptedServer,
   startScriptedServer,
@@ -123,7 +124,7 @@ describe('createUserServiceClient', () => {
 
   it('sends the same bytes, with their Content-Length, on every attempt: after a 503 and after a timeout', async () => {
     server = await startScriptedServer([reply(503), () => undefined, reply(201)]);
-    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 200, baseBackoffMs: 1 });
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 500, baseBackoffMs: 1 });
     const accented = toUserRecord(
       's-2',
       { email: 'zoë@example.com', name: 'Zoë Ørsted' },
@@ -171,22 +172,74 @@ describe('createUserServiceClient', () => {
 
   it('lets go of the deadline once a call is done: its signal never aborts later', async () => {
     server = await startScriptedServer([reply(201), reply(422, { error: 'invalid' })]);
+    const client = createUserServiceClient({ url: new URL(server.url) });
+    const clock = startDeadline(400);
     const signals: AbortSignal[] = [];
-    const client = createUserServiceClient({
-      url: new URL(server.url),
-      fetch: (input, init) => {
-        if (init?.signal) signals.push(init.signal);
-        return fetch(input, init);
-      },
-    });
-    const options = { idempotencyKey: 'k', credentials: { apiKey: undefined }, deadline: startDeadline(150) };
+    const deadline: typeof clock = {
+      ...clock,
+      withSignal: (what, work, reserveMs) =>
+        clock.withSignal(
+          what,
+          (signal) => {
+            signals.push(signal);
+            return work(signal);
+          },
+          reserveMs,
+        ),
+    };
+    const options = { idempotencyKey: 'k', credentials: { apiKey: undefined }, deadline };
 
     expect(await client.createUser(body, options)).toMatchObject({ outcome: 'created' });
     expect(await client.createUser(body, options)).toMatchObject({ failure: 'rejected' });
-    await new Promise((resolve) => setTimeout(resolve, 250)); // past the deadline
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past the deadline
 
-    expect(signals).toHaveLength(2);
     expect(signals.map((signal) => signal.aborted)).toEqual([false, false]);
+  });
+
+  /** Answers with the start of a body that never ends; says when the connection closes. */
+  const neverEndingBody = (status: number) => {
+    let closed: () => void = () => undefined;
+    const closes = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const responder: Responder = (_request, response) => {
+      response.socket?.on('close', closed);
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.write('{"cognitoSub":');
+    };
+    const closedWithin = (ms: number) =>
+      Promise.race([closes.then(() => true), new Promise((resolve) => setTimeout(resolve, ms, false))]);
+    return { responder, closedWithin };
+  };
+
+  it('lets go of the body of an answer it does not read: an unexpected 2xx', async () => {
+    const answer = neverEndingBody(202);
+    server = await startScriptedServer([answer.responder]);
+    const client = createUserServiceClient({ url: new URL(server.url) });
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(10_000),
+    });
+
+    expect(result).toMatchObject({ failure: 'transient', reason: 'http-202-unexpected' });
+    expect(await answer.closedWithin(1000)).toBe(true);
+  });
+
+  it('lets go of the body of an answer it does not read: an error it retries', async () => {
+    const answer = neverEndingBody(503);
+    server = await startScriptedServer([answer.responder, reply(201)]);
+    const client = createUserServiceClient({ url: new URL(server.url), baseBackoffMs: 1 });
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(10_000),
+    });
+
+    expect(result).toMatchObject({ outcome: 'created', attempts: 2 });
+    expect(await answer.closedWithin(1000)).toBe(true);
   });
 
   it('after a 401, retries once with the refreshed credentials: their key, their signing keys', async () => {
@@ -220,17 +273,50 @@ describe('createUserServiceClient', () => {
     expect([verified(second, oldSecret), verified(second, newSecret)]).toEqual([false, true]);
   });
 
-  it('after a 401, a refresh that brings no key retries without one', async () => {
+  it('after a 401, a refresh that brings no key and no signing keys retries without either', async () => {
     server = await startScriptedServer([reply(401), reply(201)]);
     const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
 
     await client.createUser(body, {
       idempotencyKey: 'k',
-      credentials: { apiKey: 'k-1', refresh: async () => ({ apiKey: undefined }) },
+      credentials: {
+        apiKey: 'k-1',
+        signingKeys: parseSigningSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+        refresh: async () => ({ apiKey: undefined }),
+      },
       deadline: startDeadline(5000),
     });
 
     expect(server.requests.map((request) => request.headers['x-api-key'])).toEqual(['k-1', undefined]);
+    expect(server.requests.map((request) => request.headers['webhook-signature'] !== undefined)).toEqual([
+      true,
+      false,
+    ]);
+  });
+
+  it('keeps no credential of an error answer that echoes them, the refreshed key included', async () => {
+    const echo: Responder = (request, response) => {
+      response.writeHead(422, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'invalid', headers: request.headers }));
+    };
+    server = await startScriptedServer([reply(401), echo]);
+    const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+    const result = await client.createUser(body, {
+      idempotencyKey: 'k',
+      credentials: {
+        apiKey: 'first-key-0123456789',
+        refresh: async () => ({ apiKey: 'second-key-0123456789', signingKeys: parseSigningSecret(secret) }),
+      },
+      deadline: startDeadline(5000),
+    });
+
+    expect(result).toMatchObject({ failure: 'rejected', reason: 'http-422' });
+    const signature = String(server.requests[1]?.headers['webhook-signature']);
+    expect(result.detail).toContain('[redacted]');
+    expect(result.detail).not.toContain('second-key-0123456789');
+    expect(result.detail).not.toContain(signature.slice(signature.indexOf(',') + 1));
   });
 
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
