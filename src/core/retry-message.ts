@@ -8,6 +8,7 @@ import { MalformedMessageError } from '../errors.js';
 import { isRecord, nonEmptyString } from '../guards.js';
 import { TRIGGER_SOURCES } from './cognito-event.js';
 import { idempotencyKey } from './idempotency.js';
+import { isUserPoolId } from './user-pool-id.js';
 
 const MESSAGE_KEYS = new Set([
   'version',
@@ -20,9 +21,6 @@ const MESSAGE_KEYS = new Set([
   'attempts',
   'firstFailedAt',
 ]);
-
-/** A user pool id as Cognito makes them: `<region>_<id>` (CreateUserPool's `Id` pattern). */
-export const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 
 /** What only the sign-up trigger writes, and so what a message must say to be one of ours. */
 export interface RetryExpectations {
@@ -54,8 +52,7 @@ export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectati
     throw malformed(`has ${unknownKeys.length} key(s) a retry message does not have`);
   if (value.version !== 1) throw malformed('version is not 1');
   const { userPoolId, idempotencyKey: key, body } = value;
-  if (typeof userPoolId !== 'string' || !USER_POOL_ID.test(userPoolId))
-    throw malformed('has no valid userPoolId');
+  if (!isUserPoolId(userPoolId)) throw malformed('has no valid userPoolId');
   if (value.triggerSource !== TRIGGER_SOURCES.confirmSignUp) throw malformed('is not from a sign-up');
   if (typeof value.reason !== 'string') throw malformed('has no reason');
   if (!Number.isSafeInteger(value.attempts) || (value.attempts as number) < 0)

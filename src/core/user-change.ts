@@ -11,8 +11,8 @@ import { errorCode, failureCode } from '../errors.js';
 import { isRecord, nonEmptyString } from '../guards.js';
 import { idempotencyKey, writeKey } from './idempotency.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
-import { USER_POOL_ID } from './retry-message.js';
 import { belongs, patchOf, recordOf } from './user-policy.js';
+import { isUserPoolId } from './user-pool-id.js';
 
 /** The CloudTrail events (eventName) of a user pool that change a user the User Service holds. */
 export const USER_EVENTS = {
@@ -68,8 +68,7 @@ const parseRepair = (value: Record<string, unknown>): ParsedRecord => {
     return { malformed: 'a repair message has exactly type, version 1, userPoolId, sub and action' };
   }
   const { userPoolId, sub, action } = value;
-  if (typeof userPoolId !== 'string' || !USER_POOL_ID.test(userPoolId))
-    return { malformed: 'no valid userPoolId' };
+  if (!isUserPoolId(userPoolId)) return { malformed: 'no valid userPoolId' };
   if (!nonEmptyString(sub)) return { malformed: 'no sub' };
   if (action !== 'sync' && action !== 'delete')
     return { malformed: 'an action that is neither sync nor delete' };

@@ -72,6 +72,29 @@ describe('parseChangeRecord', () => {
   });
 
   it.each([
+    'eusc-de-east-1_AbC123',
+    'us-gov-west-1_AbC123',
+    'cn-north-1_AbC123',
+    'us-iso-east-1_AbC123',
+    'us-isob-east-1_AbC123',
+  ])('reads a repair message naming the pool %s, of any partition', (userPoolId) => {
+    const repair = { type: 'cognito-user-sync.repair', version: 1, userPoolId, sub: SUB, action: 'sync' };
+
+    expect(parseChangeRecord(JSON.stringify(repair))).toEqual({
+      change: { sub: SUB, userPoolId, kind: 'changed', source: 'reconcile' },
+    });
+  });
+
+  it.each([
+    ['a region no SDK resolves', 'EU_WEST_1_Qx7Lm2Rt9'],
+    ['more than the 55 characters of a pool id', `eu-west-1_${'a'.repeat(46)}`],
+  ])('calls a repair naming %s malformed, as USER_POOL_ID would be refused', (_, userPoolId) => {
+    const repair = { type: 'cognito-user-sync.repair', version: 1, userPoolId, sub: SUB, action: 'sync' };
+
+    expect(parseChangeRecord(JSON.stringify(repair))).toEqual({ malformed: 'no valid userPoolId' });
+  });
+
+  it.each([
     ['not JSON', 'nope'],
     ['not an object', '[1]'],
     ['another event', JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.events' })],
