@@ -2,6 +2,7 @@
 // Every reader throws a ConfigError naming the variable, so fail-open can catch it; nothing
 // here runs at import.
 
+import { parseUserPoolId } from './core/user-pool-id.js';
 import { ConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -172,7 +173,7 @@ export const readUserPoolId = (env: Env = process.env): string => {
   const name = 'USER_POOL_ID';
   const value = readString(env, name);
   if (value === undefined) throw new ConfigError(name, 'is not set: the id of the user pool to keep in step');
-  if (!/^[a-z]{2}(?:-[a-z]+)+-\d+_[0-9a-zA-Z]+$/.test(value)) {
+  if (parseUserPoolId(value) === undefined) {
     throw new ConfigError(
       name,
       `is not a user pool id (region_id, e.g. eu-west-1_Qx7Lm2Rt9), got "${value}"`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig, readQueueConfig } from '../src/config.js';
+import { readConfig, readQueueConfig, readUserPoolId } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
@@ -84,5 +84,27 @@ describe('readConfig', () => {
     expect(errorOf({ USER_SERVICE_URL: 'https://admin:hunter2@users.example.com' }).message).not.toContain(
       'hunter2',
     );
+  });
+});
+
+describe('readUserPoolId', () => {
+  it.each([
+    'eu-west-1_Qx7Lm2Rt9',
+    'eusc-de-east-1_AbC123',
+    'us-gov-west-1_AbC123',
+    'cn-north-1_AbC123',
+    'us-iso-east-1_AbC123',
+    'us-isob-east-1_AbC123',
+  ])('reads USER_POOL_ID=%s, a pool of any partition', (value) => {
+    expect(readUserPoolId({ USER_POOL_ID: value })).toBe(value);
+  });
+
+  it.each([
+    ['unset', {}],
+    ['not a pool id', { USER_POOL_ID: 'Qx7Lm2Rt9' }],
+    ['longer than a pool id', { USER_POOL_ID: `eu-west-1_${'a'.repeat(46)}` }],
+  ])('refuses USER_POOL_ID %s, naming the variable', (_, env) => {
+    expect(() => readUserPoolId(env)).toThrow(ConfigError);
+    expect(() => readUserPoolId(env)).toThrow(/USER_POOL_ID/);
   });
 });
