@@ -11,6 +11,7 @@ import {
   ListUsersCommand,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { parseUserPoolId } from '../core/user-pool-id.js';
 import { createPacer, type Pacer } from './pacer.js';
 
 /** A Cognito user as ListUsers and AdminGetUser give one: ids, status, flags and attributes. */
@@ -38,9 +39,9 @@ export interface UserPage {
 /** ListUsers' largest page (API reference: Limit, "Maximum value of 60"). */
 export const PAGE_SIZE = 60;
 
-/** A pool's id starts with its region: eu-west-1_Qx7Lm2Rt9. */
+/** A pool's id starts with its region: eu-west-1_Qx7Lm2Rt9; undefined when the value is no pool id. */
 export const regionOfUserPool = (userPoolId: string): string | undefined =>
-  /^([a-z]{2}(?:-[a-z]+)+-\d+)_/.exec(userPoolId)?.[1];
+  parseUserPoolId(userPoolId)?.region;
 
 const attributesOf = (attributes: AttributeType[] | undefined): Record<string, string> =>
   Object.fromEntries(
