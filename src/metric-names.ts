@@ -22,6 +22,8 @@ export const MetricName = {
   ReconcileMissing: 'ReconcileMissing',
   ReconcileDifferent: 'ReconcileDifferent',
   ReconcileOrphaned: 'ReconcileOrphaned',
+  ReconcileExcluded: 'ReconcileExcluded',
+  ReconcileDeletesCapped: 'ReconcileDeletesCapped',
   ReconcileRunCompleted: 'ReconcileRunCompleted',
 } as const;
 
