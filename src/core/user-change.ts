@@ -7,8 +7,8 @@
 import type { PoolUser } from '../clients/cognito-users.js';
 import type { WriteResult } from '../clients/user-service.js';
 import type { UserPolicy } from '../config.js';
-import { errorCode, failureCode } from '../errors.js';
 import { isRecord, nonEmptyString } from '../guards.js';
+import { cognitoFailure } from './cognito-failure.js';
 import { idempotencyKey, writeKey } from './idempotency.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { belongs, patchOf, recordOf } from './user-policy.js';
@@ -172,15 +172,6 @@ const notDone = (result: WriteResult & { failure: string }, keys: ChangeReport['
   ...measuredOf(result),
   keys,
 });
-
-/** Cognito refused to say (a throttle, a timeout, a permission): try again later. */
-const cognitoFailure = (error: unknown, keys: ChangeReport['keys']): ChangeReport => {
-  const name = errorCode(error);
-  // The configured pool does not exist: a misconfiguration; kept for an operator, never guessed at.
-  if (name === 'ResourceNotFoundException')
-    return { outcome: 'dead-lettered', reason: 'pool-not-found', keys };
-  return { outcome: 'deferred', reason: `cognito-${failureCode(error).replace(/^error-/, '')}`, keys };
-};
 
 /**
  * Applies one user's changes: reads the user's current state and writes it. A delete happens only
