@@ -11,6 +11,7 @@ import {
   ListUsersCommand,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { listGuard } from '../core/list-guard.js';
 import { parseUserPoolId } from '../core/user-pool-id.js';
 import { createPacer, type Pacer } from './pacer.js';
 
@@ -100,6 +101,15 @@ export const paced = async <T>(
   }
 };
 
+/**
+ * The pages a listing may take before it is called a loop. Cognito's quota is 40,000,000 users per
+ * user pool by default, adjustable (Amazon Cognito Developer Guide, "Quotas in Amazon Cognito",
+ * Quotas on resource number and size: "Users per user pool"): 666,667 full pages of 60. A filtered
+ * listing can give shorter pages, and a pool can be granted more, so half as much again: a million
+ * pages, which at the listing's 5 calls a second is more than two days of listing.
+ */
+export const MAX_LIST_PAGES = 1_000_000;
+
 export interface ListOptions {
   startToken?: string | undefined;
   /** ListUsers' filter, e.g. `sub ^= "3c"`. */
@@ -107,13 +117,27 @@ export interface ListOptions {
   pacer?: Pacer;
   /** Aborts the page in flight (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
+  /** More pages than this is a ListLoopError; by default MAX_LIST_PAGES. */
+  maxPages?: number;
 }
 
+/**
+ * The pool's users, page by page. A PaginationToken that repeats one given before, or the same
+ * page again, is a ListLoopError before the page is yielded: the listing would never end.
+ */
 export async function* listUserPages(
   client: CognitoIdentityProviderClient,
   userPoolId: string,
-  { startToken, filter, pacer = createPacer({ maxRps: 5 }), signal }: ListOptions = {},
+  {
+    startToken,
+    filter,
+    pacer = createPacer({ maxRps: 5 }),
+    signal,
+    maxPages = MAX_LIST_PAGES,
+  }: ListOptions = {},
 ): AsyncGenerator<UserPage> {
+  // ListUsers promises no order: a page is checked against the one before, not for going forward.
+  const guard = listGuard({ what: `ListUsers${filter === undefined ? '' : ` (${filter})`}`, maxPages });
   let token = startToken;
   do {
     const page = await paced(
@@ -131,6 +155,11 @@ export async function* listUserPages(
       signal,
     );
     token = page.PaginationToken || undefined;
+    // Usernames are unique in a pool, and every listed user has one.
+    guard.page(
+      token,
+      (page.Users ?? []).map((user) => user.Username ?? ''),
+    );
     const listed = (page.Users ?? []).map(poolUserOf);
     const users = listed.filter((user): user is PoolUser => user !== undefined);
     yield { users, withoutSub: listed.length - users.length, nextToken: token };

@@ -1,11 +1,51 @@
 // The users of a pool as Cognito gives them, Cognito mocked at the SDK (aws-sdk-client-mock).
 
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+  type UserStatusType,
+  type UserType,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { regionOfUserPool } from '../../src/clients/cognito-users.js';
+import { listUserPages, regionOfUserPool } from '../../src/clients/cognito-users.js';
+import { createPacer } from '../../src/clients/pacer.js';
+import { ListLoopError } from '../../src/core/list-guard.js';
 
+const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const cognito = mockClient(CognitoIdentityProviderClient);
+const client = new CognitoIdentityProviderClient({ region: 'eu-west-1' });
+/** No waiting between calls: the tests count calls, not seconds. */
+const fast = () => createPacer({ maxRps: 1_000_000 });
+
+/** A user as ListUsers lists one. */
+const listed = (n: number, status: UserStatusType = 'CONFIRMED'): UserType => ({
+  Username: `user-${n}`,
+  UserStatus: status,
+  Enabled: true,
+  Attributes: [{ Name: 'sub', Value: `sub-${n}` }],
+});
+
+/** ListUsers answering `page(n)` for its n-th call; past 50 calls it fails, so a listing that does not end fails the test rather than hang it. */
+const answering = (page: (n: number) => { Users: UserType[]; PaginationToken?: string }) => {
+  let n = 0;
+  cognito.on(ListUsersCommand).callsFake(async () => {
+    n += 1;
+    if (n > 50) throw new Error('ListUsers was called 50 times: the listing does not end');
+    return page(n);
+  });
+};
+
+/** Every page of a listing, or what it threw. */
+const drain = async (pages: AsyncIterable<unknown>): Promise<{ pages: number; error?: unknown }> => {
+  let count = 0;
+  try {
+    for await (const _ of pages) count += 1;
+  } catch (error) {
+    return { pages: count, error };
+  }
+  return { pages: count };
+};
 
 beforeEach(() => {
   cognito.reset();
@@ -29,4 +69,57 @@ describe('regionOfUserPool', () => {
       expect(regionOfUserPool(userPoolId)).toBeUndefined();
     },
   );
+});
+
+describe('listUserPages', () => {
+  it('reads every page until ListUsers gives no PaginationToken', async () => {
+    cognito
+      .on(ListUsersCommand)
+      .resolvesOnce({ Users: [listed(1), listed(2)], PaginationToken: 't1' })
+      .resolvesOnce({ Users: [listed(3)], PaginationToken: 't2' })
+      .resolvesOnce({ Users: [listed(4)] });
+
+    const subs: string[] = [];
+    for await (const page of listUserPages(client, POOL, { pacer: fast() }))
+      subs.push(...page.users.map((user) => user.sub));
+
+    expect(subs).toEqual(['sub-1', 'sub-2', 'sub-3', 'sub-4']);
+    expect(cognito.commandCalls(ListUsersCommand).map((call) => call.args[0].input.PaginationToken)).toEqual([
+      undefined,
+      't1',
+      't2',
+    ]);
+  });
+
+  it('throws a ListLoopError when ListUsers answers the same PaginationToken forever, after two calls', async () => {
+    answering((n) => ({ Users: [listed(n)], PaginationToken: 'the-same-token' }));
+
+    const { pages, error } = await drain(listUserPages(client, POOL, { pacer: fast() }));
+
+    expect(error).toBeInstanceOf(ListLoopError);
+    expect((error as Error).message).toMatch(/ListUsers.*repeat/);
+    expect(pages).toBe(1);
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(2);
+  });
+
+  it('throws a ListLoopError when ListUsers gives the same page again under a new token', async () => {
+    answering((n) => ({ Users: [listed(1), listed(2)], PaginationToken: `token-${n}` }));
+
+    const { pages, error } = await drain(listUserPages(client, POOL, { pacer: fast() }));
+
+    expect(error).toBeInstanceOf(ListLoopError);
+    expect(pages).toBe(1);
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(2);
+  });
+
+  it('throws a ListLoopError past maxPages, when every page is new and none is the last', async () => {
+    answering((n) => ({ Users: [listed(n)], PaginationToken: `token-${n}` }));
+
+    const { pages, error } = await drain(listUserPages(client, POOL, { pacer: fast(), maxPages: 5 }));
+
+    expect(error).toBeInstanceOf(ListLoopError);
+    expect((error as Error).message).toMatch(/more than 5 pages/);
+    expect(pages).toBe(4);
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(5);
+  });
 });
