@@ -166,6 +166,9 @@ export async function* listUserPages(
   } while (token);
 }
 
+/** The UserStatus of a user who signed in with a third-party IdP (API reference, UserType). */
+const FEDERATED = 'EXTERNAL_PROVIDER';
+
 /** A ListUsers filter value: quotation marks and backslashes escaped, as the API reference asks. */
 const quoted = (value: string) => `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`;
 
@@ -179,6 +182,10 @@ export const subPrefixFilter = (prefix: string): string | undefined =>
  * an alias attribute in your user pool, this value must be the sub of a local user or the username
  * of a user from a third-party IdP"); a federated user's sub is not accepted, so a
  * UserNotFoundException is checked with ListUsers' `sub = "…"` filter before it is believed.
+ * That check finds federated users only (UserStatus EXTERNAL_PROVIDER, "User signed in with a
+ * third-party IdP": API reference, UserType): a local user listed there is one AdminGetUser has
+ * just said is gone, still in a listing that lags behind (ListUsers is eventually consistent,
+ * e.g. just after AdminDeleteUser), and must not turn a delete into a write.
  */
 export const findUserBySub = async (
   client: CognitoIdentityProviderClient,
@@ -214,7 +221,9 @@ export const findUserBySub = async (
     signal,
     throttleRetries,
   );
-  const [listed] = Users.map((user: UserType) => poolUserOf(user)).filter((user) => user?.sub === sub);
+  const [listed] = Users.map((user: UserType) => poolUserOf(user)).filter(
+    (user) => user?.sub === sub && user.status === FEDERATED,
+  );
   return listed;
 };
 

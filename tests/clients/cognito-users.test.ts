@@ -1,6 +1,7 @@
 // The users of a pool as Cognito gives them, Cognito mocked at the SDK (aws-sdk-client-mock).
 
 import {
+  AdminGetUserCommand,
   CognitoIdentityProviderClient,
   ListUsersCommand,
   type UserStatusType,
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listUserPages, regionOfUserPool } from '../../src/clients/cognito-users.js';
+import { findUserBySub, listUserPages, regionOfUserPool } from '../../src/clients/cognito-users.js';
 import { createPacer } from '../../src/clients/pacer.js';
 import { ListLoopError } from '../../src/core/list-guard.js';
 
@@ -121,5 +122,63 @@ describe('listUserPages', () => {
     expect((error as Error).message).toMatch(/more than 5 pages/);
     expect(pages).toBe(4);
     expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(5);
+  });
+});
+
+describe('findUserBySub', () => {
+  const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
+  const userNotFound = () =>
+    Object.assign(new Error('User does not exist.'), { name: 'UserNotFoundException' });
+  /** A user with Ada's sub, as ListUsers lists one. */
+  const adaListed = (status: UserStatusType): UserType => ({
+    Username: status === 'EXTERNAL_PROVIDER' ? 'google_1234567890' : 'ada',
+    UserStatus: status,
+    Enabled: true,
+    UserLastModifiedDate: new Date('2026-11-26T10:00:00.000Z'),
+    Attributes: [
+      { Name: 'sub', Value: SUB },
+      { Name: 'email', Value: 'ada.lovelace@example.com' },
+    ],
+  });
+  const find = () => findUserBySub(client, POOL, SUB, { pacer: fast(), listPacer: fast() });
+
+  it('gives the local user AdminGetUser finds by its sub, without listing', async () => {
+    const { Attributes, ...ada } = adaListed('CONFIRMED');
+    cognito.on(AdminGetUserCommand).resolves({ ...ada, Username: 'ada', UserAttributes: Attributes });
+
+    const user = await find();
+
+    expect(user).toMatchObject({ username: 'ada', sub: SUB, status: 'CONFIRMED' });
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(0);
+  });
+
+  it('gives a federated user ListUsers finds by its sub when AdminGetUser does not know the sub', async () => {
+    cognito.on(AdminGetUserCommand).rejects(userNotFound());
+    cognito.on(ListUsersCommand).resolves({ Users: [adaListed('EXTERNAL_PROVIDER')] });
+
+    const user = await find();
+
+    expect(user).toMatchObject({ username: 'google_1234567890', sub: SUB, status: 'EXTERNAL_PROVIDER' });
+    expect(cognito.commandCalls(ListUsersCommand)[0]?.args[0].input).toMatchObject({
+      UserPoolId: POOL,
+      Filter: `sub = "${SUB}"`,
+    });
+  });
+
+  it.each(['CONFIRMED', 'FORCE_CHANGE_PASSWORD', 'UNCONFIRMED', 'RESET_REQUIRED'] as const)(
+    'gives no user when AdminGetUser says the local user is gone and a stale ListUsers still shows it (%s)',
+    async (status) => {
+      cognito.on(AdminGetUserCommand).rejects(userNotFound());
+      cognito.on(ListUsersCommand).resolves({ Users: [adaListed(status)] });
+
+      expect(await find()).toBeUndefined();
+    },
+  );
+
+  it('gives no user when neither AdminGetUser nor ListUsers has the sub', async () => {
+    cognito.on(AdminGetUserCommand).rejects(userNotFound());
+    cognito.on(ListUsersCommand).resolves({ Users: [] });
+
+    expect(await find()).toBeUndefined();
   });
 });
