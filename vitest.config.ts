@@ -8,5 +8,7 @@ export default defineConfig({
     exclude: ['tests/package/**', 'tests/aws/**', 'tests/iac/**', 'node_modules/**'],
     testTimeout: 20_000,
     restoreMocks: true,
+    // On Node 20: the AWS SDK's Node version warning once a run, not once per worker.
+    globalSetup: ['tests/setup/aws-sdk-node-warning.ts'],
   },
 });
