@@ -19,7 +19,7 @@ export type Written =
   | 'exists'
   /** PATCH: applied. */
   | 'updated'
-  /** PATCH: 412, the service holds a newer state of this user; the write is not needed. */
+  /** PATCH: 412 `{"error": "stale_write"}`, the service holds a newer state of this user; the write is not needed. */
   | 'stale'
   /** PATCH: 404, no such user: the caller creates it with POST. */
   | 'missing'
@@ -483,14 +483,26 @@ export const createUserServiceClient = ({
     return { failure: 'rejected', reason: 'http-409', ...(text && { detail: text }) };
   };
   /**
-   * A 404 means "no such user" only with the contract's `{"error": "not_found"}`: a 404 from a
-   * wrong USER_SERVICE_URL must not count every DELETE as done.
+   * An answer of the contract's own (a 404, a 412) means what the contract says only with the
+   * contract's body, `{"error": "<error>"}`; the same status with any other body (a gateway's page,
+   * a bare status) is a refusal, kept for an operator (the detail is the capped answer).
    */
-  const notFound = async (response: Response, outcome: Written): Promise<JudgedAnswer> => {
+  const contractAnswer = async (
+    response: Response,
+    error: string,
+    outcome: Written,
+  ): Promise<JudgedAnswer> => {
     const { text } = await readBody(response, MAX_DETAIL_BYTES);
-    if (jsonOf(text)?.error === 'not_found') return { outcome };
-    return { failure: 'rejected', reason: 'http-404', ...(text && { detail: text }) };
+    if (jsonOf(text)?.error === error) return { outcome };
+    return { failure: 'rejected', reason: `http-${response.status}`, ...(text && { detail: text }) };
   };
+  /** A 404 from a wrong USER_SERVICE_URL must not count every DELETE as done. */
+  const notFound = (response: Response, outcome: Written) => contractAnswer(response, 'not_found', outcome);
+  /**
+   * A 412 from something before the service (a gateway, a cache) must not count a write as lost to
+   * a newer one: an AdminDisableUser would be acknowledged, and the user stay active downstream.
+   */
+  const staleWrite = (response: Response) => contractAnswer(response, 'stale_write', 'stale');
 
   // The judge of each operation only gives that operation's outcomes (W).
   const write = async <W extends Written>(
@@ -546,10 +558,7 @@ export const createUserServiceClient = ({
           ownStatuses: [404, 409, 412],
           judge: async (response) => {
             if (response.status === 404) return notFound(response, 'missing');
-            if (response.status === 412) {
-              discard(response);
-              return { outcome: 'stale' };
-            }
+            if (response.status === 412) return staleWrite(response);
             if (response.status === 409) return conflict(response);
             if (response.status === 204) return { outcome: 'updated' };
             if (response.status !== 200) return unexpected(response);

@@ -319,6 +319,60 @@ describe('createUserServiceClient', () => {
     expect(result.detail).not.toContain(signature.slice(signature.indexOf(',') + 1));
   });
 
+  describe('patchUser and a 412', () => {
+    const patch = { status: 'DISABLED', updatedBy: 's-1', cognitoLastModified: '2026-11-26T10:00:00.000Z' };
+    const patchWith = (script: Responder[]) => async () => {
+      server = await startScriptedServer(script);
+      const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+      return client.patchUser('s-1', patch, {
+        idempotencyKey: 'k',
+        credentials: { apiKey: 'patch-key-0123456789' },
+        deadline: startDeadline(2000),
+      });
+    };
+
+    it("is stale with the contract's body: a newer state is stored", async () => {
+      const result = await patchWith([
+        reply(412, { error: 'stale_write', cognitoLastModified: '2026-11-26T11:00:00.000Z' }),
+      ])();
+
+      expect(result).toMatchObject({ outcome: 'stale', httpStatus: 412, attempts: 1 });
+      expect(result.failure).toBeUndefined();
+    });
+
+    it.each([
+      ['a bare 412', reply(412, ''), ''],
+      ['a JSON 412 with another error', reply(412, { error: 'precondition_failed' }), 'precondition_failed'],
+      ['the JSON string "stale_write"', reply(412, '"stale_write"'), 'stale_write'],
+      [
+        "a gateway's HTML page",
+        reply(412, '<html><body>412 Precondition Failed</body></html>', { 'content-type': 'text/html' }),
+        'Precondition Failed',
+      ],
+    ])('is a refusal (rejected, http-412) for %s, sent once', async (_, responder, detail) => {
+      const result = await patchWith([responder, reply(200, { cognitoSub: 's-1' })])();
+
+      expect(result).toMatchObject({ failure: 'rejected', reason: 'http-412', httpStatus: 412, attempts: 1 });
+      expect(result.outcome).toBeUndefined();
+      if (detail) expect(result.detail).toContain(detail);
+      else expect(result.detail).toBeUndefined();
+      expect(server?.requests).toHaveLength(1);
+    });
+
+    it('keeps no credential of a 412 that echoes them', async () => {
+      const echo: Responder = (request, response) => {
+        response.writeHead(412, { 'content-type': 'text/plain' });
+        response.end(`precondition failed for key ${String(request.headers['x-api-key'])}`);
+      };
+
+      const result = await patchWith([echo])();
+
+      expect(result).toMatchObject({ failure: 'rejected', reason: 'http-412' });
+      expect(result.detail).toContain('[redacted]');
+      expect(result.detail).not.toContain('patch-key-0123456789');
+    });
+  });
+
   it('reads no more than MAX_DETAIL_BYTES of an error body', async () => {
     const huge = createServer((request, response) => {
       request.resume();

@@ -313,6 +313,54 @@ describe('user-changes function', () => {
     expect(service.requests.map((request) => request.method)).toEqual(['PATCH']);
   });
 
+  it('a delete event while a stale ListUsers still lists the deleted local user: DELETE, not PATCH', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .rejects(Object.assign(new Error('User does not exist.'), { name: 'UserNotFoundException' }));
+    const { UserAttributes, ...ada } = adaInCognito();
+    cognito.on(ListUsersCommand).resolves({ Users: [{ ...ada, Attributes: UserAttributes }] });
+    const service = await serve(reply(204, ''));
+
+    const { result, output } = await invoke([record('m-1', sample('cloudtrail-admin-delete-user'))]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(service.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `DELETE /api/v1/users/${SUB}`,
+    ]);
+    expect(output.metric(MetricName.UserChangeDeleted)).toEqual([1]);
+  });
+
+  it("an AdminDisableUser whose PATCH gets a bare 412 (not the contract's): dead-lettered, not skipped", async () => {
+    await serve(reply(412, ''));
+
+    const { result, output } = await invoke([record('m-1', sample('cloudtrail-admin-disable-user'))]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(deadLetters()).toEqual([
+      expect.objectContaining({
+        MessageBody: sample('cloudtrail-admin-disable-user'),
+        MessageAttributes: expect.objectContaining({
+          reason: expect.objectContaining({ StringValue: 'http-412' }),
+        }),
+      }),
+    ]);
+    expect(output.metric(MetricName.UserChangeDeadLettered)).toEqual([1]);
+    expect(output.metric(MetricName.UserChangeSkipped)).toEqual([]);
+  });
+
+  it("an AdminDisableUser whose PATCH gets the contract's 412 (a newer state is stored): skipped", async () => {
+    await serve(reply(412, { error: 'stale_write' }));
+
+    const { result, output } = await invoke([record('m-1', sample('cloudtrail-admin-disable-user'))]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(deadLetters()).toEqual([]);
+    expect(output.metric(MetricName.UserChangeSkipped)).toEqual([1]);
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ outcome: 'skipped', reason: 'newer-state-stored' }),
+    );
+  });
+
   it('a malformed message: dead-lettered unread', async () => {
     const service = await serve(reply(200, {}));
 
