@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { UserPatch } from '../../src/clients/contract.js';
 import {
   createUserServiceClient,
   MAX_DETAIL_BYTES,
@@ -320,7 +321,13 @@ describe('createUserServiceClient', () => {
   });
 
   describe('patchUser and a 412', () => {
-    const patch = { status: 'DISABLED', updatedBy: 's-1', cognitoLastModified: '2026-11-26T10:00:00.000Z' };
+    const patch: UserPatch = {
+      email: 'a@example.com',
+      fullName: null,
+      status: 'DISABLED',
+      updatedBy: 's-1',
+      cognitoLastModified: '2026-11-26T10:00:00.000Z',
+    };
     const patchWith = (script: Responder[]) => async () => {
       server = await startScriptedServer(script);
       const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
