@@ -8,6 +8,7 @@ import { describeOperatorError } from './operator-errors.js';
 import { reconcile } from './reconcile.js';
 import { replay } from './replay.js';
 import { status } from './status.js';
+import { terraformExample } from './terraform-example.js';
 import { type Io, processIo } from './usage.js';
 import { userService } from './user-service.js';
 
@@ -20,6 +21,8 @@ Commands:
   reconcile             find (and with --apply, repair) drift between a pool and the User Service
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
+  terraform-example <name>
+                        write a Terraform example into a folder of yours, reading this package
 
 Run "cognito-user-sync <command> --help" for a command's options; --version for the version.
 
@@ -34,6 +37,7 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   replay,
   invoke,
   'user-service': userService,
+  'terraform-example': terraformExample,
 };
 
 export const main = async (argv: string[], io: Io = processIo): Promise<number> => {
