@@ -12,6 +12,7 @@ export const MetricName = {
   RetrySucceeded: 'RetrySucceeded',
   RetryDeferred: 'RetryDeferred',
   RetryDeadLettered: 'RetryDeadLettered',
+  RetryUserGone: 'RetryUserGone',
   UserChangeCreated: 'UserChangeCreated',
   UserChangeUpdated: 'UserChangeUpdated',
   UserChangeDeleted: 'UserChangeDeleted',

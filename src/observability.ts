@@ -87,6 +87,13 @@ export const OUTCOME_TABLE: Record<Outcome, OutcomeLine> = {
     message: 'User not synced and not queued; run a backfill for this pool',
     metric: { 'post-confirmation': MetricName.UserSyncDropped },
   },
+  // INFO: the worker did what it should (Cognito has no such user, so the User Service must not
+  // either); nothing for an operator to fix. The metric counts how often a deletion beat a retry.
+  gone: {
+    level: 'info',
+    message: 'User gone from the pool; not created in the User Service',
+    metric: { 'retry-worker': MetricName.RetryUserGone },
+  },
   failed: { level: 'error', message: 'User not synced', metric: {} },
 };
 

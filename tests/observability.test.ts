@@ -96,6 +96,15 @@ const EXPECTED: Record<string, Expected> = {
       'user-changes': undefined,
     },
   },
+  gone: {
+    level: 'INFO',
+    message: 'User gone from the pool; not created in the User Service',
+    metric: {
+      'post-confirmation': undefined,
+      'retry-worker': MetricName.RetryUserGone,
+      'user-changes': undefined,
+    },
+  },
   failed: {
     level: 'ERROR',
     message: 'User not synced',

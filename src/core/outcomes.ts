@@ -21,6 +21,11 @@ export const OUTCOMES = [
   'dead-lettered',
   /** Neither written nor queued: alarmed; backfill recovers it. */
   'dropped',
+  /**
+   * Worker: the user left the pool before the retry could create them (Cognito no longer has that
+   * sub): not created, the message deleted. A deleted user is never brought back.
+   */
+  'gone',
   /** Command line: not written; listed in the report, to run again. */
   'failed',
 ] as const;

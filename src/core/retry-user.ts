@@ -1,23 +1,31 @@
-// One retry-queue message, one more try: send the stored body with the same idempotency key,
-// then say what becomes of the message: done, dead-lettered, or deferred by the backoff schedule.
+// One retry-queue message, one more try: ask Cognito whether the user is still in the pool, send
+// the stored body with the same idempotency key, then say what becomes of the message: done,
+// dropped (the user left the pool meanwhile), dead-lettered, or deferred by the backoff schedule.
 
+import type { PoolUser } from '../clients/cognito-users.js';
 import type { Credentials } from '../clients/credentials.js';
 import type { RetryQueueOps } from '../clients/user-queue.js';
 import { measurement, type UserServiceClient } from '../clients/user-service.js';
 import { errorCode, MalformedMessageError } from '../errors.js';
 import { retryDelaySeconds } from './backoff.js';
+import { cognitoFailure } from './cognito-failure.js';
 import type { Deadline } from './deadline.js';
 import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { parseRetryMessage, type RetryExpectations } from './retry-message.js';
 import type { QueueRecord } from './sqs-batch.js';
 
 export interface RetryReport extends OutcomeReport {
-  outcome: 'created' | 'exists' | 'deferred' | 'dead-lettered';
+  outcome: 'created' | 'exists' | 'gone' | 'deferred' | 'dead-lettered';
   keys: UserKeys;
 }
 
 export interface RetryDeps extends RetryExpectations {
   userService: UserServiceClient;
+  /**
+   * The user with this sub as the pool holds them now, or undefined when the pool has none;
+   * rejects when Cognito does not say (a throttle, a timeout, a denial, no such pool).
+   */
+  findUser: (userPoolId: string, sub: string, signal: AbortSignal) => Promise<PoolUser | undefined>;
   credentials: Credentials;
   deadline: Deadline;
   queue: RetryQueueOps;
@@ -35,6 +43,25 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
     return { outcome: 'dead-lettered', reason: 'malformed-message', keys: {} };
   }
   const keys = { userPoolId: message.userPoolId, cognitoSub: message.body.cognitoSub };
+
+  // A deleted user stays deleted: the user may have left the pool while the message waited (an
+  // outage's backlog, a replay from the dead-letter queue), and creating them now would bring
+  // them back. Cognito is asked first, within the record's budget; when it cannot say, the message
+  // waits its next backoff step: never a create on a guess, never a drop on one.
+  let user: PoolUser | undefined;
+  try {
+    user = await deps.deadline.withSignal('the Cognito lookup', (signal) =>
+      deps.findUser(message.userPoolId, message.body.cognitoSub, signal),
+    );
+  } catch (error) {
+    const failure = cognitoFailure(error, keys);
+    if (failure.outcome === 'dead-lettered') {
+      await deps.queue.deadLetter(record.body, failure.reason);
+      return failure;
+    }
+    return { ...(await deferRecord(record, failure.reason, deps)), keys };
+  }
+  if (user === undefined) return { outcome: 'gone', reason: 'not-in-pool', keys };
 
   const result = await deps.userService.createUser(message.body, {
     idempotencyKey: message.idempotencyKey,

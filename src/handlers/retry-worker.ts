@@ -1,11 +1,15 @@
 // The retry worker: the SQS consumer of the retry queue, on the consumers' chain
-// (./sqs-consumer.ts). Each message, one more try: done, deferred on the backoff schedule, or
-// dead-lettered with its reason.
+// (./sqs-consumer.ts). Each message, one more try once Cognito confirms the user is still in the
+// pool: done, dropped (gone from the pool), deferred on the backoff schedule, or dead-lettered with
+// its reason.
 
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
 import { lazy } from '../clients/lazy.js';
+import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import { type Env, readUserDefaults, readUserServiceConfig, readWorkerQueues } from '../config.js';
@@ -27,6 +31,40 @@ const SAFETY_MS = 3_000;
 export type WorkerContext = ConsumerContext;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
+
+/**
+ * One Cognito client per pool for the container's life, in the pool's own region (a pool's id
+ * starts with its region): the pool is the one each message names, checked when it was read.
+ */
+const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
+const cognitoFor = (userPoolId: string) => {
+  let client = cognitoClients.get(userPoolId);
+  if (!client) {
+    client = tracer.captureAWSv3Client(
+      new CognitoIdentityProviderClient({
+        ...AWS_CLIENT_PROFILES.worker,
+        region: regionOfUserPool(userPoolId),
+      }),
+    );
+    cognitoClients.set(userPoolId, client);
+  }
+  return client;
+};
+// AdminGetUser is in the UserRead category, 120 requests a second per account and Region across
+// all its pools, and ListUsers in UserList, 30 (Amazon Cognito Developer Guide, "Quotas in Amazon
+// Cognito": API operation categories and request rate quotas). Both are shared with the pool's own
+// traffic and the user-changes function, so each container keeps to a share, as user-changes does.
+const adminGetUserPacer = createPacer({ maxRps: 20 });
+const listUsersPacer = createPacer({ maxRps: 5 });
+
+/** The user as the pool holds them now; a throttle is the worker's to defer, not to wait out. */
+const findUser = (userPoolId: string, sub: string, signal: AbortSignal) =>
+  findUserBySub(cognitoFor(userPoolId), userPoolId, sub, {
+    pacer: adminGetUserPacer,
+    listPacer: listUsersPacer,
+    signal,
+    throttleRetries: 0,
+  });
 
 const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) => {
   const { keys, ...rest } = outcome;
@@ -50,6 +88,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
     try {
       const outcome = await retryRecord(record, {
         userService,
+        findUser,
         credentials,
         queue,
         userDefaults,

@@ -1,13 +1,15 @@
-// retryRecord and deferRecord with a fake User Service client and fake queue operations, on the
-// retry-queue message of events/sqs-retry-message.json: what becomes of a message for each answer.
+// retryRecord and deferRecord with a fake User Service client, a fake Cognito lookup and fake queue
+// operations, on the retry-queue message of events/sqs-retry-message.json: what becomes of a
+// message for each answer, and for a user Cognito no longer has.
 
 import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { PoolUser } from '../../src/clients/cognito-users.js';
 import type { UserRecord } from '../../src/clients/contract.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
-import { startDeadline } from '../../src/core/deadline.js';
+import { type Deadline, startDeadline } from '../../src/core/deadline.js';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { deferRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
 import type { QueueRecord } from '../../src/core/sqs-batch.js';
@@ -43,6 +45,29 @@ const storedBody: UserRecord = {
   updatedBy: SUB,
 };
 const credentials: Credentials = { apiKey: 'worker-key' };
+/** Ada as Cognito holds her: still in the pool. */
+const ada: PoolUser = {
+  username: SUB,
+  sub: SUB,
+  status: 'CONFIRMED',
+  enabled: true,
+  attributes: { sub: SUB, email: 'ada.lovelace@example.com', name: 'Ada Lovelace' },
+  lastModified: '2026-11-26T10:00:00.000Z',
+};
+/** An AWS SDK error as the client throws it: only its name matters. */
+const awsError = (name: string) => Object.assign(new Error(`${name} (message not read)`), { name });
+
+/** Cognito's answer for any sub (a user, none, or an error), and the lookups it was asked for. */
+const fakeCognito = (answer: PoolUser | undefined | Error | ((signal: AbortSignal) => Promise<never>)) => {
+  const lookups: { userPoolId: string; sub: string; signal: AbortSignal }[] = [];
+  const findUser: RetryDeps['findUser'] = async (userPoolId, sub, signal) => {
+    lookups.push({ userPoolId, sub, signal });
+    if (typeof answer === 'function') return answer(signal);
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  return { findUser, lookups };
+};
 
 /** Queue operations that do as asked (or fail as `defer` says) and keep what they were asked. */
 const fakeQueueOps = (defer: () => Promise<void> = async () => undefined) => {
@@ -60,19 +85,28 @@ const fakeQueueOps = (defer: () => Promise<void> = async () => undefined) => {
   return { ops, deadLetters, deferrals };
 };
 
-const setUp = (result: CreateUserResult, random = () => 0.5) => {
+/** What Cognito answers for the message's user: by default, Ada as she is. */
+type CognitoAnswer = Parameters<typeof fakeCognito>[0];
+
+const setUp = (
+  result: CreateUserResult,
+  random = () => 0.5,
+  options: { inCognito?: CognitoAnswer; deadline?: Deadline } = {},
+) => {
   const userService = fakeUserService(result);
   const queue = fakeQueueOps();
-  const deadline = startDeadline(10_000, () => 1_000_000);
+  const cognito = fakeCognito('inCognito' in options ? options.inCognito : ada);
+  const deadline = options.deadline ?? startDeadline(10_000, () => 1_000_000);
   const deps: RetryDeps = {
     userService: userService.client,
+    findUser: cognito.findUser,
     credentials,
     deadline,
     queue: queue.ops,
     random,
     userDefaults: { status: 'ACTIVE', role: 'USER' },
   };
-  return { deps, userService, queue, deadline };
+  return { deps, userService, queue, deadline, cognito };
 };
 
 describe('retryRecord', () => {
@@ -184,16 +218,102 @@ describe('retryRecord', () => {
   ])(
     'dead-letters a message that %s as malformed-message, without calling the User Service',
     async (_, body, problem) => {
-      const { deps, userService, queue } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });
+      const { deps, userService, queue, cognito } = setUp({
+        outcome: 'created',
+        httpStatus: 201,
+        ...MEASURED,
+      });
 
       const report = await retryRecord({ ...fixtureRecord, body }, deps);
 
       expect(report).toEqual({ outcome: 'dead-lettered', reason: 'malformed-message', keys: {} });
+      expect(cognito.lookups).toEqual([]);
       expect(queue.deadLetters).toEqual([{ body, reason: 'malformed-message', detail: problem }]);
       expect(queue.deadLetters[0]?.detail).not.toContain('ada.lovelace');
       expect(userService.calls).toEqual([]);
     },
   );
+
+  it('asks Cognito for the user the message names, in the pool it names, before sending', async () => {
+    const { deps, cognito, userService } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });
+
+    await retryRecord(fixtureRecord, deps);
+
+    expect(cognito.lookups).toEqual([{ userPoolId: POOL, sub: SUB, signal: expect.any(AbortSignal) }]);
+    expect(userService.calls).toHaveLength(1);
+  });
+
+  it('drops a user Cognito no longer has as gone: nothing sent, nothing dead-lettered or deferred', async () => {
+    const { deps, userService, queue } = setUp(
+      { outcome: 'created', httpStatus: 201, ...MEASURED },
+      () => 0.5,
+      { inCognito: undefined },
+    );
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toEqual({ outcome: 'gone', reason: 'not-in-pool', keys });
+    expect(userService.calls).toEqual([]);
+    expect(queue.deadLetters).toEqual([]);
+    expect(queue.deferrals).toEqual([]);
+  });
+
+  it.each([
+    ['throttles', 'TooManyRequestsException', 'cognito-TooManyRequestsException'],
+    ['refuses the role (AccessDenied)', 'AccessDeniedException', 'cognito-AccessDeniedException'],
+    ['fails inside', 'InternalErrorException', 'cognito-InternalErrorException'],
+    ['does not answer in time', 'TimeoutError', 'cognito-timeout'],
+  ])('defers when Cognito %s, without creating or dropping the user', async (_, name, reason) => {
+    const { deps, userService, queue } = setUp(
+      { outcome: 'created', httpStatus: 201, ...MEASURED },
+      () => 0.5,
+      { inCognito: awsError(name) },
+    );
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toEqual({ outcome: 'deferred', reason, delaySeconds: 63, keys });
+    expect(queue.deferrals).toEqual([{ receiptHandle: sqsRecord.receiptHandle, seconds: 63 }]);
+    expect(userService.calls).toEqual([]);
+    expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('defers when the Cognito lookup outlasts the record budget, and aborts it', async () => {
+    let aborted: unknown;
+    const { deps, userService } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED }, () => 0.5, {
+      inCognito: (signal) =>
+        new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => {
+            aborted = signal.reason;
+            reject(signal.reason);
+          }),
+        ),
+      deadline: startDeadline(20),
+    });
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toMatchObject({ outcome: 'deferred', reason: 'cognito-deadline', keys });
+    expect(aborted).toBeInstanceOf(Error);
+    expect(userService.calls).toEqual([]);
+  });
+
+  it('dead-letters the message as pool-not-found when the pool itself does not exist', async () => {
+    const { deps, userService, queue } = setUp(
+      { outcome: 'created', httpStatus: 201, ...MEASURED },
+      () => 0.5,
+      { inCognito: awsError('ResourceNotFoundException') },
+    );
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toEqual({ outcome: 'dead-lettered', reason: 'pool-not-found', keys });
+    expect(queue.deadLetters).toEqual([
+      { body: sqsRecord.body, reason: 'pool-not-found', detail: undefined },
+    ]);
+    expect(queue.deferrals).toEqual([]);
+    expect(userService.calls).toEqual([]);
+  });
 
   it('rejects when the dead-letter send fails, so the message stays on the retry queue', async () => {
     const { deps } = setUp(failedWrite('rejected', 'http-422', { httpStatus: 422 }));

@@ -3,6 +3,11 @@
 // for a day, and what it stored on the dead-letter queue could be refused by SQS or hold our key.
 
 import { readFileSync } from 'node:fs';
+import {
+  AdminGetUserCommand,
+  type AdminGetUserCommandInput,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
@@ -21,6 +26,15 @@ const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/
 const API_KEY = 'sk-live-never-in-a-queue-5521';
 const sqs = mockClient(SQSClient);
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).rejects(new Error('no secret expected'));
+// Cognito still has every user a message names: what is tested here is what comes after.
+mockClient(CognitoIdentityProviderClient)
+  .on(AdminGetUserCommand)
+  .callsFake(async ({ Username }: AdminGetUserCommandInput) => ({
+    Username,
+    UserStatus: 'CONFIRMED',
+    Enabled: true,
+    UserAttributes: [{ Name: 'sub', Value: Username }],
+  }));
 
 /** The shared fixture: one retry-queue message of AWS's SQS event shape. */
 const fixture = JSON.parse(

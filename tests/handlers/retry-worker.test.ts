@@ -1,6 +1,14 @@
 // The retry worker through its real middy chain: each message's fate (done, deferred on the
-// backoff schedule, dead-lettered with its reason), reported as SQS expects.
+// backoff schedule, dead-lettered with its reason, dropped when Cognito no longer has the user),
+// reported as SQS expects. Cognito and SQS mocked at the SDK, the User Service a real loopback one.
 
+import {
+  AdminGetUserCommand,
+  type AdminGetUserCommandInput,
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+  UserStatusType,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
@@ -24,6 +32,33 @@ const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const sqs = mockClient(SQSClient);
 const secrets = mockClient(SecretsManagerClient);
+const cognito = mockClient(CognitoIdentityProviderClient);
+
+/** A user of the pool as AdminGetUser answers for them (the sub asked for). */
+const inCognito = (sub: string) => ({
+  Username: sub,
+  UserStatus: UserStatusType.CONFIRMED,
+  Enabled: true,
+  UserLastModifiedDate: new Date('2026-11-26T10:00:00.000Z'),
+  UserAttributes: [
+    { Name: 'sub', Value: sub },
+    { Name: 'email', Value: `${sub}@example.com` },
+  ],
+});
+/** A federated user as ListUsers lists them: AdminGetUser does not take their sub as Username. */
+const federated = (sub: string) => ({
+  Username: `google_${sub}`,
+  UserStatus: UserStatusType.EXTERNAL_PROVIDER,
+  Enabled: true,
+  UserLastModifiedDate: new Date('2026-11-26T10:00:00.000Z'),
+  Attributes: [
+    { Name: 'sub', Value: sub },
+    { Name: 'email', Value: `${sub}@example.com` },
+  ],
+});
+/** An AWS SDK error as the client throws it: its name is what counts. */
+const awsError = (name: string) => Object.assign(new Error(`${name}: message not read`), { name });
+const userNotFound = () => awsError('UserNotFoundException');
 
 const unsynced = (sub: string): RetryMessage => ({
   version: 1,
@@ -54,6 +89,12 @@ describe('retry worker', () => {
     sqs.reset();
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    // Cognito has every user the tests name, unless a test says otherwise.
+    cognito.reset();
+    cognito
+      .on(AdminGetUserCommand)
+      .callsFake(async ({ Username }: AdminGetUserCommandInput) => inCognito(Username ?? ''));
+    cognito.on(ListUsersCommand).resolves({ Users: [] });
     vi.stubEnv('AWS_REGION', 'eu-west-1');
     vi.stubEnv('RETRY_QUEUE_URL', RETRY_QUEUE_URL);
     vi.stubEnv('DEAD_LETTER_QUEUE_URL', DEAD_LETTER_QUEUE_URL);
@@ -213,12 +254,13 @@ describe('retry worker', () => {
   it('handles the records of a batch concurrently', async () => {
     let inFlight = 0;
     let most = 0;
+    // Longer than the Cognito lookups' spacing (the pacer), so the sends overlap when they can.
     await serve((_request, response) => {
       most = Math.max(most, ++inFlight);
       setTimeout(() => {
         inFlight--;
         reply(201)(_request, response, 0);
-      }, 50);
+      }, 250);
     });
     const records = Array.from({ length: 10 }, (_, i) =>
       record(`m-${i}`, JSON.stringify(unsynced(`sub-${i}`))),
@@ -229,6 +271,125 @@ describe('retry worker', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(5);
+  });
+
+  describe('a deleted user is never brought back', () => {
+    it('drops a user Cognito no longer has: nothing sent, the message deleted, RetryUserGone counted', async () => {
+      const service = await serve(reply(201));
+      cognito.on(AdminGetUserCommand).rejects(userNotFound());
+
+      const { result, output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')))]);
+
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(service.requests).toEqual([]);
+      expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+      // AdminGetUser by sub, then ListUsers for a federated user with that sub: neither has one.
+      expect(cognito.commandCalls(AdminGetUserCommand)[0]?.args[0].input).toEqual({
+        UserPoolId: POOL,
+        Username: 'sub-1',
+      });
+      expect(cognito.commandCalls(ListUsersCommand)[0]?.args[0].input).toMatchObject({
+        UserPoolId: POOL,
+        Filter: 'sub = "sub-1"',
+      });
+      expect(output.metric(MetricName.RetryUserGone)).toEqual([1]);
+      expect(output.metric(MetricName.RetrySucceeded)).toEqual([]);
+      expect(output.logs()).toContainEqual(
+        expect.objectContaining({
+          level: 'INFO',
+          message: 'User gone from the pool; not created in the User Service',
+          outcome: 'gone',
+          reason: 'not-in-pool',
+          userPoolId: POOL,
+          cognitoSub: 'sub-1',
+          messageId: 'm-1',
+        }),
+      );
+    });
+
+    it('creates a federated user, whom AdminGetUser does not find by sub but ListUsers does', async () => {
+      const service = await serve(reply(201));
+      cognito.on(AdminGetUserCommand).rejects(userNotFound());
+      cognito.on(ListUsersCommand).resolves({ Users: [federated('sub-1')] });
+
+      const { result, output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')))]);
+
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(service.requests).toHaveLength(1);
+      expect(output.metric(MetricName.RetrySucceeded)).toEqual([1]);
+      expect(output.metric(MetricName.RetryUserGone)).toEqual([]);
+    });
+
+    it('defers, sending nothing, when Cognito throttles: the backoff schedule is the retry', async () => {
+      const service = await serve(reply(201));
+      cognito.on(AdminGetUserCommand).rejects(awsError('TooManyRequestsException'));
+
+      const { result, output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')), 2)]);
+
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      expect(service.requests).toEqual([]);
+      expect(cognito.commandCalls(AdminGetUserCommand)).toHaveLength(1);
+      const [change] = sqs.commandCalls(ChangeMessageVisibilityCommand);
+      expect(change?.args[0].input.VisibilityTimeout).toBeGreaterThanOrEqual(RETRY_SCHEDULE_SECONDS[1]);
+      expect(output.metric(MetricName.RetryDeferred)).toEqual([1]);
+      expect(output.logs()).toContainEqual(
+        expect.objectContaining({ outcome: 'deferred', reason: 'cognito-TooManyRequestsException' }),
+      );
+    });
+
+    it('defers when the role may not read the pool (AccessDeniedException)', async () => {
+      const service = await serve(reply(201));
+      cognito.on(AdminGetUserCommand).rejects(awsError('AccessDeniedException'));
+
+      const { result, output } = await invoke([record('m-1', JSON.stringify(unsynced('sub-1')))]);
+
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      expect(service.requests).toEqual([]);
+      expect(output.logs()).toContainEqual(
+        expect.objectContaining({ outcome: 'deferred', reason: 'cognito-AccessDeniedException' }),
+      );
+    });
+
+    it('dead-letters the message as pool-not-found when the pool it names does not exist', async () => {
+      const service = await serve(reply(201));
+      cognito.on(AdminGetUserCommand).rejects(awsError('ResourceNotFoundException'));
+      const body = JSON.stringify(unsynced('sub-1'));
+
+      const { result, output } = await invoke([record('m-1', body)]);
+
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(service.requests).toEqual([]);
+      expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
+        QueueUrl: DEAD_LETTER_QUEUE_URL,
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: 'pool-not-found' } },
+      });
+      expect(output.metric(MetricName.RetryDeadLettered)).toEqual([1]);
+    });
+
+    it("asks each pool's own region, with one Cognito client per pool for the container's life", async () => {
+      await serve(reply(201));
+      const elsewhere = 'us-east-2_Ab3Cd4Ef5';
+      const inOhio = {
+        ...unsynced('sub-2'),
+        userPoolId: elsewhere,
+        idempotencyKey: idempotencyKey(elsewhere, 'sub-2'),
+      };
+
+      await invoke([record('m-1', JSON.stringify(unsynced('sub-1'))), record('m-2', JSON.stringify(inOhio))]);
+      await invoke([record('m-3', JSON.stringify(unsynced('sub-3')))]);
+
+      const calls = cognito.commandCalls(AdminGetUserCommand);
+      const clientOf = (sub: string) => calls.find((call) => call.args[0].input.Username === sub)?.thisValue;
+      const regionOf = (client: CognitoIdentityProviderClient | undefined) => client?.config.region();
+      expect(await regionOf(clientOf('sub-1'))).toBe('eu-west-1');
+      expect(await regionOf(clientOf('sub-2'))).toBe('us-east-2');
+      expect(clientOf('sub-3')).toBe(clientOf('sub-1'));
+      expect(calls.find((call) => call.args[0].input.Username === 'sub-2')?.args[0].input.UserPoolId).toBe(
+        elsewhere,
+      );
+    });
   });
 
   it('writes no PII: the bodies are masked in the input log', async () => {
