@@ -1,8 +1,13 @@
-// What the AWS-tier tests share: the SDK pointed at moto, queues made per test, and the retry
-// worker driven the way Lambda's SQS event source mapping drives it.
+// What the AWS-tier tests share: the SDK pointed at moto, queues and user pools made per test, and
+// the retry worker driven the way Lambda's SQS event source mapping drives it.
 
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import {
+  AdminCreateUserCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -14,10 +19,11 @@ import {
 import { clearCache } from '@middy/util';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { inject, vi } from 'vitest';
-import { motoEnv } from '../../scripts/moto.mjs';
+import { motoControl, motoEnv } from '../../scripts/moto.mjs';
+import { mapConcurrent } from '../../src/core/concurrency.js';
 import { createHandler as createRetryWorker } from '../../src/handlers/retry-worker.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
-import { captureOutput } from '../helpers/output.js';
+import { type CapturedOutput, captureOutput } from '../helpers/output.js';
 
 export const moto = () => inject('moto');
 
@@ -56,6 +62,46 @@ export const createQueues = async ({ visibilityTimeout = 30 } = {}): Promise<Que
   );
   if (!retryQueueUrl || !deadLetterQueueUrl) throw new Error('moto made no queue');
   return { retryQueueUrl, deadLetterQueueUrl };
+};
+
+export interface PoolUserFixture {
+  username: string;
+  /** The Cognito status to give the user; default CONFIRMED. */
+  status?: string;
+  attributes?: Record<string, string>;
+}
+
+/**
+ * A user pool in moto and its users, made as AdminCreateUser makes them (FORCE_CHANGE_PASSWORD),
+ * then given their status through moto's control endpoint (scripts/moto-server.py): CONFIRMED, as
+ * a confirmed sign-up is, or EXTERNAL_PROVIDER, which only a federated sign-in gives. Their subs,
+ * in order: moto makes them, as Cognito does. The retry worker checks each queued user against
+ * the pool its message names, so every AWS-tier message names a pool made here.
+ */
+export const createPool = async (
+  users: PoolUserFixture[],
+): Promise<{ userPoolId: string; subs: string[] }> => {
+  const cognito = new CognitoIdentityProviderClient({});
+  const { UserPool } = await cognito.send(
+    new CreateUserPoolCommand({ PoolName: `cus-${randomUUID().slice(0, 8)}` }),
+  );
+  const userPoolId = UserPool?.Id;
+  if (!userPoolId) throw new Error('moto made no user pool');
+  const subs = await mapConcurrent(users, 8, async ({ username, status = 'CONFIRMED', attributes = {} }) => {
+    const { User } = await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: username,
+        MessageAction: 'SUPPRESS',
+        UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })),
+      }),
+    );
+    const sub = User?.Attributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+    if (!sub) throw new Error('moto gave the user no sub');
+    await motoControl(moto().controlEndpoint, { op: 'set-user-status', userPoolId, username, status });
+    return sub;
+  });
+  return { userPoolId, subs };
 };
 
 /** Visible, in flight and delayed messages together. */
@@ -112,6 +158,8 @@ export type Consumer = (event: SQSEvent, context: Context) => Promise<SQSBatchRe
 export const pollOnce = async (
   QueueUrl: string,
   worker: Consumer = createRetryWorker(),
+  /** Where to keep what the worker wrote (its log lines and EMF metrics), one entry per poll. */
+  outputs?: CapturedOutput[],
 ): Promise<SQSBatchResponse | undefined> => {
   const client = sqs();
   const { Messages = [] } = await client.send(
@@ -143,6 +191,7 @@ export const pollOnce = async (
     }),
   );
   const output = captureOutput();
+  outputs?.push(output);
   const response = await worker(
     { Records: records },
     lambdaContext({ getRemainingTimeInMillis: () => 30_000 }),
@@ -157,9 +206,14 @@ export const pollOnce = async (
 };
 
 /** Polls until the queue has nothing visible. */
-export const drain = async (QueueUrl: string, maxPolls = 50, worker?: Consumer): Promise<void> => {
+export const drain = async (
+  QueueUrl: string,
+  maxPolls = 50,
+  worker?: Consumer,
+  outputs?: CapturedOutput[],
+): Promise<void> => {
   for (let poll = 0; poll < maxPolls; poll++) {
-    if ((await pollOnce(QueueUrl, worker)) === undefined) return;
+    if ((await pollOnce(QueueUrl, worker, outputs)) === undefined) return;
   }
   throw new Error(`${QueueUrl} still had messages after ${maxPolls} polls`);
 };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
-import { createQueues, pollOnce, type Queues, queueDepth, sqs, useMoto } from './aws.js';
+import { createPool, createQueues, pollOnce, type Queues, queueDepth, sqs, useMoto } from './aws.js';
 
 describe('retry worker backoff', () => {
   let queues: Queues;
@@ -27,14 +27,18 @@ describe('retry worker backoff', () => {
   });
 
   it('reports the message as failed and hides it for the scheduled delay', async () => {
-    const sub = '5e1c0a9b-3d2f-4e6a-8b7c-9d0e1f2a3b4c';
+    // A user the pool has: the worker asks Cognito before it sends.
+    const {
+      userPoolId,
+      subs: [sub = ''],
+    } = await createPool([{ username: 'late', attributes: { email: 'late@example.com' } }]);
     const { MessageId } = await sqs().send(
       new SendMessageCommand({
         QueueUrl: queues.retryQueueUrl,
         MessageBody: JSON.stringify({
           version: 1,
-          idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', sub),
-          userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+          idempotencyKey: idempotencyKey(userPoolId, sub),
+          userPoolId,
           triggerSource: 'PostConfirmation_ConfirmSignUp',
           body: toUserRecord(sub, { email: 'late@example.com' }, { status: 'ACTIVE', role: 'USER' }),
           reason: 'http-503',

@@ -8,9 +8,7 @@ import { idempotencyKey } from '../../src/core/idempotency.js';
 import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { forwardTo, reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
-import { createQueues, drain, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
-
-const SUB = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
+import { createPool, createQueues, drain, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
 
 describe('dead letters and replay', () => {
   let queues: Queues;
@@ -18,10 +16,16 @@ describe('dead letters and replay', () => {
   let gate: ScriptedServer;
   // The User Service refuses this user's payload until its team fixes the validation.
   let refusing = true;
+  // Al, a user of a moto pool: the worker asks Cognito before it sends.
+  let userPoolId: string;
+  let SUB: string;
 
   beforeAll(async () => {
     useMoto();
     queues = await createQueues();
+    const pool = await createPool([{ username: 'al', attributes: { email: 'al@example.com', name: 'Al' } }]);
+    userPoolId = pool.userPoolId;
+    SUB = pool.subs[0] ?? '';
     service = await startDevUserService();
     gate = await startScriptedServer([
       (request, response, n) =>
@@ -42,8 +46,8 @@ describe('dead letters and replay', () => {
   it('dead-letters a 422 and a malformed message with their reasons, and replays them', async () => {
     const good = JSON.stringify({
       version: 1,
-      idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', SUB),
-      userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+      idempotencyKey: idempotencyKey(userPoolId, SUB),
+      userPoolId,
       triggerSource: 'PostConfirmation_ConfirmSignUp',
       body: toUserRecord(SUB, { email: 'al@example.com', name: 'Al' }, { status: 'ACTIVE', role: 'USER' }),
       reason: 'http-503',

@@ -22,6 +22,7 @@ import { loadEvent } from '../helpers/handler.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 import {
+  createPool,
   createQueues,
   eventually,
   moto,
@@ -96,11 +97,16 @@ describe('AWS endpoints that never answer', () => {
 
   it('retry worker: defers the batch within its bound, and the next batch in the container is sent', async () => {
     const worker = createRetryWorker();
+    // Users of a moto pool: the worker asks Cognito (not behind the proxy) before it sends.
+    const {
+      userPoolId,
+      subs: [hungSub = '', nextSub = ''],
+    } = await createPool([{ username: 'hang-1' }, { username: 'hang-2' }]);
     const message = (sub: string) =>
       JSON.stringify({
         version: 1,
-        idempotencyKey: idempotencyKey(POOL, sub),
-        userPoolId: POOL,
+        idempotencyKey: idempotencyKey(userPoolId, sub),
+        userPoolId,
         triggerSource: 'PostConfirmation_ConfirmSignUp',
         body: toUserRecord(sub, { email: `${sub}@example.com` }, { status: 'ACTIVE', role: 'USER' }),
         reason: 'http-503',
@@ -108,7 +114,7 @@ describe('AWS endpoints that never answer', () => {
         firstFailedAt: new Date().toISOString(),
       });
     await sqs().send(
-      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message('sub-hang-1') }),
+      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message(hungSub) }),
     );
 
     const started = performance.now();
@@ -120,12 +126,12 @@ describe('AWS endpoints that never answer', () => {
 
     proxy.state.hang = false;
     await sqs().send(
-      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message('sub-hang-2') }),
+      new SendMessageCommand({ QueueUrl: queues.retryQueueUrl, MessageBody: message(nextSub) }),
     );
     const next = await pollOnce(queues.retryQueueUrl, worker);
 
     expect(next).toEqual({ batchItemFailures: [] });
-    expect(service.users.has('sub-hang-2')).toBe(true);
+    expect(service.users.has(nextSub)).toBe(true);
   });
 
   it('backfill: a ListUsers that never answers ends the run with a clear failure, not a hang', async () => {

@@ -1,31 +1,42 @@
 // The fail-open promise made durable: with the User Service down, every sign-up returns in time
 // and lands on the real retry queue; when the service is back, the worker drains the queue and
-// every user exists exactly once.
+// every user exists exactly once. The users are in a moto pool: the worker checks each with
+// Cognito before it creates them.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { MetricName } from '../../src/metric-names.js';
 import { invokeHandler, loadEvent } from '../helpers/handler.js';
 import { refusedUrl } from '../helpers/scripted-server.js';
-import { createQueues, drain, type Queues, queueDepth, useMoto } from './aws.js';
+import { createPool, createQueues, drain, type Queues, queueDepth, useMoto } from './aws.js';
 
 const SIGN_UPS = 24;
 const DEADLINE_MS = 600;
 
-const signUp = (n: number) => {
-  const event = loadEvent('post-confirmation-signup');
-  const sub = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  event.request = { userAttributes: { sub, email: `user${n}@example.com`, name: `User ${n}` } };
-  return { event, sub };
-};
-
 describe('a User Service outage', () => {
   let queues: Queues;
   let service: DevUserService | undefined;
+  let userPoolId: string;
+  let subs: string[];
+
+  const signUp = (n: number) => {
+    const event = loadEvent('post-confirmation-signup');
+    const sub = subs[n] ?? '';
+    event.userPoolId = userPoolId;
+    event.userName = `user${n}`;
+    event.request = { userAttributes: { sub, email: `user${n}@example.com`, name: `User ${n}` } };
+    return { event, sub };
+  };
 
   beforeAll(async () => {
     useMoto();
     queues = await createQueues();
+    ({ userPoolId, subs } = await createPool(
+      Array.from({ length: SIGN_UPS }, (_, n) => ({
+        username: `user${n}`,
+        attributes: { email: `user${n}@example.com`, name: `User ${n}` },
+      })),
+    ));
     vi.stubEnv('RETRY_QUEUE_URL', queues.retryQueueUrl);
     vi.stubEnv('DEAD_LETTER_QUEUE_URL', queues.deadLetterQueueUrl);
     vi.stubEnv('SYNC_DEADLINE_MS', String(DEADLINE_MS));
