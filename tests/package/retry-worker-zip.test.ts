@@ -1,5 +1,6 @@
 // dist/retry-worker.zip, as built by `npm run package`, on the runtime we ship on, with its AWS
-// calls (the signing secret, the deferral on the queue) made by the client it bundles, against moto.
+// calls (the signing secret, the user's lookup in the pool, the deferral on the queue) made by the
+// client it bundles, against moto: a queued user the pool has is created, one it no longer has is not.
 
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +13,14 @@ import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';
 
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const SUB = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+/** A user who signed up and was deleted from the pool while the message waited. */
+const GONE = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
-const retryMessage = (sub: string) => ({
+/** The message the trigger queues for a user of `userPoolId` the User Service did not take. */
+const retryMessage = (userPoolId: string, sub: string) => ({
   version: 1,
-  idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', sub),
-  userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+  idempotencyKey: idempotencyKey(userPoolId, sub),
+  userPoolId,
   triggerSource: 'PostConfirmation_ConfirmSignUp',
   body: toUserRecord(
     sub,
@@ -29,9 +32,9 @@ const retryMessage = (sub: string) => ({
   firstFailedAt: '2026-11-26T10:00:00.000Z',
 });
 
-/** An SQS event of one record, as the event source mapping makes it. */
-const sqsEvent = (messageId: string, receiptHandle: string, body: string): SQSEvent => ({
-  Records: [sqsRecord(body, { messageId, receiptHandle })],
+/** An SQS event, as the event source mapping makes it: [messageId, receiptHandle, body] a record. */
+const sqsEvent = (...records: [string, string, string][]): SQSEvent => ({
+  Records: records.map(([messageId, receiptHandle, body]) => sqsRecord(body, { messageId, receiptHandle })),
 });
 
 describe('dist/retry-worker.zip', () => {
@@ -39,6 +42,9 @@ describe('dist/retry-worker.zip', () => {
   let service: DevUserService;
   let secretArn: string;
   let queues: { RETRY_QUEUE_URL: string; DEAD_LETTER_QUEUE_URL: string };
+  // The pool the messages name, with the users still in it: the worker asks it before it creates.
+  let pool: { userPoolId: string; subs: string[] };
+  let sub: string;
   let run: ZipRun;
 
   beforeAll(async () => {
@@ -49,9 +55,16 @@ describe('dist/retry-worker.zip', () => {
       RETRY_QUEUE_URL: await aws.createQueue('retry'),
       DEAD_LETTER_QUEUE_URL: await aws.createQueue('dlq'),
     };
+    pool = await aws.createPool(['Queued', 'Deferred']);
+    sub = pool.subs[0] ?? '';
     run = await runZipUnderNode22(
       'dist/retry-worker.zip',
-      [sqsEvent('m-1', 'r-1', JSON.stringify(retryMessage(SUB)))],
+      [
+        sqsEvent(
+          ['m-1', 'r-1', JSON.stringify(retryMessage(pool.userPoolId, sub))],
+          ['m-2', 'r-2', JSON.stringify(retryMessage(pool.userPoolId, GONE))],
+        ),
+      ],
       {
         ...aws.env,
         ...queues,
@@ -68,9 +81,23 @@ describe('dist/retry-worker.zip', () => {
   it('runs under Node 22 and delivers a queued user, signed with the key from Secrets Manager', () => {
     expect(run.node).toMatch(/^v22\./);
     expect(run.results[0]?.result).toEqual({ batchItemFailures: [] });
-    expect(service.users.get(SUB)).toMatchObject({ email: `${SUB}@example.com` });
+    expect(service.users.get(sub)).toMatchObject({ email: `${sub}@example.com` });
     expect(run.stdout).toContain('"RetrySucceeded":1');
     expect(run.stderr).toBe('');
+  });
+
+  it('does not create a user the pool no longer has: the message is let go, RetryUserGone says why', () => {
+    expect(service.users.has(GONE)).toBe(false);
+    expect(service.requests.map((request) => request.body).join('\n')).not.toContain(GONE);
+    expect(run.stdout).toContain('"RetryUserGone":1');
+    // Looked up by sub (AdminGetUser), then among federated users (ListUsers), by the bundled client.
+    const calls = run.segments.filter((segment) => segment.name === 'CognitoIdentityProvider');
+    expect(calls).toContainEqual(
+      expect.objectContaining({ aws: expect.objectContaining({ operation: 'AdminGetUser' }) }),
+    );
+    expect(calls).toContainEqual(
+      expect.objectContaining({ aws: expect.objectContaining({ operation: 'ListUsers' }) }),
+    );
   });
 
   describe('a User Service that refuses', () => {
@@ -86,12 +113,14 @@ describe('dist/retry-worker.zip', () => {
     afterAll(() => failing.close());
 
     it('defers the message on the queue (ChangeMessageVisibility), to come back on its schedule', async () => {
-      const sub = '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b';
-      const message = await aws.sendAndReceive(queues.RETRY_QUEUE_URL, JSON.stringify(retryMessage(sub)));
+      const message = await aws.sendAndReceive(
+        queues.RETRY_QUEUE_URL,
+        JSON.stringify(retryMessage(pool.userPoolId, pool.subs[1] ?? '')),
+      );
 
       const deferred = await runZipUnderNode22(
         'dist/retry-worker.zip',
-        [sqsEvent(message.MessageId ?? '', message.ReceiptHandle ?? '', message.Body ?? '')],
+        [sqsEvent([message.MessageId ?? '', message.ReceiptHandle ?? '', message.Body ?? ''])],
         { ...aws.env, ...queues, USER_SERVICE_URL: failing.url, USER_SERVICE_SIGNING_SECRET_ID: secretArn },
       );
 
