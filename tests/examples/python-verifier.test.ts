@@ -333,7 +333,8 @@ const FUZZED: [string, Case][] = [
 describe('examples/python/verify_user_sync.py', () => {
   // One python3 run for all the cases, started by the first test to ask. Each test awaits it, so
   // without python3 each one fails saying so (a beforeAll would leave them marked skipped).
-  let verdicts: Promise<Awaited<ReturnType<typeof pythonVerdicts>>[]> | undefined;
+  type Verdicts = Awaited<ReturnType<typeof pythonVerdicts>>;
+  let verdicts: Promise<[Verdicts, Verdicts]> | undefined;
   const python = () =>
     (verdicts ??= Promise.all([
       pythonVerdicts(NAMED.map(([, testCase]) => testCase)),
