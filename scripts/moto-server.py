@@ -12,7 +12,7 @@ On 127.0.0.1:CONTROL_PORT it takes POSTed JSON commands for the state that no AW
   {"op": "set-user-status", "userPoolId": "...", "username": "...", "status": "EXTERNAL_PROVIDER"}
     (Cognito gives EXTERNAL_PROVIDER only to users made by a federated sign-in, which moto does not
     emulate);
-  {"op": "throttle", "operation": "AdminGetUser" | "ListUsers", "count": N}
+  {"op": "throttle", "operation": "AdminGetUser" | "ListUsers" | "DescribeUserPool", "count": N}
     (the next N calls of the operation answer TooManyRequestsException).
 It answers 204, or 400 with the error.
 """
@@ -25,6 +25,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends, flatten_attrs
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.server import ThreadedMotoServer
@@ -51,6 +52,9 @@ def throttled(operation, method):
 
 CognitoIdpBackend.admin_get_user = throttled("AdminGetUser", CognitoIdpBackend.admin_get_user)
 CognitoIdpBackend.list_users = throttled("ListUsers", CognitoIdpBackend.list_users)
+# The other calls of the backend look their pool up with describe_user_pool: DescribeUserPool is
+# throttled where the API call is answered, not there.
+CognitoIdpResponse.describe_user_pool = throttled("DescribeUserPool", CognitoIdpResponse.describe_user_pool)
 
 _get_user_by_name = CognitoIdpUserPool._get_user
 

@@ -19,7 +19,7 @@ export declare const motoControl: (
   controlEndpoint: string,
   command:
     | { op: 'set-user-status'; userPoolId: string; username: string; status: string }
-    | { op: 'throttle'; operation: 'AdminGetUser' | 'ListUsers'; count: number },
+    | { op: 'throttle'; operation: 'AdminGetUser' | 'ListUsers' | 'DescribeUserPool'; count: number },
 ) => Promise<void>;
 
 export declare const motoEnv: (endpoint: string, controlEndpoint?: string) => Record<string, string>;

@@ -200,6 +200,8 @@ export const readChangesQueues = (env: Env = process.env): WorkerQueues => {
 
 export interface ReconcileConfig {
   reconcileQueueUrl: string;
+  /** The run ledger: the DynamoDB table holding each pool's run, its budget and its lease. */
+  tableName: string;
   changesQueueUrl: string;
   maxRps: number;
   maxDeletes: number;
@@ -226,6 +228,7 @@ export const readReconcileConfig = (env: Env = process.env): ReconcileConfig => 
   }
   return {
     reconcileQueueUrl: required('RECONCILE_QUEUE_URL', 'a run hands its position on through it'),
+    tableName: readTableName(env, 'RECONCILE_TABLE_NAME'),
     changesQueueUrl: required('CHANGES_QUEUE_URL', 'the repairs go to the user-changes function through it'),
     maxRps,
     maxDeletes: readInteger(env, 'RECONCILE_MAX_DELETES', {
@@ -236,6 +239,16 @@ export const readReconcileConfig = (env: Env = process.env): ReconcileConfig => 
     }),
     sliceDigits: readSliceDigits(env),
   };
+};
+
+/** A DynamoDB table's name (API reference, CreateTable: 3 to 255 of a-z, A-Z, 0-9, _ - .), or its ARN. */
+const readTableName = (env: Env, name: string): string => {
+  const value = readString(env, name);
+  if (value === undefined) throw new ConfigError(name, 'is not set: the run ledger, a DynamoDB table');
+  if (!/^(?:[\w.-]{3,255}|arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(value)) {
+    throw new ConfigError(name, `is not a DynamoDB table name or ARN, got "${value}"`);
+  }
+  return value;
 };
 
 const readSliceDigits = (env: Env): number | undefined => {

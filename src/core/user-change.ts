@@ -32,25 +32,46 @@ export const USER_EVENTS = {
 const CHANGED: readonly string[] = USER_EVENTS.changed;
 const DELETED: readonly string[] = USER_EVENTS.deleted;
 
-/** What reconcile puts on the changes queue for a user it found out of step. */
-export interface RepairMessage {
-  type: 'cognito-user-sync.repair';
-  version: 1;
-  userPoolId: string;
-  sub: string;
-  /** `sync`: write the user's current state; `delete`: the user looked gone, delete if confirmed. */
-  action: 'sync' | 'delete';
-}
-
 export const REPAIR_TYPE = 'cognito-user-sync.repair';
+
+/**
+ * What reconcile puts on the changes queue for a user it found out of step. Version 1 (0.2.0) has
+ * `sync` and `delete`; version 2 adds `remove`. Reconcile sends a `sync` or `delete` as version 1,
+ * so a user-changes function of 0.2.0 still reads them during an upgrade.
+ */
+export type RepairMessage =
+  | {
+      type: 'cognito-user-sync.repair';
+      version: 1;
+      userPoolId: string;
+      sub: string;
+      action: 'sync' | 'delete';
+    }
+  | { type: 'cognito-user-sync.repair'; version: 2; userPoolId: string; sub: string; action: RepairAction };
+
+/**
+ * `sync`: write the user's current state; `delete`: the user looked gone, delete if Cognito
+ * confirms it; `remove`: the user's status looked like one the policy leaves out, delete unless
+ * Cognito now holds them as a user (then sync).
+ */
+export type RepairAction = 'sync' | 'delete' | 'remove';
+
+/** The repair message of one action: the oldest version that has it. */
+export const repairMessage = (userPoolId: string, sub: string, action: RepairAction): RepairMessage =>
+  action === 'remove'
+    ? { type: REPAIR_TYPE, version: 2, userPoolId, sub, action }
+    : { type: REPAIR_TYPE, version: 1, userPoolId, sub, action };
 
 /** One user that changed, as one record of the changes queue says. */
 export interface UserChange {
   sub: string;
   /** The pool the event names; undefined when it names none (a call made with a user's token). */
   userPoolId: string | undefined;
-  /** `deleted` when the event deletes the user: the only kind that may lead to a DELETE. */
-  kind: 'changed' | 'deleted';
+  /**
+   * `deleted` when the event deletes the user, `removed` when reconcile found the user's status one
+   * the policy leaves out: the only kinds that may lead to a DELETE.
+   */
+  kind: 'changed' | 'deleted' | 'removed';
   /** The eventName, or `reconcile`. */
   source: string;
 }
@@ -62,21 +83,28 @@ export type ParsedRecord =
   /** Not a message this version can act on: to the dead-letter queue, unread. */
   | { malformed: string };
 
+const REPAIR_KINDS: Readonly<Record<RepairAction, UserChange['kind']>> = {
+  sync: 'changed',
+  delete: 'deleted',
+  remove: 'removed',
+};
+
 const parseRepair = (value: Record<string, unknown>): ParsedRecord => {
   const keys = Object.keys(value).sort().join(',');
-  if (keys !== 'action,sub,type,userPoolId,version' || value.version !== 1) {
-    return { malformed: 'a repair message has exactly type, version 1, userPoolId, sub and action' };
+  if (keys !== 'action,sub,type,userPoolId,version' || (value.version !== 1 && value.version !== 2)) {
+    return { malformed: 'a repair message has exactly type, version (1 or 2), userPoolId, sub and action' };
   }
   const { userPoolId, sub, action } = value;
   if (!isUserPoolId(userPoolId)) return { malformed: 'no valid userPoolId' };
   if (!nonEmptyString(sub)) return { malformed: 'no sub' };
-  if (action !== 'sync' && action !== 'delete')
-    return { malformed: 'an action that is neither sync nor delete' };
+  const actions = value.version === 1 ? ['sync', 'delete'] : Object.keys(REPAIR_KINDS);
+  if (typeof action !== 'string' || !actions.includes(action))
+    return { malformed: `an action that is not one of ${actions.join(', ')} (version ${value.version})` };
   return {
     change: {
       sub: sub as string,
       userPoolId,
-      kind: action === 'delete' ? 'deleted' : 'changed',
+      kind: REPAIR_KINDS[action as RepairAction],
       source: 'reconcile',
     },
   };
@@ -205,18 +233,26 @@ export const applyUserChange = async (
     return cognitoFailure(error, keys);
   }
 
-  if (user === undefined) {
-    if (!relevant.some((change) => change.kind === 'deleted'))
-      return { outcome: 'skipped', reason: 'not-in-pool', keys };
+  const deleteTheUser = async (): Promise<ChangeReport> => {
     const deleted = await deps.userService.deleteUser(
       sub,
       writeKey(deps.userPoolId, sub, { method: 'DELETE' }),
     );
     if (deleted.outcome !== undefined) return { outcome: 'deleted', ...measuredOf(deleted), keys };
     return notDone(deleted, keys);
+  };
+
+  if (user === undefined) {
+    if (!relevant.some((change) => change.kind === 'deleted' || change.kind === 'removed'))
+      return { outcome: 'skipped', reason: 'not-in-pool', keys };
+    return deleteTheUser();
   }
 
-  if (!belongs(deps.policy, user.status)) return { outcome: 'skipped', reason: 'status-not-synced', keys };
+  if (!belongs(deps.policy, user.status)) {
+    // Reconcile found the User Service holding a user the policy leaves out, and Cognito says so too.
+    if (relevant.some((change) => change.kind === 'removed')) return deleteTheUser();
+    return { outcome: 'skipped', reason: 'status-not-synced', keys };
+  }
   const patch = patchOf(deps.policy, user);
   const patchKey = writeKey(deps.userPoolId, sub, { method: 'PATCH', body: JSON.stringify(patch) });
   const patched = await deps.userService.patchUser(sub, patch, patchKey);

@@ -2,24 +2,29 @@
 // sub space as its time allows, fans the repairs out to the changes queue (the user-changes
 // workers, whose concurrency spares the User Service, write them), and hands its position on
 // through the reconcile queue to the next invocation. No machine of the user's runs for hours,
-// and a pool of millions finishes. Drift counts are metrics; the run's end is one too.
+// and a pool of millions finishes. The run's state is in its ledger (a DynamoDB table): see
+// src/core/reconcile-run.ts for why no delivery, retry or message can start a second chain or
+// raise the deletion cap. Drift counts are metrics; the run's end is one too.
 // Outermost first: tracer → logger → metrics → input/output logger → secrets → core; a failure
-// fails the invocation, and SQS delivers the position again (then dead-letters it).
+// fails the invocation, and SQS delivers the position again (then dead-letters it), or Lambda
+// tries the schedule's event again: either carries on from the ledger.
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
-import { estimatedUserCount, regionOfUserPool } from '../clients/cognito-users.js';
+import { regionOfUserPool } from '../clients/cognito-users.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createPacer } from '../clients/pacer.js';
+import { dynamoRunLedger } from '../clients/run-ledger.js';
 import { sqsJson } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
@@ -31,96 +36,30 @@ import {
 } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
+import { planSlice, type SlicePlan } from '../core/reconcile.js';
 import {
-  countSlice,
-  emptyReconcileCounts,
-  type ReconcileCounts,
-  reconcileSlice,
-  sliceDigitsFor,
-  slicePrefixes,
-} from '../core/reconcile.js';
-import { reconcileSources } from '../core/reconcile-sources.js';
-import { REPAIR_TYPE, type RepairMessage } from '../core/user-change.js';
-import { MalformedMessageError } from '../errors.js';
+  parsePosition,
+  type ReconcilePosition,
+  type RunDeps,
+  type StepOutcome,
+  startRun,
+  stepOf,
+} from '../core/reconcile-run.js';
+import { reconcileSources, sliceThePool } from '../core/reconcile-sources.js';
+import { type RepairMessage, repairMessage } from '../core/user-change.js';
 import { isRecord } from '../guards.js';
 import { MetricName } from '../metric-names.js';
 import { debugInputOutput, logger, metrics, tracer } from '../observability.js';
 import { credentialsStage } from './credentials.js';
 
-/** Time an invocation keeps free at its end: a slice started with less left is handed on. */
-export const HAND_OFF_MS = 120_000;
 const SECRETS_WAIT_MS = 10_000;
-
-/** Where a run is, as the reconcile queue carries it from one invocation to the next. */
-export interface ReconcilePosition {
-  type: 'cognito-user-sync.reconcile';
-  version: 1;
-  runId: string;
-  userPoolId: string;
-  startedAt: string;
-  sliceDigits: number;
-  nextSlice: number;
-  deletesLeft: number;
-  counts: ReconcileCounts;
-}
-
-const POSITION_TYPE = 'cognito-user-sync.reconcile';
 
 export interface ReconcileContext extends Context {
   credentials?: Credentials;
 }
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
-
-/** A position from the queue; throws a MalformedMessageError (the message then dead-letters). */
-const parsePosition = (body: string, userPoolId: string): ReconcilePosition => {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new MalformedMessageError('the reconcile position is not JSON');
-  }
-  if (!isRecord(value) || value.type !== POSITION_TYPE || value.version !== 1) {
-    throw new MalformedMessageError('not a reconcile position');
-  }
-  if (value.userPoolId !== userPoolId) throw new MalformedMessageError('a position of another pool');
-  for (const key of ['sliceDigits', 'nextSlice', 'deletesLeft'] as const) {
-    if (!Number.isSafeInteger(value[key]) || (value[key] as number) < 0) {
-      throw new MalformedMessageError(`a position without a valid ${key}`);
-    }
-  }
-  if (!isRecord(value.counts) || typeof value.runId !== 'string')
-    throw new MalformedMessageError('a position without counts');
-  return value as unknown as ReconcilePosition;
-};
-
-/** The positions this invocation continues: one from the queue, or a new run from the schedule. */
-const positionsOf = async (
-  event: unknown,
-  userPoolId: string,
-  { maxDeletes, sliceDigits: fixed }: { maxDeletes: number; sliceDigits: number | undefined },
-  cognito: CognitoIdentityProviderClient,
-) => {
-  if (isRecord(event) && Array.isArray(event.Records)) {
-    return (event as unknown as SQSEvent).Records.map((record) => parsePosition(record.body, userPoolId));
-  }
-  // Anything else is a start: the schedule's event (or an invocation by hand).
-  const sliceDigits = fixed ?? sliceDigitsFor(await estimatedUserCount(cognito, userPoolId));
-  const startedAt = new Date().toISOString();
-  return [
-    {
-      type: POSITION_TYPE,
-      version: 1,
-      runId: `${userPoolId}-${startedAt}`,
-      userPoolId,
-      startedAt,
-      sliceDigits,
-      nextSlice: 0,
-      deletesLeft: maxDeletes,
-      counts: emptyReconcileCounts(slicePrefixes(sliceDigits).length),
-    } satisfies ReconcilePosition,
-  ];
-};
+const dynamoClient = lazy(() => tracer.captureAWSv3Client(new DynamoDBClient(AWS_CLIENT_PROFILES.worker)));
 
 /** Sends repairs to the changes queue, ten a call. */
 const sendRepairs = async (queueUrl: string, repairs: RepairMessage[]): Promise<void> => {
@@ -137,13 +76,66 @@ const sendRepairs = async (queueUrl: string, repairs: RepairMessage[]): Promise<
   }
 };
 
+/** A slice's repairs as the user-changes function reads them. */
+const repairsOf = (userPoolId: string, plan: SlicePlan): RepairMessage[] => [
+  ...plan.drift.missing.map((user) => repairMessage(userPoolId, user.sub, 'sync')),
+  ...plan.drift.different.map(({ user }) => repairMessage(userPoolId, user.sub, 'sync')),
+  ...plan.removals.map(({ sub, kind }) =>
+    repairMessage(userPoolId, sub, kind === 'orphaned' ? 'delete' : 'remove'),
+  ),
+];
+
+/** Metrics and a log line for one slice. */
+const reportSlice: RunDeps['onSlice'] = ({ slice, slices, plan }) => {
+  const count = (kind: string) => plan.removals.filter((removal) => removal.kind === kind).length;
+  metrics.addMetric(MetricName.ReconcileUsersChecked, MetricUnit.Count, plan.drift.checked);
+  metrics.addMetric(MetricName.ReconcileMissing, MetricUnit.Count, plan.drift.missing.length);
+  metrics.addMetric(MetricName.ReconcileDifferent, MetricUnit.Count, plan.drift.different.length);
+  metrics.addMetric(MetricName.ReconcileOrphaned, MetricUnit.Count, count('orphaned'));
+  metrics.addMetric(MetricName.ReconcileExcluded, MetricUnit.Count, count('excluded'));
+  metrics.addMetric(MetricName.ReconcileDeletesCapped, MetricUnit.Count, plan.capped.length);
+  logger.info('Reconcile slice compared; repairs sent to the changes queue', {
+    slice: slice + 1,
+    slices,
+    checked: plan.drift.checked,
+    missing: plan.drift.missing.length,
+    different: plan.drift.different.length,
+    orphaned: count('orphaned'),
+    excluded: count('excluded'),
+    deletesCapped: plan.capped.length,
+  });
+};
+
+/** The log line of a step: what it did, or why it did nothing. */
+const reportStep = (step: StepOutcome): void => {
+  if (step.outcome === 'ignored') {
+    logger.info('Reconcile step ignored: nothing to do', { runId: step.runId, reason: step.reason });
+  } else if (step.outcome === 'handed-on') {
+    logger.info('Reconcile step done earlier; its hand-off sent now', {
+      runId: step.runId,
+      nextSlice: step.nextSlice + 1,
+    });
+  } else if (step.completed) {
+    metrics.addMetric(MetricName.ReconcileRunCompleted, MetricUnit.Count, 1);
+    logger.info('Reconcile run completed', { runId: step.runId, ...step.counts });
+  } else {
+    logger.info('Reconcile handed on to the next invocation', {
+      runId: step.runId,
+      nextSlice: step.nextSlice + 1,
+      slices: step.counts.slices,
+    });
+  }
+};
+
+/** Whether the event is the reconcile queue's (positions), not the schedule's (a start). */
+const isQueueEvent = (event: unknown): event is SQSEvent => isRecord(event) && Array.isArray(event.Records);
+
 const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<void> => {
   const { credentials } = context;
   if (credentials === undefined) throw new Error('the credentials stage runs before the core');
   const userPoolId = readUserPoolId();
   const policy = readUserPolicy();
   const config = readReconcileConfig();
-  const { reconcileQueueUrl, changesQueueUrl, maxRps } = config;
   const cognito = tracer.captureAWSv3Client(
     new CognitoIdentityProviderClient({
       ...AWS_CLIENT_PROFILES.worker,
@@ -160,73 +152,47 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
     }),
     credentials,
     policy,
-    listPacer: createPacer({ maxRps }),
+    listPacer: createPacer({ maxRps: config.maxRps }),
     getPacer: createPacer({ maxRps: 20 }),
   });
-
-  for (const position of await positionsOf(event, userPoolId, config, cognito)) {
-    const prefixes = slicePrefixes(position.sliceDigits);
-    logger.appendKeys({ runId: position.runId, userPoolId });
-    // At least one slice per invocation, then as many as the time allows.
-    let first = true;
-    while (
-      position.nextSlice < prefixes.length &&
-      (first || context.getRemainingTimeInMillis() > HAND_OFF_MS)
-    ) {
-      first = false;
-      const prefix = prefixes[position.nextSlice] ?? '';
-      const result = await reconcileSlice(prefix, sources);
-      countSlice(position.counts, result);
-      const repairs: RepairMessage[] = [
-        ...[...result.drift.missing, ...result.drift.different.map(({ user }) => user)].map(
-          (user): RepairMessage => ({
-            type: REPAIR_TYPE,
-            version: 1,
-            userPoolId,
-            sub: user.sub,
-            action: 'sync',
-          }),
-        ),
-      ];
-      const deletable = result.orphaned.slice(0, position.deletesLeft);
-      position.counts.deletesCapped += result.orphaned.length - deletable.length;
-      position.deletesLeft -= deletable.length;
-      repairs.push(
-        ...deletable.map(
-          (sub): RepairMessage => ({ type: REPAIR_TYPE, version: 1, userPoolId, sub, action: 'delete' }),
-        ),
-      );
-      await sendRepairs(changesQueueUrl, repairs);
-      position.counts.created += result.drift.missing.length;
-      position.counts.updated += result.drift.different.length;
-      position.counts.deleted += deletable.length;
-      metrics.addMetric(MetricName.ReconcileUsersChecked, MetricUnit.Count, result.drift.checked);
-      metrics.addMetric(MetricName.ReconcileMissing, MetricUnit.Count, result.drift.missing.length);
-      metrics.addMetric(MetricName.ReconcileDifferent, MetricUnit.Count, result.drift.different.length);
-      metrics.addMetric(MetricName.ReconcileOrphaned, MetricUnit.Count, result.orphaned.length);
-      logger.info('Reconcile slice compared; repairs sent to the changes queue', {
-        slice: position.nextSlice + 1,
-        slices: prefixes.length,
-        checked: result.drift.checked,
-        missing: result.drift.missing.length,
-        different: result.drift.different.length,
-        orphaned: result.orphaned.length,
-        deletesCapped: result.orphaned.length - deletable.length,
-      });
-      position.nextSlice++;
-    }
-    if (position.nextSlice < prefixes.length) {
+  const deps: RunDeps = {
+    config: { userPoolId, maxDeletes: config.maxDeletes },
+    ledger: dynamoRunLedger(dynamoClient, config.tableName),
+    sliceDigits: async () => {
+      if (config.sliceDigits !== undefined) return config.sliceDigits;
+      const slicing = await sliceThePool(cognito, userPoolId);
+      if (slicing.unknownBecause !== undefined) {
+        logger.warn("The pool's size is unknown (DescribeUserPool failed): the finest slicing is used", {
+          reason: slicing.unknownBecause,
+          slices: 16 ** slicing.sliceDigits,
+        });
+      }
+      return slicing.sliceDigits;
+    },
+    plan: (prefix, allowed) => planSlice(prefix, sources, allowed),
+    sendRepairs: (plan) => sendRepairs(config.changesQueueUrl, repairsOf(userPoolId, plan)),
+    handOff: async (position: ReconcilePosition) => {
       await sqsClient().send(
-        new SendMessageCommand({ QueueUrl: reconcileQueueUrl, MessageBody: sqsJson(position) }),
+        new SendMessageCommand({ QueueUrl: config.reconcileQueueUrl, MessageBody: sqsJson(position) }),
       );
-      logger.info('Reconcile handed on to the next invocation', {
-        nextSlice: position.nextSlice + 1,
-        slices: prefixes.length,
-      });
-    } else {
-      metrics.addMetric(MetricName.ReconcileRunCompleted, MetricUnit.Count, 1);
-      logger.info('Reconcile run completed', { startedAt: position.startedAt, ...position.counts });
-    }
+    },
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    onSlice: reportSlice,
+  };
+  logger.appendKeys({ userPoolId });
+
+  if (!isQueueEvent(event)) {
+    // The schedule's event (or an invocation by hand): a new run, named by the event's id, which
+    // Lambda's retries of it keep (EventBridge, "Amazon EventBridge events": every event has an id).
+    const startId =
+      isRecord(event) && typeof event.id === 'string' && event.id !== '' ? event.id : context.awsRequestId;
+    reportStep(await startRun(startId, deps));
+    return;
+  }
+  for (const record of event.Records) {
+    // A position that is no position of ours fails the invocation: SQS dead-letters it after its
+    // receives, where the alarm on the reconcile dead-letter queue sees it.
+    reportStep(await stepOf(parsePosition(record.body, userPoolId), deps));
   }
 };
 

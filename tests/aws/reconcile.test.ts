@@ -31,6 +31,7 @@ import { createHandler as createUserChanges } from '../../src/handlers/user-chan
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 import { createQueues, drain, moto, type Queues, sqs, useMoto } from './aws.js';
+import { createLedgerTable } from './ledger.js';
 
 const cognito = () => new CognitoIdentityProviderClient({});
 const POOL_SIZE = 1000;
@@ -297,6 +298,7 @@ describe('reconcile', () => {
       queues = { reconcile: await createQueues(), changes: await createQueues() };
       vi.stubEnv('USER_POOL_ID', userPoolId);
       vi.stubEnv('RECONCILE_QUEUE_URL', queues.reconcile.retryQueueUrl);
+      vi.stubEnv('RECONCILE_TABLE_NAME', await createLedgerTable());
       vi.stubEnv('CHANGES_QUEUE_URL', queues.changes.retryQueueUrl);
       vi.stubEnv('CHANGES_DEAD_LETTER_QUEUE_URL', queues.changes.deadLetterQueueUrl);
       vi.stubEnv('RECONCILE_SLICES', '16');

@@ -5,9 +5,13 @@ import { readUserPolicy } from '../../src/config.js';
 import {
   compareSlice,
   countSlice,
+  deletesLeft,
   emptyReconcileCounts,
-  reconcileSlice,
+  planSlice,
+  type SliceDeps,
+  sliceCount,
   sliceDigitsFor,
+  slicePrefix,
   slicePrefixes,
 } from '../../src/core/reconcile.js';
 
@@ -54,16 +58,42 @@ describe('compareSlice', () => {
       ['e', ['email', 'fullName']],
     ]);
     expect(drift.orphanCandidates).toEqual(['z']);
+    expect(drift.excludedCandidates).toEqual([]);
   });
 
-  it('applies the user policy: an unconfirmed user is neither missing nor, while in the pool, an orphan', () => {
+  it('applies the user policy: an unconfirmed user is neither missing nor an orphan, but held by the service is drift of its own', () => {
     const drift = compareSlice(
       policy,
       [poolUser('u', { status: 'UNCONFIRMED' }), poolUser('v', { status: 'UNCONFIRMED' })],
       [held('v')],
     );
 
-    expect(drift).toEqual({ checked: 0, inStep: 0, missing: [], different: [], orphanCandidates: [] });
+    expect(drift).toEqual({
+      checked: 0,
+      inStep: 0,
+      missing: [],
+      different: [],
+      orphanCandidates: [],
+      excludedCandidates: ['v'],
+    });
+  });
+
+  it('counts ten unconfirmed sign-ups the service holds, and users of a status taken out of the policy, as excluded', () => {
+    const unconfirmed = Array.from({ length: 10 }, (_, n) => `u${n}`);
+    const narrowed = readUserPolicy({ SYNC_USER_STATUSES: 'CONFIRMED' });
+
+    const drift = compareSlice(
+      narrowed,
+      [
+        ...unconfirmed.map((sub) => poolUser(sub, { status: 'UNCONFIRMED' })),
+        poolUser('fed', { status: 'EXTERNAL_PROVIDER' }),
+        poolUser('ok'),
+      ],
+      [...unconfirmed.map((sub) => held(sub)), held('fed'), held('ok')],
+    );
+
+    expect(drift.excludedCandidates).toEqual([...unconfirmed, 'fed']);
+    expect(drift.inStep).toBe(1);
   });
 
   it('compares with the mapping the trigger uses: given and family names, no email', () => {
@@ -92,6 +122,7 @@ describe('compareSlice', () => {
       missing: [],
       different: [],
       orphanCandidates: [],
+      excludedCandidates: [],
     });
     expect(compareSlice(policy, [], [held('x')]).orphanCandidates).toEqual(['x']);
   });
@@ -106,8 +137,20 @@ describe('slices', () => {
     expect(new Set(slicePrefixes(3)).size).toBe(4096);
   });
 
+  it('names a slice by its index without listing the others', () => {
+    expect(slicePrefix(0, 0)).toBe('');
+    expect(slicePrefix(2, 10)).toBe('0a');
+    expect(slicePrefix(3, 4095)).toBe('fff');
+    expect(slicePrefixes(2).every((prefix, index) => slicePrefix(2, index) === prefix)).toBe(true);
+    expect(sliceCount(3)).toBe(4096);
+  });
+
+  it('never gives one slice for a pool of unknown size: the finest slicing instead', () => {
+    expect(sliceDigitsFor(undefined)).toBe(3);
+    expect(sliceDigitsFor(Number.NaN)).toBe(3);
+  });
+
   it.each([
-    [undefined, 0],
     [900, 0],
     [10_000, 0],
     [100_000, 1],
@@ -119,25 +162,80 @@ describe('slices', () => {
   });
 });
 
-describe('reconcileSlice', () => {
-  it('lists both sides of the slice, and calls an orphan only what Cognito confirms gone', async () => {
-    const asked: string[] = [];
-
-    const result = await reconcileSlice('a', {
+describe('planSlice', () => {
+  /** A slice's sources: the pool lists `pool`, the service holds `service`, Cognito holds `cognito` now. */
+  const deps = (pool: PoolUser[], service: ListedServiceUser[], cognito: PoolUser[] = pool) => {
+    const lookups: string[] = [];
+    const sliceDeps: SliceDeps = {
       policy,
-      listPool: async (prefix) => [poolUser(`${prefix}1`)],
-      listService: async (prefix) => [held(`${prefix}1`), held(`${prefix}-gone`), held(`${prefix}-late`)],
-      // ListUsers is eventually consistent: a user it did not list may still be there.
-      stillInPool: async (sub) => {
-        asked.push(sub);
-        return sub === 'a-late';
+      listPool: async () => pool,
+      listService: async () => service,
+      lookup: async (sub) => {
+        lookups.push(sub);
+        return cognito.find((user) => user.sub === sub);
       },
-    });
+    };
+    return { sliceDeps, lookups };
+  };
 
-    expect(result.orphaned).toEqual(['a-gone']);
-    expect(asked).toEqual(['a-gone', 'a-late']);
+  it('calls an orphan only what Cognito confirms gone (ListUsers is eventually consistent)', async () => {
+    const late = poolUser('a-late');
+    const { sliceDeps, lookups } = deps(
+      [poolUser('a1')],
+      [held('a1'), held('a-gone'), held('a-late')],
+      [late],
+    );
+
+    const plan = await planSlice('a', sliceDeps, 10);
+
+    expect(plan.removals).toEqual([{ sub: 'a-gone', kind: 'orphaned' }]);
+    expect(lookups).toEqual(['a-gone', 'a-late']);
+    expect(plan.capped).toEqual([]);
     const counts = emptyReconcileCounts(16);
-    countSlice(counts, result);
-    expect(counts).toMatchObject({ slicesDone: 1, checked: 1, inStep: 1, orphaned: 1, missing: 0 });
+    countSlice(counts, plan);
+    expect(counts).toMatchObject({
+      slicesDone: 1,
+      checked: 1,
+      inStep: 1,
+      orphaned: 1,
+      missing: 0,
+      excluded: 0,
+    });
+  });
+
+  it('removes a user Cognito holds with a status the policy leaves out; keeps one that became a user', async () => {
+    const pool = [poolUser('u1', { status: 'UNCONFIRMED' }), poolUser('u2', { status: 'UNCONFIRMED' })];
+    // u2 confirmed its sign-up after the listing: a user now.
+    const { sliceDeps } = deps(pool, [held('u1'), held('u2')], [pool[0] as PoolUser, poolUser('u2')]);
+
+    const plan = await planSlice('u', sliceDeps, 10);
+
+    expect(plan.removals).toEqual([{ sub: 'u1', kind: 'excluded' }]);
+    const counts = emptyReconcileCounts(1);
+    countSlice(counts, plan);
+    expect(counts).toMatchObject({ excluded: 1, orphaned: 0 });
+  });
+
+  it('confirms no more candidates than the cap allows: thousands of orphans cost two lookups', async () => {
+    const orphans = Array.from({ length: 5000 }, (_, n) => held(`o${String(n).padStart(4, '0')}`));
+    const { sliceDeps, lookups } = deps([], orphans, []);
+
+    const plan = await planSlice('o', sliceDeps, 2);
+
+    expect(lookups).toEqual(['o0000', 'o0001']);
+    expect(plan.removals).toHaveLength(2);
+    expect(plan.capped).toHaveLength(4998);
+    const counts = emptyReconcileCounts(1);
+    countSlice(counts, plan);
+    expect(counts).toMatchObject({ orphaned: 2, deletesCapped: 4998 });
+  });
+
+  it('with nothing left of the cap, looks nothing up', async () => {
+    const { sliceDeps, lookups } = deps([], [held('x'), held('y')], []);
+
+    const plan = await planSlice('', sliceDeps, deletesLeft({ max: 3, asked: 3 }));
+
+    expect(lookups).toEqual([]);
+    expect(plan).toMatchObject({ removals: [], capped: ['x', 'y'] });
   });
 });

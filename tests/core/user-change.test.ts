@@ -8,6 +8,7 @@ import {
   applyUserChange,
   coalesce,
   parseChangeRecord,
+  repairMessage,
   type UserChange,
   type UserChangeDeps,
 } from '../../src/core/user-change.js';
@@ -69,6 +70,47 @@ describe('parseChangeRecord', () => {
     expect(parseChangeRecord(JSON.stringify(repair))).toEqual({
       change: { sub: SUB, userPoolId: POOL, kind: 'deleted', source: 'reconcile' },
     });
+  });
+
+  it('reads a repair of version 2: remove a user the policy leaves out', () => {
+    const repair = {
+      type: 'cognito-user-sync.repair',
+      version: 2,
+      userPoolId: POOL,
+      sub: SUB,
+      action: 'remove',
+    };
+
+    expect(parseChangeRecord(JSON.stringify(repair))).toEqual({
+      change: { sub: SUB, userPoolId: POOL, kind: 'removed', source: 'reconcile' },
+    });
+  });
+
+  it('still reads the repairs of version 1 (sync, delete), and sends them as version 1', () => {
+    for (const action of ['sync', 'delete'] as const) {
+      const message = repairMessage(POOL, SUB, action);
+      expect(message).toEqual({
+        type: 'cognito-user-sync.repair',
+        version: 1,
+        userPoolId: POOL,
+        sub: SUB,
+        action,
+      });
+      expect(parseChangeRecord(JSON.stringify(message))).toHaveProperty('change');
+    }
+    expect(repairMessage(POOL, SUB, 'remove')).toMatchObject({ version: 2, action: 'remove' });
+  });
+
+  it('calls a version 1 repair that asks to remove malformed: version 1 has no such action', () => {
+    const repair = {
+      type: 'cognito-user-sync.repair',
+      version: 1,
+      userPoolId: POOL,
+      sub: SUB,
+      action: 'remove',
+    };
+
+    expect(parseChangeRecord(JSON.stringify(repair))).toHaveProperty('malformed');
   });
 
   it.each([
@@ -316,6 +358,35 @@ describe('applyUserChange', () => {
     expect(report).toMatchObject({ outcome: 'skipped', reason: 'other-pool' });
     expect(read).toBe(false);
     expect(calls).toEqual([]);
+  });
+
+  it('removes a user reconcile found the policy leaves out, when Cognito says so too', async () => {
+    const { userService, calls } = service(done('deleted'));
+
+    const report = await applyUserChange(
+      [change('removed')],
+      deps(ada({ status: 'UNCONFIRMED' }), userService),
+    );
+
+    expect(report.outcome).toBe('deleted');
+    expect(calls).toEqual([{ method: 'DELETE', sub: SUB, key: writeKey(POOL, SUB, { method: 'DELETE' }) }]);
+  });
+
+  it('removes a user reconcile wanted removed who has since left the pool', async () => {
+    const { userService, calls } = service(done('deleted'));
+
+    await applyUserChange([change('removed')], deps(undefined, userService));
+
+    expect(calls.map((call) => call.method)).toEqual(['DELETE']);
+  });
+
+  it('keeps a user reconcile wanted removed who has since become a user (confirmed the sign-up): writes their state', async () => {
+    const { userService, calls } = service(done('updated'));
+
+    const report = await applyUserChange([change('removed')], deps(ada(), userService));
+
+    expect(report.outcome).toBe('updated');
+    expect(calls.map((call) => call.method)).toEqual(['PATCH']);
   });
 
   it('skips a user whose status the policy leaves out', async () => {
