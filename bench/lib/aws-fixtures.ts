@@ -1,5 +1,6 @@
 // What the benchmark makes in moto before it measures: the API key secret, queues, a queue full of
-// retry messages (made by the worker phase), and a user pool of confirmed users.
+// retry messages (made by the worker phase), and user pools of confirmed users (the backfill's, and
+// the worker's: it asks Cognito for each queued user before it creates them).
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -101,24 +102,26 @@ export const fillRetryQueue = async (
 };
 
 /**
- * A pool of `count` CONFIRMED users with an email and a name. AdminCreateUser leaves a user in
- * FORCE_CHANGE_PASSWORD; moto's control channel confirms it (one request instead of a password).
+ * A pool of `count` CONFIRMED users with an email and a name, and their subs in order.
+ * AdminCreateUser leaves a user in FORCE_CHANGE_PASSWORD; moto's control channel confirms it (one
+ * request instead of a password).
  */
 export const createConfirmedPool = async (
   moto: Moto,
   count: number,
   concurrency = 16,
-): Promise<{ userPoolId: string }> => {
+  name = 'bench-backfill',
+): Promise<{ userPoolId: string; subs: string[] }> => {
   const client = new CognitoIdentityProviderClient(clientConfig(moto));
-  const { UserPool } = await client.send(new CreateUserPoolCommand({ PoolName: 'bench-backfill' }));
+  const { UserPool } = await client.send(new CreateUserPoolCommand({ PoolName: name }));
   const userPoolId = UserPool?.Id;
   if (!userPoolId) throw new Error('moto made no user pool');
-  await mapConcurrent(
+  const subs = await mapConcurrent(
     Array.from({ length: count }, (_, n) => n),
     concurrency,
     async (n) => {
       const username = `user${n}@example.com`;
-      await client.send(
+      const { User } = await client.send(
         new AdminCreateUserCommand({
           UserPoolId: userPoolId,
           Username: username,
@@ -129,13 +132,16 @@ export const createConfirmedPool = async (
           MessageAction: 'SUPPRESS',
         }),
       );
+      const sub = User?.Attributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+      if (!sub) throw new Error('moto gave the user no sub');
       await motoControl(moto.controlEndpoint, {
         op: 'set-user-status',
         userPoolId,
         username,
         status: 'CONFIRMED',
       });
+      return sub;
     },
   );
-  return { userPoolId };
+  return { userPoolId, subs };
 };

@@ -1,14 +1,15 @@
 // The retry worker's throughput: messages made from the committed retry-queue record
-// (events/sqs-retry-message.json), each for a new user, queued in moto and drained by the built
-// worker under a poller that does what the SQS event source mapping does.
+// (events/sqs-retry-message.json), each for a user of a moto pool the User Service has not got,
+// queued in moto and drained by the built worker under a poller that does what the SQS event
+// source mapping does. The worker asks Cognito for each user before it creates them (AdminGetUser,
+// paced per container): that lookup is part of what is measured.
 
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { idempotencyKey } from '../../src/core/idempotency.js';
 import { isRecord } from '../../src/guards.js';
-import { fillRetryQueue, type QueuedMessage, queueDepth } from '../lib/aws-fixtures.js';
+import { createConfirmedPool, fillRetryQueue, type QueuedMessage, queueDepth } from '../lib/aws-fixtures.js';
 import { ROOT, runMeasured } from '../lib/processes.js';
 import { time } from '../lib/progress.js';
 import { NODE_FLAGS, type Setup, taskRoot, WORKER_ZIP } from '../lib/setup.js';
@@ -81,13 +82,15 @@ const readFixture = async (): Promise<Fixture> => {
 };
 
 /**
- * `count` messages like the fixture's, each for a user the User Service has not got: a new sub
- * wherever the fixture has its sub, a new email, and the idempotency key the sign-up path gives
- * that user (the worker checks it), computed, not copied.
+ * A message like the fixture's for each user of the pool, whom the User Service has not got: the
+ * pool's id, the user's sub wherever the fixture has its sub, a new email, and the idempotency key
+ * the sign-up path gives that user (the worker checks it), computed, not copied.
  */
-const messagesLike = ({ message, attributes }: Fixture, count: number): QueuedMessage[] =>
-  Array.from({ length: count }, (_, n) => {
-    const sub = randomUUID();
+const messagesLike = (
+  { message, attributes }: Fixture,
+  pool: { userPoolId: string; subs: string[] },
+): QueuedMessage[] =>
+  pool.subs.map((sub, n) => {
     const { body } = message;
     const renamed = Object.fromEntries(
       Object.entries(body).map(([key, value]) => [key, value === body.cognitoSub ? sub : value]),
@@ -95,7 +98,8 @@ const messagesLike = ({ message, attributes }: Fixture, count: number): QueuedMe
     return {
       body: JSON.stringify({
         ...message,
-        idempotencyKey: idempotencyKey(message.userPoolId, sub),
+        userPoolId: pool.userPoolId,
+        idempotencyKey: idempotencyKey(pool.userPoolId, sub),
         body: {
           ...renamed,
           ...(typeof body.email === 'string' && { email: body.email.replace('@', `+${n}@`) }),
@@ -109,8 +113,11 @@ export const worker = async (setup: Setup, messages: number): Promise<WorkerResu
   await setup.userService.reset();
   const fixture = await readFixture();
   const queueUrl = setup.workerEnv.RETRY_QUEUE_URL ?? '';
+  const pool = await time(`creating a moto pool of ${messages} confirmed users for them`, () =>
+    createConfirmedPool(setup.moto, messages, 16, 'bench-worker'),
+  );
   await time(`queueing ${messages} messages like ${FIXTURE}'s`, () =>
-    fillRetryQueue(setup.moto, queueUrl, messagesLike(fixture, messages)),
+    fillRetryQueue(setup.moto, queueUrl, messagesLike(fixture, pool)),
   );
   const measured = await time('draining them with the retry worker', () =>
     runMeasured<DrainFigures>(setup.node22.path, DRAIN, {
