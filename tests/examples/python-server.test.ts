@@ -43,7 +43,12 @@ describe('examples/python/server.py', () => {
   beforeAll(async () => {
     server = spawn(PYTHON, ['examples/python/server.py', '--port', '0'], {
       cwd: REPO,
-      env: { ...process.env, USER_SERVICE_SIGNING_SECRET: JSON.stringify({ current, previous }) },
+      // No __pycache__ beside the example: the package ships that folder.
+      env: {
+        ...process.env,
+        PYTHONDONTWRITEBYTECODE: '1',
+        USER_SERVICE_SIGNING_SECRET: JSON.stringify({ current, previous }),
+      },
     });
     url = await new Promise<string>((resolve, reject) => {
       let seen = '';

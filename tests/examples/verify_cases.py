@@ -13,6 +13,8 @@ import json
 import pathlib
 import sys
 
+# No __pycache__ beside the example: the package ships that folder.
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples" / "python"))
 
 from verify_user_sync import verify_user_sync_request  # noqa: E402
