@@ -137,22 +137,36 @@ export const packageFunction = async ({ name, entry }) => {
 };
 
 /**
- * `cognito-user-sync/verify` for the User Service team: one readable, dependency-free ES module
- * (Node built-ins only) and its type declarations.
+ * `cognito-user-sync/verify` for the User Service team: one readable, dependency-free module (Node
+ * built-ins only) in both formats, dist/verify.mjs to import and dist/verify.cjs to require, each
+ * with its type declarations. The two are built from the same source and hold no state, so a
+ * program that loads both gets the same behaviour from each.
  */
 export const packageVerifier = async () => {
-  await build({
-    entryPoints: ['src/verify.ts'],
-    outfile: 'dist/verify.mjs',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    legalComments: 'inline',
-    logLevel: 'warning',
-  });
+  for (const [format, outfile] of [
+    ['esm', 'dist/verify.mjs'],
+    ['cjs', 'dist/verify.cjs'],
+  ]) {
+    await build({
+      entryPoints: ['src/verify.ts'],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format,
+      legalComments: 'inline',
+      logLevel: 'warning',
+    });
+  }
   execFileSync('npx', ['tsc', '-p', 'tsconfig.verify.json'], { stdio: 'inherit' });
-  return 'dist/verify.mjs';
+  // TypeScript reads a .d.ts of a "type": "module" package as an ES module's types: the require
+  // condition needs its own .d.cts. The declarations import nothing, so they serve as they are.
+  const types = await readFile('dist/types/verify.d.ts', 'utf8');
+  if (/^\s*(import|export)\b[^;]*\bfrom\s/m.test(types)) {
+    throw new Error('dist/types/verify.d.ts imports another module: its .d.cts copy would need them too');
+  }
+  await writeFile('dist/types/verify.d.cts', types);
+  return 'dist/verify.mjs and dist/verify.cjs';
 };
 
 /**
@@ -181,6 +195,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { zip, rawBytes, zipBytes } = await packageFunction(fn);
     console.log(`${zip}: index.mjs ${kib(rawBytes)}, zip ${kib(zipBytes)}`);
   }
-  console.log(`${await packageVerifier()}: the verifier, importable as cognito-user-sync/verify`);
+  console.log(`${await packageVerifier()}: the verifier, cognito-user-sync/verify (import or require)`);
   console.log(`${await packageCli()}: the command line, for an installed package`);
 }

@@ -1,16 +1,11 @@
 // The package as a team installs it: `npm pack` (which builds dist/ in prepack), the tarball
-// installed with --omit=dev into an empty folder, the command line run with no tsx and nothing
-// of this checkout, and `cognito-user-sync/verify` imported, under Node 22.
+// installed with --omit=dev into an empty folder (./installed-package.ts), the command line run
+// with no tsx and nothing of this checkout, and `cognito-user-sync/verify` imported, under Node 22.
 
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
+import { installedPackage, REPO, run } from './installed-package.js';
 
 describe('the installed package', () => {
   let app: string;
@@ -19,24 +14,7 @@ describe('the installed package', () => {
 
   beforeAll(async () => {
     ({ version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')));
-    const packed = await mkdtemp(join(tmpdir(), 'packed-'));
-    await run('npm', ['pack', '--pack-destination', packed], { cwd: REPO, maxBuffer: 16 * 1024 * 1024 });
-    const [tarball] = (await readdir(packed)).filter((file) => file.endsWith('.tgz'));
-    app = await mkdtemp(join(tmpdir(), 'app-'));
-    await writeFile(
-      join(app, 'package.json'),
-      JSON.stringify({ name: 'app', private: true, type: 'module' }),
-    );
-    await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', join(packed, tarball ?? '')], {
-      cwd: app,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    ({ stdout: node22 } = await run('npx', [
-      '-y',
-      'node@22',
-      '-e',
-      'process.stdout.write(process.execPath)',
-    ]));
+    ({ app, node22 } = await installedPackage());
   }, 600_000);
 
   const cli = (...args: string[]) =>
@@ -50,12 +28,15 @@ describe('the installed package', () => {
     expect(installed).not.toContain('vitest');
     const own = await readdir(join(app, 'node_modules/cognito-user-sync'));
     expect(own).not.toContain('src');
-    expect(own).toEqual(expect.arrayContaining(['bin', 'dist', 'LICENSE', 'README.md', 'package.json']));
+    expect(own).toEqual(
+      expect.arrayContaining(['bin', 'dist', 'LICENSE', 'README.md', 'package.json', '.nvmrc']),
+    );
     const dist = await readdir(join(app, 'node_modules/cognito-user-sync/dist'));
     expect(dist).toEqual(
       expect.arrayContaining([
         'cli.mjs',
         'verify.mjs',
+        'verify.cjs',
         'types',
         'post-confirmation.zip',
         'retry-worker.zip',
@@ -63,6 +44,17 @@ describe('the installed package', () => {
         'reconcile.zip',
       ]),
     );
+  });
+
+  it('ships .nvmrc, naming the Node major version that package.json requires', async () => {
+    const { engines } = JSON.parse(
+      await readFile(join(app, 'node_modules/cognito-user-sync/package.json'), 'utf8'),
+    );
+
+    const nvmrc = await readFile(join(app, 'node_modules/cognito-user-sync/.nvmrc'), 'utf8');
+
+    expect(nvmrc).toBe('22\n');
+    expect(engines.node).toBe(`>=${nvmrc.trim()}`);
   });
 
   it('npx cognito-user-sync --help and --version work, under Node 22', async () => {
