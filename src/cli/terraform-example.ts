@@ -58,7 +58,7 @@ export const pointAtPackage = (text: string, exampleDir: string, outDir: string)
 const header = (name: string, toPackage: string) =>
   [
     `# Written by \`cognito-user-sync terraform-example ${name}\`, from cognito-user-sync ${VERSION}: the`,
-    `# module and the zips are read from the installed package, ${toPackage}`,
+    `# module and the zips are read from the package at ${toPackage}`,
     '# (its docs/deploy.md says more). Upgrade the package, and they follow.',
     '',
     '',
@@ -120,7 +120,6 @@ export const terraformExample = async (args: string[], io: Io): Promise<number> 
 
   io.out(`Wrote the ${name} example to ${out}: ${files.join(', ')}`);
   io.out(`Its module and zips are read from ${isAbsolute(toPackage) ? toPackage : join(out, toPackage)}.`);
-  io.out(`Next: cd ${relative(process.cwd(), out) || '.'}, set the variables variables.tf asks for, then`);
-  io.out('terraform init && terraform apply');
+  io.out(`Next: cd ${values.out}, set what variables.tf asks for, then terraform init and apply.`);
   return 0;
 };
