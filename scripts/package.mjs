@@ -24,8 +24,8 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 /**
  * What the Lambda zips leave out of their dependencies, and why (the stand-ins say more), then
  * how they take what stays (the plugins' comments):
- * - the AWS SDK's Secrets Manager, SQS and Cognito user pools clients: the three speak AWS JSON
- *   protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
+ * - the AWS SDK's Secrets Manager, SQS, Cognito user pools and DynamoDB clients: the four speak AWS
+ *   JSON protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
  *   ~200 KiB and a third of every cold start (scripts/lambda/aws-sdk/ gives it the SDK's names).
  *   Only the zips: the command line and the tests run the SDK;
  * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): scripts/lambda/xray-sdk.mjs is
@@ -38,6 +38,7 @@ export const LAMBDA_ONLY = {
   alias: {
     '@aws-sdk/client-cognito-identity-provider':
       './scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs',
+    '@aws-sdk/client-dynamodb': './scripts/lambda/aws-sdk/client-dynamodb.mjs',
     '@aws-sdk/client-secrets-manager': './scripts/lambda/aws-sdk/client-secrets-manager.mjs',
     '@aws-sdk/client-sqs': './scripts/lambda/aws-sdk/client-sqs.mjs',
     'aws-xray-sdk-core': './scripts/lambda/xray-sdk.mjs',

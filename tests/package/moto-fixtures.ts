@@ -8,6 +8,7 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
@@ -27,6 +28,8 @@ export interface ZipMoto {
   env: Record<string, string>;
   createSecret(value: string): Promise<string>;
   createQueue(name: string): Promise<string>;
+  /** The scheduled reconcile's run ledger, as the IaC makes it: its name. */
+  createLedgerTable(): Promise<string>;
   /** Sends a message and receives it, as the event source mapping would: its receipt handle. */
   sendAndReceive(queueUrl: string, body: string, visibilitySeconds?: number): Promise<Message>;
   receiveAll(queueUrl: string): Promise<Message[]>;
@@ -54,6 +57,18 @@ export const startZipMoto = async (): Promise<ZipMoto> => {
       );
       if (!ARN) throw new Error('moto made no secret');
       return ARN;
+    },
+    async createLedgerTable() {
+      const TableName = unique('reconcile-runs');
+      await new DynamoDBClient(config).send(
+        new CreateTableCommand({
+          TableName,
+          AttributeDefinitions: [{ AttributeName: 'userPoolId', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'userPoolId', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      return TableName;
     },
     async createQueue(name) {
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique(name) }));

@@ -21,6 +21,7 @@ import {
   DescribeUserPoolCommand,
   ListUsersCommand,
 } from '../../scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs';
+import { DynamoDBClient, UpdateItemCommand } from '../../scripts/lambda/aws-sdk/client-dynamodb.mjs';
 import {
   GetSecretValueCommand,
   SecretsManagerClient,
@@ -165,6 +166,7 @@ beforeEach(() => {
   vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', undefined);
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', undefined);
   vi.stubEnv('AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', undefined);
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', undefined);
   vi.stubEnv('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', undefined);
   vi.stubEnv('AWS_MAX_ATTEMPTS', undefined);
 });
@@ -250,6 +252,42 @@ describe('the clients, over HTTP', () => {
     });
     expect(await verifiedBy4fetch(queue.requests[0] as ReceivedRequest, originOf(queue))).toBe(true);
     expect(output.MessageId).toBe('m-1');
+  });
+
+  it('sends DynamoDB calls as AWS JSON 1.0 (DynamoDB_20120810), and names a failed condition as the SDK does', async () => {
+    const server = await serve(
+      json(400, {
+        __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+        message: 'The conditional request failed',
+      }),
+    );
+    awsEnv(originOf(server));
+    const input = {
+      TableName: 'runs',
+      Key: { userPoolId: { S: 'eu-west-1_Qx7Lm2Rt9' } },
+      UpdateExpression: 'SET #lease = :lease',
+      ConditionExpression: 'attribute_not_exists(#lease)',
+      ExpressionAttributeNames: { '#lease': 'lease' },
+      ExpressionAttributeValues: { ':lease': { S: 'l-1' } },
+    };
+
+    const failed = await new DynamoDBClient({}).send(new UpdateItemCommand(input)).catch((error) => error);
+
+    expect(failed).toMatchObject({
+      name: 'ConditionalCheckFailedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]).toMatchObject({
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.UpdateItem',
+      },
+      json: input,
+    });
+    expect(server.requests[0]?.headers.authorization).toMatch(/\/eu-west-1\/dynamodb\/aws4_request, /);
+    expect(await verifiedBy4fetch(server.requests[0] as ReceivedRequest, originOf(server))).toBe(true);
   });
 
   it('refuses an SQS answer whose MD5 is not that of what was sent, as the SDK does', async () => {
