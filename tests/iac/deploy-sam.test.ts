@@ -5,9 +5,11 @@
 // moto's CloudFormation (moto 5.2) has no AWS::Cognito::UserPool, AWS::CloudWatch::Alarm,
 // AWS::SQS::QueuePolicy, AWS::S3::BucketPolicy or AWS::CloudTrail::Trail: the new-pool variant
 // cannot be created there, and the alarms and policies are left out of the stack (so the trail is
-// not tried here). It also drops a function's Architectures, TracingConfig and LoggingConfig. All of
-// these are checked on the rendered template (sam-template.test.ts) and, for Terraform, in the
-// emulator (deploy-terraform*.test.ts).
+// not tried here). It also drops a function's Architectures, TracingConfig and LoggingConfig, and a
+// table's TimeToLiveSpecification (and reads its SSESpecification by the API's `Enabled` rather
+// than CloudFormation's `SSEEnabled`, so a table under a customer-managed key would look unkeyed;
+// this stack has no key). All of these are checked on the rendered template (sam-template.test.ts)
+// and, for Terraform, in the emulator (deploy-terraform*.test.ts).
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -146,11 +148,12 @@ describe('template.yaml deployed to the emulator with an existing user pool, use
     expect(Stacks[0]?.StackStatus).toBe('CREATE_COMPLETE');
   });
 
-  // moto's CloudFormation passes on neither Architectures nor TracingConfig, creates no queue
-  // policy and no alarm, and keeps policies its own way: those are checked on the rendered
-  // template (sam-template.test.ts) and in the Terraform deployments.
+  // moto's CloudFormation passes on neither Architectures nor TracingConfig, nor a table's TTL,
+  // creates no queue policy and no alarm, and keeps policies its own way: those are checked on the
+  // rendered template (sam-template.test.ts) and in the Terraform deployments.
   itChecksTheDeployment(() => ({ emulator, deployment }), {
     unreportedSettings: ['Architectures', 'TracingMode'],
+    unreportedTableSettings: ['TimeToLiveAttribute'],
     queuePolicies: false,
     alarms: false,
     cloudFormationPolicies: true,
@@ -170,7 +173,7 @@ describe('template.yaml deployed to the emulator with an existing user pool, use
     expect(UserPool.LambdaConfig ?? {}).toEqual({});
   });
 
-  it("outputs the functions, the queue URLs, the dashboard name and the operators' policy", async () => {
+  it("outputs the functions, the queue URLs, the run ledger's table, the dashboard name and the operators' policy", async () => {
     const { Stacks } = await emulator.aws<{
       Stacks: { Outputs: { OutputKey: string; OutputValue: string }[] }[];
     }>('cloudformation', 'describe-stacks', '--stack-name', stackName);
@@ -188,6 +191,7 @@ describe('template.yaml deployed to the emulator with an existing user pool, use
       DeadLetterQueueUrl: deployment.queueUrl(names.deadLetterQueue),
       ChangesQueueUrl: deployment.queueUrl(names.changesQueue),
       ReconcileQueueUrl: deployment.queueUrl(names.reconcileQueue),
+      ReconcileTableName: names.reconcileTable,
       DashboardName: names.dashboard,
       UserPoolId: existingPoolId,
     });

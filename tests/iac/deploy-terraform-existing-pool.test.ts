@@ -126,7 +126,7 @@ describe('terraform/examples/existing-pool applied to the emulator', () => {
     expect(normalizePolicy(outputs.operator_policy_json)).toEqual(expectedOperatorStatements(deployment));
   });
 
-  it('outputs the trigger to wire, the queues, the reconcile function and the dashboard', async () => {
+  it("outputs the trigger to wire, the queues, the reconcile function, its run ledger's table and the dashboard", async () => {
     expect(await example.outputs()).toMatchObject({
       post_confirmation_function_arn: arnsOf(deployment).postConfirmation,
       retry_queue_url: deployment.queueUrl(names.retryQueue),
@@ -134,8 +134,21 @@ describe('terraform/examples/existing-pool applied to the emulator', () => {
       changes_queue_url: deployment.queueUrl(names.changesQueue),
       reconcile_function_arn: arnsOf(deployment).function('reconcile'),
       reconcile_queue_url: deployment.queueUrl(names.reconcileQueue),
+      reconcile_table_name: names.reconcileTable,
       dashboard_name: names.dashboard,
     });
+  });
+
+  it("tags the run ledger's table as the module's other resources", async () => {
+    const { Tags } = await emulator.aws<{ Tags: { Key: string; Value: string }[] }>(
+      'dynamodb',
+      'list-tags-of-resource',
+      '--resource-arn',
+      arnsOf(deployment).reconcileTable,
+    );
+
+    // The example's tags.
+    expect(Tags).toEqual([{ Key: 'Project', Value: 'cognito-user-sync' }]);
   });
 
   it("routes the sample CloudTrail events of events/ as the pattern says: the pool's Admin* calls and the token calls, not a failed call nor another pool's", async () => {

@@ -33,12 +33,14 @@ import {
   expectQueuesAsSpecified,
   expectReconcileScheduleAsSpecified,
   expectSchedulePermissionAsSpecified,
+  expectTablesAsSpecified,
   expectTrailAsSpecified,
   expectUserChangesRuleAsSpecified,
   type FunctionRole,
   functionSettings,
   functionsOf,
   namesOf,
+  tableSettingsOfTemplate,
 } from './helpers/spec.js';
 
 const region = 'eu-west-1';
@@ -202,6 +204,11 @@ const eventSourcesOf = (rendered: Rendered) =>
     };
   });
 
+const tablesOf = (rendered: Rendered) =>
+  Object.values(rendered.ofType('AWS::DynamoDB::Table')).map(({ Properties }) =>
+    tableSettingsOfTemplate(Properties),
+  );
+
 const alarmsOf = (rendered: Rendered) =>
   Object.values(rendered.ofType('AWS::CloudWatch::Alarm')).map((alarm) => normalizeAlarm(alarm.Properties));
 
@@ -314,6 +321,7 @@ describe('template.yaml (SAM)', () => {
         expect(rendered.ofType(type), type).toEqual({});
       }
       expect(Object.keys(rendered.resources).filter((id) => id.startsWith('Reconcile'))).toEqual([]);
+      expectTablesAsSpecified(tablesOf(rendered), newPool);
     });
 
     it("outputs the functions, the queues, the rule, the dashboard and the operators' policy", () => {
@@ -361,6 +369,7 @@ describe('template.yaml (SAM)', () => {
       expect(Object.keys(rendered.resources).filter((id) => /Changes|Reconcile|Trail/.test(id))).toEqual([]);
       expect(Object.keys(rendered.outputs).filter((key) => /Changes|Reconcile|Trail/.test(key))).toEqual([]);
       expectQueuesAsSpecified(queuesOf(rendered), bare);
+      expectTablesAsSpecified(tablesOf(rendered), bare);
       expect(queuePoliciesOf(rendered)).toEqual(expectedQueuePolicies(bare));
       expectEventSourcesAsSpecified(eventSourcesOf(rendered), bare);
     });
@@ -419,7 +428,19 @@ describe('template.yaml (SAM)', () => {
       }
     });
 
-    it('lets the reconcile role and the operators send changes, and the operators replay dead letters', () => {
+    // moto's CloudFormation keeps neither the table's TimeToLiveSpecification nor its
+    // SSESpecification (it reads `Enabled` where CloudFormation has `SSEEnabled`): both are
+    // checked here, and on what Terraform applies to moto.
+    it("keeps reconcile's run ledger in an on-demand table keyed by pool, expiring through expiresAt, under the key, deleted with the stack", () => {
+      const table = rendered.only('AWS::DynamoDB::Table');
+
+      expectTablesAsSpecified(tablesOf(rendered), everything);
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.UpdateReplacePolicy).toBe('Delete');
+      expect(rendered.outputs.ReconcileTableName).toBe(namesOf(everything.prefix).reconcileTable);
+    });
+
+    it('lets the reconcile role and the operators send changes, only the reconcile role hand a run on, and the operators replay dead letters', () => {
       expect(queuePoliciesOf(rendered)).toEqual(expectedQueuePolicies(everything));
     });
 
@@ -443,7 +464,7 @@ describe('template.yaml (SAM)', () => {
       );
     });
 
-    it('grants the key (through SQS and Secrets Manager only) and the network interfaces, under the boundary', () => {
+    it('grants the key (through SQS and Secrets Manager only, and DynamoDB for the run ledger) and the network interfaces, under the boundary', () => {
       for (const role of functionsOf(everything)) {
         const statements = statementsOf(rendered, role, everything);
 

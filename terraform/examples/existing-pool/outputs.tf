@@ -33,6 +33,11 @@ output "reconcile_queue_url" {
   value       = module.cognito_user_sync.reconcile_queue_url
 }
 
+output "reconcile_table_name" {
+  description = "The DynamoDB table of reconcile's run ledger."
+  value       = module.cognito_user_sync.reconcile_table_name
+}
+
 output "operator_policy_json" {
   description = "The operators' IAM policy."
   value       = module.cognito_user_sync.operator_policy_json

@@ -208,13 +208,14 @@ resource "aws_cloudwatch_metric_alarm" "user_changes_errors" {
   tags = var.tags
 }
 
-# Any drift in an hour: users missing from the User Service, different there, or there but gone
-# from the pool. A series with no data point counts as 0.
+# Any drift in an hour: users missing from the User Service, different there, there but gone from
+# the pool, or there with a Cognito status the user policy leaves out. A series with no data point
+# counts as 0.
 resource "aws_cloudwatch_metric_alarm" "reconcile_drift" {
   count = local.reconcile ? 1 : 0
 
   alarm_name          = "${var.name_prefix}-reconcile-drift-found"
-  alarm_description   = "Reconcile found users missing from the User Service, different there, or there but gone from the pool, and queued their repairs: events were lost or the User Service changed on its own. See docs/deploy.md."
+  alarm_description   = "Reconcile found users missing from the User Service, different there, there but gone from the pool, or there with a Cognito status the user policy leaves out, and queued their repairs: events were lost or the User Service changed on its own. See docs/deploy.md."
   evaluation_periods  = 1
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
@@ -227,6 +228,7 @@ resource "aws_cloudwatch_metric_alarm" "reconcile_drift" {
       { id = "missing", metric = "ReconcileMissing" },
       { id = "different", metric = "ReconcileDifferent" },
       { id = "orphaned", metric = "ReconcileOrphaned" },
+      { id = "excluded", metric = "ReconcileExcluded" },
     ]
 
     content {
@@ -245,8 +247,8 @@ resource "aws_cloudwatch_metric_alarm" "reconcile_drift" {
 
   metric_query {
     id          = "drift"
-    label       = "users drifted (missing + different + orphaned)"
-    expression  = "FILL(missing, 0) + FILL(different, 0) + FILL(orphaned, 0)"
+    label       = "users drifted (missing + different + orphaned + excluded)"
+    expression  = "FILL(missing, 0) + FILL(different, 0) + FILL(orphaned, 0) + FILL(excluded, 0)"
     return_data = true
   }
 

@@ -4,11 +4,11 @@ locals {
   # ["CognitoUserSync", name, "service", "cognito-user-sync", options]: the project's own metrics.
   own_metric = { for name in [
     "UserSynced", "UserAlreadyExists", "UserSyncSkipped", "UserSyncQueued", "UserSyncDropped",
-    "RetrySucceeded", "RetryDeferred", "RetryDeadLettered",
+    "RetrySucceeded", "RetryDeferred", "RetryUserGone", "RetryDeadLettered",
     "UserChangeCreated", "UserChangeUpdated", "UserChangeDeleted", "UserChangeSkipped",
     "UserChangeDeferred", "UserChangeDeadLettered",
     "ReconcileUsersChecked", "ReconcileMissing", "ReconcileDifferent", "ReconcileOrphaned",
-    "ReconcileRunCompleted",
+    "ReconcileExcluded", "ReconcileDeletesCapped", "ReconcileRunCompleted",
   ] : name => [local.metrics_namespace, name, "service", local.service_name] }
 
   # The functions that call the User Service publish its latency and attempts per function too
@@ -76,6 +76,7 @@ locals {
         metrics = [
           concat(local.own_metric.RetrySucceeded, [{ label = "succeeded" }]),
           concat(local.own_metric.RetryDeferred, [{ label = "deferred" }]),
+          concat(local.own_metric.RetryUserGone, [{ label = "gone from the pool, not created" }]),
           concat(local.own_metric.RetryDeadLettered, [{ label = "dead-lettered", color = "#d62728" }]),
         ]
       }
@@ -199,11 +200,12 @@ locals {
     {
       type = "metric", x = 0, y = 36, width = 8, height = 6
       properties = {
-        title  = "Reconcile: users checked and runs completed", view = "timeSeries"
+        title  = "Reconcile: users checked, runs completed, deletions left over the cap", view = "timeSeries"
         region = local.region, period = 3600, stat = "Sum"
         metrics = [
           concat(local.own_metric.ReconcileUsersChecked, [{ label = "users checked" }]),
           concat(local.own_metric.ReconcileRunCompleted, [{ label = "runs completed", yAxis = "right" }]),
+          concat(local.own_metric.ReconcileDeletesCapped, [{ label = "deletions left for the next run", yAxis = "right" }]),
         ]
       }
     },
@@ -216,6 +218,7 @@ locals {
           concat(local.own_metric.ReconcileMissing, [{ label = "missing" }]),
           concat(local.own_metric.ReconcileDifferent, [{ label = "different" }]),
           concat(local.own_metric.ReconcileOrphaned, [{ label = "orphaned", color = "#d62728" }]),
+          concat(local.own_metric.ReconcileExcluded, [{ label = "excluded by the user policy", color = "#ff7f0e" }]),
         ]
       }
     },

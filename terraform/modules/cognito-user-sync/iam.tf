@@ -148,6 +148,16 @@ data "aws_iam_policy_document" "retry_worker" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.dead_letter.arn]
   }
+
+  # Before it creates a queued user, the worker asks whether the pool still has them (AdminGetUser
+  # by sub, ListUsers with a sub filter for a federated user), so a user deleted while queued is not
+  # brought back. Both actions take the userpool resource (Service Authorization Reference,
+  # "Actions, resources, and condition keys for Amazon Cognito User Pools").
+  statement {
+    sid       = "ReadPool"
+    actions   = ["cognito-idp:AdminGetUser", "cognito-idp:ListUsers"]
+    resources = [local.user_pool_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "retry_worker" {

@@ -83,6 +83,11 @@ output "reconcile_dead_letter_queue_url" {
   value       = one(aws_sqs_queue.reconcile_dead_letter[*].url)
 }
 
+output "reconcile_table_name" {
+  description = "The DynamoDB table of reconcile's run ledger, holding the run in hand for the pool; null without reconcile_schedule."
+  value       = one(aws_dynamodb_table.reconcile[*].name)
+}
+
 output "trail_arn" {
   description = "The CloudTrail trail of write management events the rule needs; null without create_trail."
   value       = one(aws_cloudtrail.this[*].arn)

@@ -35,6 +35,104 @@ resource "aws_sqs_queue" "reconcile_dead_letter" {
   tags = var.tags
 }
 
+# A position names a run and a slice, and the run ledger decides what it may do; still, only the
+# reconcile role hands a run on: the same explicit Deny as on the other queues (queues.tf), with
+# no operator, as no command sends to this queue.
+data "aws_iam_policy_document" "reconcile_queue" {
+  count = local.reconcile ? 1 : 0
+
+  statement {
+    sid       = "OnlyOwnRolesSend"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.reconcile[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.reconcile[0].arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "reconcile" {
+  count = local.reconcile ? 1 : 0
+
+  queue_url = aws_sqs_queue.reconcile[0].id
+  policy    = data.aws_iam_policy_document.reconcile_queue[0].json
+}
+
+data "aws_iam_policy_document" "reconcile_dead_letter_queue" {
+  count = local.reconcile ? 1 : 0
+
+  statement {
+    sid       = "OnlyOwnRolesSend"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.reconcile_dead_letter[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = concat([aws_iam_role.reconcile[0].arn], var.operator_role_arns)
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "reconcile_dead_letter" {
+  count = local.reconcile ? 1 : 0
+
+  queue_url = aws_sqs_queue.reconcile_dead_letter[0].id
+  policy    = data.aws_iam_policy_document.reconcile_dead_letter_queue[0].json
+}
+
+# The run ledger (src/clients/run-ledger.ts): one item per pool holding the run in hand, its
+# deletion budget and the lease of the one invocation working on it, every write conditional. A
+# few writes an invocation: on demand (BillingMode PAY_PER_REQUEST, DynamoDB API Reference,
+# "CreateTable"). Items expire 30 days after their last write through the TTL attribute expiresAt,
+# epoch seconds (DynamoDB Developer Guide, "Time to Live (TTL)"). With kms_key_arn, encrypted with
+# that key (SSESpecification Enabled, KMSMasterKeyId: DynamoDB API Reference, "SSESpecification");
+# without, DynamoDB encrypts with an AWS owned key, its default. It holds run state, not users:
+# destroyed with the module, as the queues are.
+resource "aws_dynamodb_table" "reconcile" {
+  count = local.reconcile ? 1 : 0
+
+  name         = "${var.name_prefix}-reconcile-runs"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "userPoolId"
+
+  attribute {
+    name = "userPoolId"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  dynamic "server_side_encryption" {
+    for_each = var.kms_key_arn == null ? [] : [1]
+
+    content {
+      enabled     = true
+      kms_key_arn = var.kms_key_arn
+    }
+  }
+
+  tags = var.tags
+}
+
 resource "aws_cloudwatch_log_group" "reconcile" {
   count = local.reconcile ? 1 : 0
 
@@ -84,6 +182,7 @@ resource "aws_lambda_function" "reconcile" {
     variables = merge(local.common_environment, local.user_policy_environment, {
       USER_POOL_ID          = local.user_pool_id
       RECONCILE_QUEUE_URL   = aws_sqs_queue.reconcile[0].url
+      RECONCILE_TABLE_NAME  = aws_dynamodb_table.reconcile[0].name
       CHANGES_QUEUE_URL     = aws_sqs_queue.changes[0].url
       RECONCILE_MAX_RPS     = tostring(var.reconcile_max_rps)
       RECONCILE_MAX_DELETES = tostring(var.reconcile_max_deletes)
@@ -156,10 +255,36 @@ resource "aws_iam_role" "reconcile" {
   tags = var.tags
 }
 
+# The key through DynamoDB too: the run ledger is encrypted with it, and DynamoDB uses it on the
+# caller's behalf, by way of dynamodb.<region>.amazonaws.com (AWS KMS Developer Guide, "How Amazon
+# DynamoDB uses AWS KMS"; "kms:ViaService"). It takes the place of the shared UseKmsKey statement.
+data "aws_iam_policy_document" "reconcile_key" {
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [1]
+
+    content {
+      sid       = "UseKmsKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values = [
+          "sqs.${local.region}.amazonaws.com",
+          "secretsmanager.${local.region}.amazonaws.com",
+          "dynamodb.${local.region}.amazonaws.com",
+        ]
+      }
+    }
+  }
+}
+
 data "aws_iam_policy_document" "reconcile" {
   count = local.reconcile ? 1 : 0
 
-  source_policy_documents = [data.aws_iam_policy_document.shared.json]
+  source_policy_documents   = [data.aws_iam_policy_document.shared.json]
+  override_policy_documents = [data.aws_iam_policy_document.reconcile_key.json]
 
   statement {
     sid       = "WriteOwnLogs"
@@ -196,6 +321,15 @@ data "aws_iam_policy_document" "reconcile" {
     sid       = "SendRunStepsAndRepairs"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.reconcile[0].arn, aws_sqs_queue.changes[0].arn]
+  }
+
+  # The run ledger: the three calls src/clients/run-ledger.ts makes, on its table only (each takes
+  # the table resource: Service Authorization Reference, "Actions, resources, and condition keys
+  # for Amazon DynamoDB").
+  statement {
+    sid       = "KeepRunLedger"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.reconcile[0].arn]
   }
 }
 

@@ -258,7 +258,7 @@ variable "security_group_ids" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key for the queues and the log groups; null for SQS-managed encryption and CloudWatch Logs' own. Its key policy must let CloudWatch Logs (and EventBridge, for the changes queue) use it: see docs/deploy.md."
+  description = "Customer-managed KMS key for the queues, the log groups and reconcile's run ledger; null for SQS-managed encryption, CloudWatch Logs' own and DynamoDB's default. Its key policy must let CloudWatch Logs (and EventBridge, for the changes queue) use it: see docs/deploy.md."
   type        = string
   default     = null
 

@@ -29,6 +29,7 @@ export interface RenderedResource {
   Type: string;
   Properties: JsonObject;
   DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface Rendered {
@@ -187,6 +188,8 @@ export const renderTemplate = (
         return nameOf(logicalId, 'Name');
       case 'AWS::CloudTrail::Trail':
         return nameOf(logicalId, 'TrailName');
+      case 'AWS::DynamoDB::Table':
+        return nameOf(logicalId, 'TableName');
       // CloudFormation names a bucket from the stack and the logical id, in lower case.
       case 'AWS::S3::Bucket': {
         const name = propertiesOf(logicalId).BucketName;
@@ -226,6 +229,8 @@ export const renderTemplate = (
         return arn('cloudtrail', `trail/${refOf(logicalId)}`);
       case 'AWS::S3::Bucket.Arn':
         return `arn:${partition}:s3:::${refOf(logicalId)}`;
+      case 'AWS::DynamoDB::Table.Arn':
+        return arn('dynamodb', `table/${refOf(logicalId)}`);
       default:
         throw new Error(`unsupported attribute ${key} (of ${logicalId})`);
     }
@@ -322,6 +327,7 @@ export const renderTemplate = (
       Type: resource.Type,
       Properties: propertiesOf(logicalId),
       ...(resource.DeletionPolicy && { DeletionPolicy: resource.DeletionPolicy }),
+      ...(resource.UpdateReplacePolicy && { UpdateReplacePolicy: resource.UpdateReplacePolicy }),
     };
   }
   const outputs: Record<string, Json> = {};

@@ -15,6 +15,7 @@ import {
   readQueues,
   readRolePolicies,
   readRule,
+  readTables,
 } from './inventory.js';
 import { dashboardAlarmArns, dashboardMetrics } from './metrics.js';
 import type { Emulator } from './moto.js';
@@ -32,12 +33,14 @@ import {
   expectQueuesAsSpecified,
   expectReconcileScheduleAsSpecified,
   expectSchedulePermissionAsSpecified,
+  expectTablesAsSpecified,
   expectUserChangesRuleAsSpecified,
   type FunctionRole,
   type FunctionSettings,
   functionsOf,
   namesOf,
   queuesOf,
+  type TableSettings,
 } from './spec.js';
 
 export const ZIP_OF: Record<FunctionRole, string> = {
@@ -55,6 +58,8 @@ export interface DeployedContext {
 export interface EmulatorGaps {
   /** Function settings the emulator does not keep (moto's CloudFormation drops some). */
   unreportedSettings?: (keyof FunctionSettings)[];
+  /** Table settings the emulator does not keep (moto's CloudFormation drops the TTL). */
+  unreportedTableSettings?: (keyof TableSettings)[];
   /** moto's CloudFormation has no AWS::SQS::QueuePolicy: the policies are checked on the rendered template. */
   queuePolicies?: boolean;
   /** moto's CloudFormation has no AWS::CloudWatch::Alarm: checked on the rendered template. */
@@ -72,6 +77,7 @@ const sha256 = async (file: string) =>
 export const itChecksTheDeployment = (context: () => DeployedContext, gaps: EmulatorGaps = {}) => {
   const {
     unreportedSettings = [],
+    unreportedTableSettings = [],
     queuePolicies = true,
     alarms = true,
     cloudFormationPolicies = false,
@@ -130,6 +136,14 @@ export const itChecksTheDeployment = (context: () => DeployedContext, gaps: Emul
     const { emulator, deployment } = context();
 
     expectQueuesAsSpecified(await readQueues(emulator.aws, deployment.prefix), deployment);
+  });
+
+  it("keeps reconcile's run ledger (when reconcile is on) in an on-demand table keyed by pool, expiring through expiresAt, under the key when given", async () => {
+    const { emulator, deployment } = context();
+
+    expectTablesAsSpecified(await readTables(emulator.aws, deployment.prefix), deployment, {
+      unreported: unreportedTableSettings,
+    });
   });
 
   if (queuePolicies) {

@@ -5,7 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { type Alarm, normalizeAlarm } from './metrics.js';
 import type { Emulator } from './moto.js';
 import { normalizePolicy, type Statement } from './policies.js';
-import { type FunctionSettings, functionSettings, namesOf } from './spec.js';
+import {
+  type FunctionSettings,
+  functionSettings,
+  namesOf,
+  type TableSettings,
+  tableSettingsOfApi,
+} from './spec.js';
 
 export const readFunction = async (aws: Emulator['aws'], name: string) => {
   const raw = await aws<Record<string, unknown>>(
@@ -45,6 +51,25 @@ export const readQueues = async (aws: Emulator['aws'], prefix: string) => {
     queues[name] = (await readQueue(aws, name)).attributes;
   }
   return queues;
+};
+
+/** The DynamoDB tables named from the prefix, with their TTL, as DynamoDB reports them. */
+export const readTables = async (aws: Emulator['aws'], prefix: string): Promise<TableSettings[]> => {
+  const { TableNames } = await aws<{ TableNames: string[] }>('dynamodb', 'list-tables');
+  const tables: TableSettings[] = [];
+  for (const name of TableNames.filter((table) => table.startsWith(`${prefix}-`)).sort()) {
+    const { Table } = await aws<{ Table: Record<string, unknown> }>(
+      'dynamodb',
+      'describe-table',
+      '--table-name',
+      name,
+    );
+    const { TimeToLiveDescription } = await aws<{
+      TimeToLiveDescription: { TimeToLiveStatus?: string; AttributeName?: string };
+    }>('dynamodb', 'describe-time-to-live', '--table-name', name);
+    tables.push(tableSettingsOfApi(Table, TimeToLiveDescription));
+  }
+  return tables;
 };
 
 /** A rule of the default event bus and its targets. */
@@ -231,6 +256,8 @@ export const leftovers = async (aws: Emulator['aws'], prefix: string): Promise<s
     `${prefix}-`,
   );
   found.push(...(queues?.QueueUrls ?? []).map((url) => `queue ${url}`));
+  const { TableNames } = await aws<{ TableNames: string[] }>('dynamodb', 'list-tables');
+  found.push(...TableNames.filter((name) => name.startsWith(`${prefix}-`)).map((name) => `table ${name}`));
   const { Roles } = await aws<{ Roles: { RoleName: string }[] }>('iam', 'list-roles');
   found.push(
     ...Roles.filter((role) => role.RoleName.startsWith(`${prefix}-`)).map((role) => `role ${role.RoleName}`),

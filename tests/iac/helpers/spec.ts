@@ -104,6 +104,7 @@ export const namesOf = (prefix: string) => ({
   changesDeadLetterQueue: `${prefix}-changes-dead-letter`,
   reconcileQueue: `${prefix}-reconcile`,
   reconcileDeadLetterQueue: `${prefix}-reconcile-dead-letter`,
+  reconcileTable: `${prefix}-reconcile-runs`,
   userChangesRule: `${prefix}-user-changes`,
   reconcileRule: `${prefix}-reconcile`,
   trail: `${prefix}-management-events`,
@@ -120,6 +121,7 @@ export const arnsOf = (d: Pick<Deployment, 'prefix' | 'region' | 'accountId'>) =
     role: (role: FunctionRole) => `arn:aws:iam::${d.accountId}:role/${names[role]}`,
     queue: (queue: QueueRole) => arn('sqs', names[queue]),
     logGroup: (role: FunctionRole) => arn('logs', `log-group:/aws/lambda/${names[role]}`),
+    reconcileTable: arn('dynamodb', `table/${names.reconcileTable}`),
     userChangesRule: arn('events', `rule/${names.userChangesRule}`),
     reconcileRule: arn('events', `rule/${names.reconcileRule}`),
     trail: arn('cloudtrail', `trail/${names.trail}`),
@@ -238,6 +240,7 @@ export const environmentOf = (role: FunctionRole, d: Deployment): Record<string,
         ...common,
         ...userPolicy,
         RECONCILE_QUEUE_URL: d.queueUrl(names.reconcileQueue),
+        RECONCILE_TABLE_NAME: names.reconcileTable,
         CHANGES_QUEUE_URL: d.queueUrl(names.changesQueue),
         RECONCILE_MAX_RPS: String(reconcile.maxRps),
         RECONCILE_MAX_DELETES: String(reconcile.maxDeletes),
@@ -334,6 +337,84 @@ export const expectQueuesAsSpecified = (queues: Record<string, Record<string, st
   }
 };
 
+/** A DynamoDB table's settings in one shape (CloudFormation properties, or what DynamoDB reports). */
+export interface TableSettings {
+  TableName: string;
+  KeySchema: { AttributeName: string; KeyType: string }[];
+  AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+  BillingMode: string;
+  /** The attribute whose epoch seconds expire an item; undefined when TTL is off. */
+  TimeToLiveAttribute?: string;
+  /** The customer-managed key; undefined for DynamoDB's default (an AWS owned key). */
+  KmsMasterKeyArn?: string;
+}
+
+/** The run ledger's table, from CloudFormation's AWS::DynamoDB::Table properties. */
+export const tableSettingsOfTemplate = (properties: Record<string, unknown>): TableSettings => {
+  const ttl = properties.TimeToLiveSpecification as { AttributeName?: string; Enabled?: unknown } | undefined;
+  const sse = properties.SSESpecification as
+    | { SSEEnabled?: unknown; SSEType?: string; KMSMasterKeyId?: string }
+    | undefined;
+  return {
+    TableName: String(properties.TableName),
+    KeySchema: properties.KeySchema as TableSettings['KeySchema'],
+    AttributeDefinitions: properties.AttributeDefinitions as TableSettings['AttributeDefinitions'],
+    BillingMode: String(properties.BillingMode ?? 'PROVISIONED'),
+    ...(ttl?.Enabled === true && { TimeToLiveAttribute: ttl.AttributeName }),
+    ...(sse?.SSEEnabled === true && sse.SSEType === 'KMS' && { KmsMasterKeyArn: sse.KMSMasterKeyId }),
+  };
+};
+
+/** The run ledger's table, from DescribeTable and DescribeTimeToLive. */
+export const tableSettingsOfApi = (
+  table: Record<string, unknown>,
+  timeToLive: { TimeToLiveStatus?: string; AttributeName?: string },
+): TableSettings => {
+  const sse = table.SSEDescription as
+    | { Status?: string; SSEType?: string; KMSMasterKeyArn?: string }
+    | undefined;
+  return {
+    TableName: String(table.TableName),
+    KeySchema: table.KeySchema as TableSettings['KeySchema'],
+    AttributeDefinitions: table.AttributeDefinitions as TableSettings['AttributeDefinitions'],
+    BillingMode: String(
+      (table.BillingModeSummary as { BillingMode?: string } | undefined)?.BillingMode ?? 'PROVISIONED',
+    ),
+    ...(timeToLive.TimeToLiveStatus === 'ENABLED' && { TimeToLiveAttribute: timeToLive.AttributeName }),
+    ...(sse?.Status === 'ENABLED' && sse.SSEType === 'KMS' && { KmsMasterKeyArn: sse.KMSMasterKeyArn }),
+  };
+};
+
+/**
+ * The scheduled reconcile's run ledger (src/clients/run-ledger.ts): one item per pool, keyed by
+ * `userPoolId`, on demand, expired through `expiresAt`, under the deployment's key when it has
+ * one. Only with reconcile.
+ */
+export const expectTablesAsSpecified = (
+  tables: readonly TableSettings[],
+  d: Deployment,
+  /** Settings the source cannot report (an emulator that drops them): left out of the comparison. */
+  { unreported = [] }: { unreported?: (keyof TableSettings)[] } = {},
+) => {
+  const expected: TableSettings[] = d.reconcile
+    ? [
+        {
+          TableName: namesOf(d.prefix).reconcileTable,
+          KeySchema: [{ AttributeName: 'userPoolId', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'userPoolId', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          TimeToLiveAttribute: 'expiresAt',
+          ...(d.kmsKeyArn && { KmsMasterKeyArn: d.kmsKeyArn }),
+        },
+      ]
+    : [];
+  const without = (settings: TableSettings) =>
+    Object.fromEntries(
+      Object.entries(settings).filter(([key]) => !unreported.includes(key as keyof TableSettings)),
+    );
+  expect(tables.map(without)).toEqual(expected.map(without));
+};
+
 /** The event source mappings, as Lambda reports them back. */
 export const expectEventSourcesAsSpecified = (mappings: Record<string, unknown>[], d: Deployment) => {
   const arns = arnsOf(d);
@@ -423,9 +504,12 @@ const statement = (
 
 const bySid = (a: Statement, b: Statement) => (a.Sid ?? '').localeCompare(b.Sid ?? '');
 
-const kmsViaServices = (d: Deployment) => ({
+/** Where a role may use the key: SQS and Secrets Manager, and DynamoDB for the run ledger's role. */
+const kmsViaServices = (d: Deployment, services: string[] = []) => ({
   StringEquals: {
-    'kms:ViaService': [`secretsmanager.${d.region}.amazonaws.com`, `sqs.${d.region}.amazonaws.com`],
+    'kms:ViaService': ['secretsmanager', 'sqs', ...services]
+      .map((service) => `${service}.${d.region}.amazonaws.com`)
+      .sort(),
   },
 });
 
@@ -452,6 +536,8 @@ export const expectedStatements = (role: FunctionRole, d: Deployment): Statement
     retryWorker: [
       statement('ConsumeRetryQueue', consume, [arns.queue('retryQueue')]),
       statement('DeadLetterRejectedUsers', ['sqs:SendMessage'], [arns.queue('deadLetterQueue')]),
+      // Is the queued user still in the pool? AdminGetUser by sub, ListUsers for a federated user.
+      statement('ReadPool', ['cognito-idp:AdminGetUser', 'cognito-idp:ListUsers'], [d.userPoolArn]),
     ],
     userChanges: [
       statement('ConsumeChangesQueue', consume, [arns.queue('changesQueue')]),
@@ -470,6 +556,12 @@ export const expectedStatements = (role: FunctionRole, d: Deployment): Statement
         ['sqs:SendMessage'],
         [arns.queue('reconcileQueue'), arns.queue('changesQueue')],
       ),
+      // The run ledger: exactly the three calls src/clients/run-ledger.ts makes, on its table only.
+      statement(
+        'KeepRunLedger',
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [arns.reconcileTable],
+      ),
     ],
   };
   const secrets = secretsOf(d);
@@ -484,7 +576,7 @@ export const expectedStatements = (role: FunctionRole, d: Deployment): Statement
     ...(d.kmsKeyArn
       ? [
           statement('UseKmsKey', ['kms:Decrypt', 'kms:GenerateDataKey'], [d.kmsKeyArn], {
-            Condition: kmsViaServices(d),
+            Condition: kmsViaServices(d, role === 'reconcile' ? ['dynamodb'] : []),
           }),
         ]
       : []),
@@ -557,6 +649,13 @@ export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]
     ].sort(bySid);
     policies[names.changesDeadLetterQueue] = [
       denyAllBut('changesDeadLetterQueue', [arns.role('userChanges'), ...operators]),
+    ];
+  }
+  if (d.reconcile) {
+    // A position names a run and a slice: only the reconcile role may hand one on.
+    policies[names.reconcileQueue] = [denyAllBut('reconcileQueue', [arns.role('reconcile')])];
+    policies[names.reconcileDeadLetterQueue] = [
+      denyAllBut('reconcileDeadLetterQueue', [arns.role('reconcile'), ...operators]),
     ];
   }
   return policies;
@@ -837,11 +936,16 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
   expect(duration.ComparisonOperator).toBe('GreaterThanThreshold');
   expect(durationThresholdMs(duration)).toBe(0.9 * d.syncDeadlineMs);
   if (d.reconcile) {
-    // Drift of any kind in an hour: the three counts summed (a missing series counting as 0), above 0.
+    // Drift of any kind in an hour: the four counts summed (a missing series counting as 0), above 0.
     const drift = alarmOn(alarms, DEFAULT_NAMESPACE, MetricName.ReconcileMissing, { service: d.prefix });
     const inputs = drift.Metrics.filter((query) => query.MetricStat);
     expect(inputs.map((query) => query.MetricStat?.MetricName).sort()).toEqual(
-      [MetricName.ReconcileDifferent, MetricName.ReconcileMissing, MetricName.ReconcileOrphaned].sort(),
+      [
+        MetricName.ReconcileDifferent,
+        MetricName.ReconcileExcluded,
+        MetricName.ReconcileMissing,
+        MetricName.ReconcileOrphaned,
+      ].sort(),
     );
     for (const query of inputs) expect(query.MetricStat).toMatchObject({ Period: 3600, Stat: 'Sum' });
     const [sum] = drift.Metrics.filter((query) => query.ReturnData);
