@@ -2,7 +2,13 @@
 // Every reader throws a ConfigError naming the variable, so fail-open can catch it; nothing
 // here runs at import.
 
-import { parseUserPoolId } from './core/user-pool-id.js';
+import {
+  COGNITO_USER_STATUSES,
+  DEFAULT_SYNCED_STATUSES,
+  type UserDefaults,
+  type UserPolicy,
+} from './domain/user-policy.js';
+import { parseUserPoolId } from './domain/user-pool-id.js';
 import { ConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -26,48 +32,6 @@ export interface QueueConfig {
   retryQueueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
 }
-
-export interface UserDefaults {
-  status: string;
-  role: string;
-}
-
-/**
- * Which Cognito users belong in the User Service, and with which status: one policy, applied alike
- * by the trigger, the user-changes function, backfill and reconcile.
- */
-export interface UserPolicy {
-  /** The Cognito user statuses (UserStatus) whose users are synced: SYNC_USER_STATUSES. */
-  statuses: ReadonlySet<string>;
-  /** `status` and `role` of an enabled user (DEFAULT_USER_STATUS, DEFAULT_USER_ROLE). */
-  userDefaults: UserDefaults;
-  /** `status` of a disabled user (DISABLED_USER_STATUS). */
-  disabledStatus: string;
-}
-
-/** Cognito's UserStatus values (ListUsers, AdminGetUser: UserStatusType). */
-export const COGNITO_USER_STATUSES = [
-  'UNCONFIRMED',
-  'CONFIRMED',
-  'ARCHIVED',
-  'COMPROMISED',
-  'UNKNOWN',
-  'RESET_REQUIRED',
-  'FORCE_CHANGE_PASSWORD',
-  'EXTERNAL_PROVIDER',
-] as const;
-
-/**
- * A user, unless they never confirmed: confirmed and federated users, invited users
- * (FORCE_CHANGE_PASSWORD: made with AdminCreateUser, not signed in yet) and users an admin asked to
- * reset their password (RESET_REQUIRED). An UNCONFIRMED sign-up is not a user yet.
- */
-export const DEFAULT_SYNCED_STATUSES = [
-  'CONFIRMED',
-  'EXTERNAL_PROVIDER',
-  'FORCE_CHANGE_PASSWORD',
-  'RESET_REQUIRED',
-] as const;
 
 /** What a sync needs up front; the queues are read apart, only when a user has to be queued. */
 export interface Config {

@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { Outcome, OutcomeReport, UserKeys } from './core/outcomes.js';
+import type { Outcome, OutcomeReport, UserKeys } from './domain/outcomes.js';
 import { describeError, failureCode } from './errors.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from './metric-names.js';
 import { stackFramesOf } from './stack-traces.js';

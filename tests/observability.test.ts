@@ -2,7 +2,7 @@
 // the log line operators see.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTCOMES, type Outcome, type OutcomeReport } from '../src/core/outcomes.js';
+import { OUTCOMES, type Outcome, type OutcomeReport } from '../src/domain/outcomes.js';
 import { MetricName } from '../src/metric-names.js';
 import { metrics, OUTCOME_TABLE, type Reporter, recordOutcome } from '../src/observability.js';
 import { type CapturedOutput, captureOutput } from './helpers/output.js';

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { isRecord } from '../../src/guards.js';
 import { createConfirmedPool, fillRetryQueue, type QueuedMessage, queueDepth } from '../lib/aws-fixtures.js';
 import { ROOT, runMeasured } from '../lib/processes.js';

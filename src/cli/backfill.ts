@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
-import type { PoolUser } from '../clients/cognito-users.js';
 import {
   estimatedUserCount,
   findUserBySub,
@@ -22,6 +21,7 @@ import { createUserServiceClient } from '../clients/user-service.js';
 import { parseStatuses, readUserPolicy, readUserServiceConfig } from '../config.js';
 import { type BackfillCounts, type BackfillResult, emptyCounts, runBackfill } from '../core/backfill.js';
 import { startDeadline } from '../core/deadline.js';
+import type { PoolUser } from '../domain/pool-user.js';
 import { UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';

@@ -14,9 +14,8 @@ import { regionOfUserPool } from '../clients/cognito-users.js';
 import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
 import { createPacer } from '../clients/pacer.js';
 import { createUserServiceClient, type WriteResult } from '../clients/user-service.js';
-import { parseStatuses, readUserPolicy, readUserServiceConfig, type UserPolicy } from '../config.js';
+import { parseStatuses, readUserPolicy, readUserServiceConfig } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
-import { idempotencyKey, writeKey } from '../core/idempotency.js';
 import {
   countSlice,
   type DeletionBudget,
@@ -29,7 +28,8 @@ import {
   slicePrefix,
 } from '../core/reconcile.js';
 import { reconcileSources, sliceThePool } from '../core/reconcile-sources.js';
-import { patchOf, recordOf } from '../core/user-policy.js';
+import { idempotencyKey, writeKey } from '../domain/idempotency.js';
+import { patchOf, recordOf, type UserPolicy } from '../domain/user-policy.js';
 import { failureCode, UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';

@@ -11,21 +11,10 @@ import {
   ListUsersCommand,
   type UserType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { listGuard } from '../core/list-guard.js';
-import { parseUserPoolId } from '../core/user-pool-id.js';
+import type { PoolUser } from '../domain/pool-user.js';
+import { parseUserPoolId } from '../domain/user-pool-id.js';
+import { listGuard } from './list-guard.js';
 import { createPacer, type Pacer } from './pacer.js';
-
-/** A Cognito user as ListUsers and AdminGetUser give one: ids, status, flags and attributes. */
-export interface PoolUser {
-  username: string;
-  sub: string;
-  /** Cognito's UserStatus; undefined when Cognito gave none. */
-  status: string | undefined;
-  enabled: boolean;
-  attributes: Readonly<Record<string, string>>;
-  /** Cognito's UserLastModifiedDate, ISO 8601; undefined when Cognito gave none. */
-  lastModified: string | undefined;
-}
 
 export interface UserPage {
   users: PoolUser[];

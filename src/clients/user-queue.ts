@@ -9,23 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { QueueConfig } from '../config.js';
-import type { UserRecord } from './contract.js';
-
-/** The retry queue's message: a user the User Service has not got yet, with the exact request body. */
-export interface RetryMessage {
-  version: 1;
-  /** The same key the first attempt carried, so a redelivery can never create the user twice. */
-  idempotencyKey: string;
-  userPoolId: string;
-  triggerSource: string;
-  body: UserRecord;
-  /** A short code: `http-503`, `timeout`, `network-ECONNREFUSED`, `config-USER_SERVICE_URL`… */
-  reason: string;
-  /** What the User Service answered, cut to a few KiB. Holds PII at worst: never logged. */
-  detail?: string;
-  attempts: number;
-  firstFailedAt: string;
-}
+import type { RetryMessage } from '../domain/retry-message.js';
 
 export type QueueName = 'retry' | 'dead-letter';
 

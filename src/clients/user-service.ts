@@ -4,11 +4,11 @@
 // an error answer (`detail`) has every credential it sent cut out.
 
 import ky, { isHTTPError, isTimeoutError } from 'ky';
+import type { UserPatch, UserRecord } from '../domain/contract.js';
 import { DeadlineExceededError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';
 import { signatureHeaders, webhookIdFor } from '../webhooks/signature.js';
-import type { UserPatch, UserRecord } from './contract.js';
 import type { Credentials } from './credentials.js';
 
 /** What the User Service did with a write: it is done. */

@@ -4,13 +4,13 @@
 // Plain function, dependencies passed in.
 
 import type { UserPage } from '../clients/cognito-users.js';
-import type { UserRecord } from '../clients/contract.js';
 import type { WriteResult } from '../clients/user-service.js';
-import type { UserPolicy } from '../config.js';
+import type { UserRecord } from '../domain/contract.js';
+import { idempotencyKey } from '../domain/idempotency.js';
+import type { UserPolicy } from '../domain/user-policy.js';
+import { recordOf } from '../domain/user-policy.js';
 import { failureCode } from '../errors.js';
 import { mapConcurrent } from './concurrency.js';
-import { idempotencyKey } from './idempotency.js';
-import { recordOf } from './user-policy.js';
 
 /** Users by outcome (the project's one vocabulary), and how many were seen. */
 export interface BackfillCounts {

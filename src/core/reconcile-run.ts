@@ -10,6 +10,7 @@
 // Plain functions; the ledger, the plan and the queues are passed in.
 
 import type { RunLedger, RunRecord } from '../clients/run-ledger.js';
+import { parseUserPoolId } from '../domain/user-pool-id.js';
 import { isRecord } from '../guards.js';
 import {
   countSlice,
@@ -21,7 +22,6 @@ import {
   sliceCount,
   slicePrefix,
 } from './reconcile.js';
-import { parseUserPoolId } from './user-pool-id.js';
 
 export const POSITION_TYPE = 'cognito-user-sync.reconcile';
 

@@ -7,15 +7,15 @@ import {
   type CognitoIdentityProviderClient,
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { PoolUser } from '../clients/cognito-users.js';
 import { findUserBySub, listUserPages, subPrefixFilter } from '../clients/cognito-users.js';
 import type { Credentials } from '../clients/credentials.js';
+import { ListLoopError, listGuard } from '../clients/list-guard.js';
 import type { Pacer } from '../clients/pacer.js';
 import type { ListedServiceUser, UserServiceClient } from '../clients/user-service.js';
-import type { UserPolicy } from '../config.js';
+import type { PoolUser } from '../domain/pool-user.js';
+import type { UserPolicy } from '../domain/user-policy.js';
 import { errorCode } from '../errors.js';
 import { startDeadline } from './deadline.js';
-import { ListLoopError, listGuard } from './list-guard.js';
 import { type SliceDeps, sliceDigitsFor } from './reconcile.js';
 
 /** One page of the service's list at most (the contract's largest). */

@@ -11,10 +11,10 @@
 // the cap still allows a deletion: the rest are reported, not looked up one by one, so a slice
 // with thousands of orphans costs no more than the cap. Plain functions, dependencies passed in.
 
-import type { PoolUser } from '../clients/cognito-users.js';
 import type { ListedServiceUser } from '../clients/user-service.js';
-import type { UserPolicy } from '../config.js';
-import { belongs, recordOf } from './user-policy.js';
+import type { PoolUser } from '../domain/pool-user.js';
+import type { UserPolicy } from '../domain/user-policy.js';
+import { belongs, recordOf } from '../domain/user-policy.js';
 
 /** The fields compared: what Cognito owns of a user in the User Service. */
 export const COMPARED_FIELDS = ['email', 'fullName', 'status'] as const;

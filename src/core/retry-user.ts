@@ -2,16 +2,16 @@
 // the stored body with the same idempotency key, then say what becomes of the message: done,
 // dropped (the user left the pool meanwhile), dead-lettered, or deferred by the backoff schedule.
 
-import type { PoolUser } from '../clients/cognito-users.js';
 import type { Credentials } from '../clients/credentials.js';
 import type { RetryQueueOps } from '../clients/user-queue.js';
 import { measurement, type UserServiceClient } from '../clients/user-service.js';
+import type { OutcomeReport, UserKeys } from '../domain/outcomes.js';
+import type { PoolUser } from '../domain/pool-user.js';
+import { parseRetryMessage, type RetryExpectations } from '../domain/retry-message.js';
 import { errorCode, MalformedMessageError } from '../errors.js';
 import { retryDelaySeconds } from './backoff.js';
 import { cognitoFailure } from './cognito-failure.js';
 import type { Deadline } from './deadline.js';
-import type { OutcomeReport, UserKeys } from './outcomes.js';
-import { parseRetryMessage, type RetryExpectations } from './retry-message.js';
 import type { QueueRecord } from './sqs-batch.js';
 
 export interface RetryReport extends OutcomeReport {

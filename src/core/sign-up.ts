@@ -5,7 +5,6 @@
 // Resolving cannot throw: a configuration problem is kept here, and the core raises it inside
 // fail-open, which then queues the user with the body resolved here.
 
-import type { UserRecord } from '../clients/contract.js';
 import type { UserQueue } from '../clients/user-queue.js';
 import {
   type Config,
@@ -16,13 +15,14 @@ import {
   readUserDefaults,
   readUserPolicy,
 } from '../config.js';
+import { type CognitoUser, decide, type SkipReason } from '../domain/cognito-event.js';
+import type { UserRecord } from '../domain/contract.js';
+import type { OutcomeReport, UserKeys } from '../domain/outcomes.js';
+import { belongs } from '../domain/user-policy.js';
+import { toUserRecord } from '../domain/user-record.js';
 import { failureCode } from '../errors.js';
-import { type CognitoUser, decide, type SkipReason } from './cognito-event.js';
 import { type Deadline, queueReserveMs, startDeadline } from './deadline.js';
-import type { OutcomeReport, UserKeys } from './outcomes.js';
 import { queueUser } from './sync-user.js';
-import { belongs } from './user-policy.js';
-import { toUserRecord } from './user-record.js';
 
 export interface SignUpToSync {
   action: 'sync';

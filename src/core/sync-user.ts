@@ -1,15 +1,16 @@
 // Sync one user: create it in the User Service or, failing that, queue it so it is not lost.
 // Plain functions with their dependencies passed in: no Lambda, no middy, no Powertools.
 
-import type { UserRecord } from '../clients/contract.js';
 import type { Credentials } from '../clients/credentials.js';
-import type { RetryMessage, UserQueue } from '../clients/user-queue.js';
+import type { UserQueue } from '../clients/user-queue.js';
 import { measurement, type UserServiceClient } from '../clients/user-service.js';
+import type { CognitoUser } from '../domain/cognito-event.js';
+import type { UserRecord } from '../domain/contract.js';
+import { idempotencyKey } from '../domain/idempotency.js';
+import type { OutcomeReport } from '../domain/outcomes.js';
+import type { RetryMessage } from '../domain/retry-message.js';
 import { failureCode } from '../errors.js';
-import type { CognitoUser } from './cognito-event.js';
 import type { Deadline } from './deadline.js';
-import { idempotencyKey } from './idempotency.js';
-import type { OutcomeReport } from './outcomes.js';
 
 export interface QueueDeps {
   /**

@@ -3,7 +3,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { USER_RECORD_KEYS, type UserRecord } from '../clients/contract.js';
+import { USER_RECORD_KEYS, type UserRecord } from '../domain/contract.js';
 import { isRecord } from '../guards.js';
 import { verifyUserSyncRequest } from '../verify.js';
 import { parseSigningSecret } from '../webhooks/signature.js';

@@ -46,7 +46,7 @@ import {
   stepOf,
 } from '../core/reconcile-run.js';
 import { reconcileSources, sliceThePool } from '../core/reconcile-sources.js';
-import { type RepairMessage, repairMessage } from '../core/user-change.js';
+import { type RepairMessage, repairMessage } from '../domain/user-events.js';
 import { isRecord } from '../guards.js';
 import { MetricName } from '../metric-names.js';
 import { debugInputOutput, logger, metrics, tracer } from '../observability.js';

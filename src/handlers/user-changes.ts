@@ -24,13 +24,8 @@ import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
-import {
-  applyUserChange,
-  type ChangeReport,
-  coalesce,
-  parseChangeRecord,
-  type UserChange,
-} from '../core/user-change.js';
+import { applyUserChange, type ChangeReport, coalesce } from '../core/user-change.js';
+import { parseChangeRecord, type UserChange } from '../domain/user-events.js';
 import { errorCode, failureCode } from '../errors.js';
 import { labelMetrics, logger, recordOutcome, tracer } from '../observability.js';
 import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';

@@ -15,9 +15,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { motoControl } from '../../scripts/moto.mjs';
 import { main } from '../../src/cli/main.js';
 import { mapConcurrent } from '../../src/core/concurrency.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { forwardTo, reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { moto, useMoto } from './aws.js';
 

@@ -3,8 +3,8 @@
 
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { createPool, createQueues, pollOnce, type Queues, queueDepth, sqs, useMoto } from './aws.js';
 

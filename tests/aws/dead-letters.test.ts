@@ -4,9 +4,9 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { forwardTo, reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { createPool, createQueues, drain, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
 

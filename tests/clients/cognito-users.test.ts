@@ -10,8 +10,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { findUserBySub, listUserPages, regionOfUserPool } from '../../src/clients/cognito-users.js';
+import { ListLoopError } from '../../src/clients/list-guard.js';
 import { createPacer } from '../../src/clients/pacer.js';
-import { ListLoopError } from '../../src/core/list-guard.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const cognito = mockClient(CognitoIdentityProviderClient);

@@ -4,10 +4,10 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RetryMessage } from '../../src/clients/user-queue.js';
 import { createRetryQueueOps, createUserQueue } from '../../src/clients/user-queue.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import type { RetryMessage } from '../../src/domain/retry-message.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { isRecord } from '../../src/guards.js';
 import { DEAD_LETTER_QUEUE_URL, RETRY_QUEUE_URL } from '../helpers/aws-mocks.js';
 

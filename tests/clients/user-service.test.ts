@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { UserPatch } from '../../src/clients/contract.js';
 import {
   createUserServiceClient,
   MAX_DETAIL_BYTES,
@@ -9,7 +8,8 @@ import {
   USER_AGENT,
 } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
-import { toUserRecord } from '../../src/core/user-record.js';
+import type { UserPatch } from '../../src/domain/contract.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { VERSION } from '../../src/version.js';
 import { parseSigningSecret } from '../../src/webhooks/signature.js';

@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { USER_RECORD_KEYS, type UserRecord } from '../../src/clients/contract.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import { createUserServiceClient, USER_AGENT } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { USER_RECORD_KEYS, type UserRecord } from '../../src/domain/contract.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { parseSigningSecret, signatureHeaders, webhookIdFor } from '../../src/webhooks/signature.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { PoolUser, UserPage } from '../../src/clients/cognito-users.js';
+import type { UserPage } from '../../src/clients/cognito-users.js';
 import type { WriteResult } from '../../src/clients/user-service.js';
-import { DEFAULT_SYNCED_STATUSES, readUserPolicy } from '../../src/config.js';
+import { readUserPolicy } from '../../src/config.js';
 import { runBackfill } from '../../src/core/backfill.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import type { PoolUser } from '../../src/domain/pool-user.js';
+import { DEFAULT_SYNCED_STATUSES } from '../../src/domain/user-policy.js';
 
 const user = (n: number, status: string, enabled = true): PoolUser => ({
   username: `user-${n}@example.com`,

@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ListLoopError } from '../../src/clients/list-guard.js';
 import { createPacer } from '../../src/clients/pacer.js';
 import { createUserServiceClient } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
-import { ListLoopError } from '../../src/core/list-guard.js';
 import { reconcileSources, ServiceListError, sliceThePool } from '../../src/core/reconcile-sources.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { PoolUser } from '../../src/clients/cognito-users.js';
 import type { ListedServiceUser } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
 import {
@@ -14,6 +13,7 @@ import {
   slicePrefix,
   slicePrefixes,
 } from '../../src/core/reconcile.js';
+import type { PoolUser } from '../../src/domain/pool-user.js';
 
 const policy = readUserPolicy({});
 const poolUser = (sub: string, overrides: Partial<PoolUser> = {}): PoolUser => ({

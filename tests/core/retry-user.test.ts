@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { PoolUser } from '../../src/clients/cognito-users.js';
-import type { UserRecord } from '../../src/clients/contract.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
 import { type Deadline, startDeadline } from '../../src/core/deadline.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
 import { deferRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
 import type { QueueRecord } from '../../src/core/sqs-batch.js';
+import type { UserRecord } from '../../src/domain/contract.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import type { PoolUser } from '../../src/domain/pool-user.js';
 import { type CreateUserResult, failedWrite, fakeUserService, MEASURED } from '../helpers/fakes.js';
 
 const sqsEvent = JSON.parse(

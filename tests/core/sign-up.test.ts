@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { QueueName } from '../../src/clients/user-queue.js';
 import { readConfig } from '../../src/config.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
 import { queueAfterFailure, resolveSignUp, type SignUpToSync } from '../../src/core/sign-up.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { ConfigError, DeadlineExceededError, SecretUnavailableError } from '../../src/errors.js';
 import { fakeQueue } from '../helpers/fakes.js';
 

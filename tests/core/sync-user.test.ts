@@ -2,14 +2,14 @@
 // for each answer, and the exact message a user is queued with.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { UserRecord } from '../../src/clients/contract.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { QueueName } from '../../src/clients/user-queue.js';
-import type { CognitoUser } from '../../src/core/cognito-event.js';
 import { type Deadline, startDeadline } from '../../src/core/deadline.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
 import { queueUser, type SyncDeps, syncUser } from '../../src/core/sync-user.js';
-import { toUserRecord } from '../../src/core/user-record.js';
+import type { CognitoUser } from '../../src/domain/cognito-event.js';
+import type { UserRecord } from '../../src/domain/contract.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { ConfigError, DeadlineExceededError } from '../../src/errors.js';
 import {
   type CreateUserResult,

@@ -3,12 +3,12 @@
 // contract's rule: a PATCH older than the state it holds is refused with 412).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PoolUser } from '../../src/clients/cognito-users.js';
 import { createUserServiceClient } from '../../src/clients/user-service.js';
 import { readUserPolicy } from '../../src/config.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { applyUserChange, type UserChangeDeps } from '../../src/core/user-change.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import type { PoolUser } from '../../src/domain/pool-user.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';

@@ -13,7 +13,7 @@ import { clearCache } from '@middy/util';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { createHandler as createRetryWorker } from '../../src/handlers/retry-worker.js';
 import { createHandler as createUserChanges } from '../../src/handlers/user-changes.js';
 import { lambdaContext } from '../helpers/lambda-context.js';

@@ -2,8 +2,8 @@
 // POST, or none.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { MetricName } from '../../src/metric-names.js';
 import { resetHandlerState, sentMessages } from '../helpers/aws-mocks.js';
 import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';

@@ -5,8 +5,8 @@
 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { MetricName } from '../../src/metric-names.js';
 import { RETRY_QUEUE_URL, resetHandlerState, secretsMock, sentMessages } from '../helpers/aws-mocks.js';
 import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';

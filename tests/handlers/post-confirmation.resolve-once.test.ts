@@ -4,14 +4,14 @@
 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decide } from '../../src/core/cognito-event.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { decide } from '../../src/domain/cognito-event.js';
 import { MetricName } from '../../src/metric-names.js';
 import { resetHandlerState, secretsMock, sentMessages } from '../helpers/aws-mocks.js';
 import { invokeHandler, loadEvent, setEnv } from '../helpers/handler.js';
 
-vi.mock('../../src/core/cognito-event.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../src/core/cognito-event.js')>();
+vi.mock('../../src/domain/cognito-event.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/domain/cognito-event.js')>();
   return { ...actual, decide: vi.fn(actual.decide) };
 });
 

@@ -4,8 +4,8 @@
 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { MetricName } from '../../src/metric-names.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { webhookIdFor } from '../../src/webhooks/signature.js';

@@ -14,7 +14,7 @@ import { clearCache } from '@middy/util';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { createHandler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
 import { invokeConsumer } from '../helpers/handler.js';

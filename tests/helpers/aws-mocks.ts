@@ -6,7 +6,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clearCache } from '@middy/util';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import type { RetryMessage } from '../../src/clients/user-queue.js';
+import type { RetryMessage } from '../../src/domain/retry-message.js';
 
 export const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-retry';
 export const DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-dlq';

@@ -1,9 +1,10 @@
 // Plain-object stand-ins for the User Service client and the user queue, for the unit tests of the
 // core: each answers as the test says and keeps what it was asked.
 
-import type { UserRecord } from '../../src/clients/contract.js';
-import type { QueueName, RetryMessage, UserQueue } from '../../src/clients/user-queue.js';
+import type { QueueName, UserQueue } from '../../src/clients/user-queue.js';
 import type { UserServiceClient, WriteFailure } from '../../src/clients/user-service.js';
+import type { UserRecord } from '../../src/domain/contract.js';
+import type { RetryMessage } from '../../src/domain/retry-message.js';
 
 export type CreateUserOptions = Parameters<UserServiceClient['createUser']>[1];
 export type CreateUserResult = Awaited<ReturnType<UserServiceClient['createUser']>>;

@@ -6,8 +6,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';

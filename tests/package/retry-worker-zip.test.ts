@@ -4,9 +4,9 @@
 
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';

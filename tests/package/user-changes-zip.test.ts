@@ -5,8 +5,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoControl } from '../../scripts/moto.mjs';
-import { toUserRecord } from '../../src/core/user-record.js';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { SigningError } from '../../src/errors.js';
 import {
   computeSignature,

@@ -1,14 +1,29 @@
-// Reading the retry queue's message back (its shape: RetryMessage, src/clients/user-queue.ts),
-// strictly: the sign-up path writes it, the worker reads it.
+// The retry queue's message: what the sign-up path writes (src/core/sync-user.ts) and the worker
+// reads back here, strictly.
 
-import { USER_RECORD_KEYS } from '../clients/contract.js';
-import type { RetryMessage } from '../clients/user-queue.js';
-import type { UserDefaults } from '../config.js';
 import { MalformedMessageError } from '../errors.js';
 import { isRecord, nonEmptyString } from '../guards.js';
 import { TRIGGER_SOURCES } from './cognito-event.js';
+import { USER_RECORD_KEYS, type UserRecord } from './contract.js';
 import { idempotencyKey } from './idempotency.js';
+import type { UserDefaults } from './user-policy.js';
 import { isUserPoolId } from './user-pool-id.js';
+
+/** The retry queue's message: a user the User Service has not got yet, with the exact request body. */
+export interface RetryMessage {
+  version: 1;
+  /** The same key the first attempt carried, so a redelivery can never create the user twice. */
+  idempotencyKey: string;
+  userPoolId: string;
+  triggerSource: string;
+  body: UserRecord;
+  /** A short code: `http-503`, `timeout`, `network-ECONNREFUSED`, `config-USER_SERVICE_URL`… */
+  reason: string;
+  /** What the User Service answered, cut to a few KiB. Holds PII at worst: never logged. */
+  detail?: string;
+  attempts: number;
+  firstFailedAt: string;
+}
 
 const MESSAGE_KEYS = new Set([
   'version',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/core/cognito-event.js';
+import { decide } from '../../src/domain/cognito-event.js';
 
 const signUp = (overrides: Record<string, unknown> = {}) => ({
   version: '1',

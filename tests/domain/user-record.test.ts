@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { USER_RECORD_KEYS } from '../../src/clients/contract.js';
-import { fullNameOf, toUserRecord } from '../../src/core/user-record.js';
+import { USER_RECORD_KEYS } from '../../src/domain/contract.js';
+import { fullNameOf, toUserRecord } from '../../src/domain/user-record.js';
 
 const defaults = { status: 'ACTIVE', role: 'USER' };
 

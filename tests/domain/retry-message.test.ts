@@ -1,9 +1,9 @@
 // parseRetryMessage on the pool a message names: every partition's pool ids, read by the one parser.
 
 import { describe, expect, it } from 'vitest';
-import type { RetryMessage } from '../../src/clients/user-queue.js';
-import { idempotencyKey } from '../../src/core/idempotency.js';
-import { parseRetryMessage } from '../../src/core/retry-message.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
+import type { RetryMessage } from '../../src/domain/retry-message.js';
+import { parseRetryMessage } from '../../src/domain/retry-message.js';
 import { MalformedMessageError } from '../../src/errors.js';
 
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';

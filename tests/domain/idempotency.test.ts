@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey } from '../../src/core/idempotency.js';
+import { idempotencyKey } from '../../src/domain/idempotency.js';
 
 describe('idempotencyKey', () => {
   it('is a version 5 UUID', () => {

@@ -2,8 +2,8 @@
 // retry worker and backfill all go through here, so a user looks the same whichever path
 // created them.
 
-import type { UserRecord } from '../clients/contract.js';
-import type { UserDefaults } from '../config.js';
+import type { UserRecord } from './contract.js';
+import type { UserDefaults } from './user-policy.js';
 
 const present = (value: string | undefined): string | undefined =>
   value !== undefined && value.trim() !== '' ? value.trim() : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUserPoolId, parseUserPoolId } from '../../src/core/user-pool-id.js';
+import { isUserPoolId, parseUserPoolId } from '../../src/domain/user-pool-id.js';
 
 describe('parseUserPoolId', () => {
   it.each([

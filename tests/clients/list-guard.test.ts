@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListLoopError, listGuard } from '../../src/core/list-guard.js';
+import { ListLoopError, listGuard } from '../../src/clients/list-guard.js';
 
 /** What `act` threw, for a closer look than toThrow gives. */
 const thrownBy = (act: () => void): unknown => {
