@@ -25,9 +25,10 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
  * What the Lambda zips leave out of their dependencies, and why (the stand-ins say more), then
  * how they take what stays (the plugins' comments):
  * - the AWS SDK's Secrets Manager, SQS, Cognito user pools and DynamoDB clients: the four speak AWS
- *   JSON protocols, and scripts/lambda/aws-json-client.mjs does that in ~15 KiB where the SDK took
- *   ~200 KiB and a third of every cold start (scripts/lambda/aws-sdk/ gives it the SDK's names).
- *   Only the zips: the command line and the tests run the SDK;
+ *   JSON protocols, and src/stand-ins/aws-json-client.ts does that in ~15 KiB where the SDK took
+ *   ~200 KiB and a third of every cold start (src/stand-ins/aws-sdk/ gives it the SDK's names);
+ *   tests/stand-ins/aws-sdk.differential.test.ts holds it to the SDK call for call. Only the zips:
+ *   the command line and the tests run the SDK;
  * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): scripts/lambda/xray-sdk.mjs is
  *   the part of it a Lambda function uses, ~16 KiB where the SDK took ~45 KiB and ~9 ms of every
  *   cold start; tests/scripts/xray-sdk.test.ts holds it to the SDK's output. Only the zips: the
@@ -37,10 +38,10 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 export const LAMBDA_ONLY = {
   alias: {
     '@aws-sdk/client-cognito-identity-provider':
-      './scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs',
-    '@aws-sdk/client-dynamodb': './scripts/lambda/aws-sdk/client-dynamodb.mjs',
-    '@aws-sdk/client-secrets-manager': './scripts/lambda/aws-sdk/client-secrets-manager.mjs',
-    '@aws-sdk/client-sqs': './scripts/lambda/aws-sdk/client-sqs.mjs',
+      './src/stand-ins/aws-sdk/client-cognito-identity-provider.ts',
+    '@aws-sdk/client-dynamodb': './src/stand-ins/aws-sdk/client-dynamodb.ts',
+    '@aws-sdk/client-secrets-manager': './src/stand-ins/aws-sdk/client-secrets-manager.ts',
+    '@aws-sdk/client-sqs': './src/stand-ins/aws-sdk/client-sqs.ts',
     'aws-xray-sdk-core': './scripts/lambda/xray-sdk.mjs',
   },
   plugins: [

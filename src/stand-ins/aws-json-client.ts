@@ -1,10 +1,11 @@
-// The AWS client the Lambda zips bundle in place of the AWS SDK's Secrets Manager, SQS and Cognito
-// user pools clients (scripts/lambda/aws-sdk/*.mjs give each the SDK's names). All three speak
-// an AWS JSON protocol: a signed POST of the input as JSON, the output or an error as JSON. The
+// The AWS client the Lambda zips bundle in place of the AWS SDK's Secrets Manager, SQS, Cognito
+// user pools and DynamoDB clients (./aws-sdk/*.ts give each the SDK's names). All four speak an
+// AWS JSON protocol: a signed POST of the input as JSON, the output or an error as JSON. The
 // SDK clients cost the functions ~200 KiB of bundle and ~20 ms of every cold start for that
 // (bench/). Signed with node:crypto: aws4fetch signs with WebCrypto, whose first use costs ~2 ms.
 //
-// What the code branches on behaves as the SDK 3.1164 it stands in for does:
+// What the code branches on behaves as the SDK 3.1164 it stands in for does (the versions it was
+// verified against: ./verified.ts; tests/stand-ins/aws-sdk.differential.test.ts compares the two):
 // - `send(command, { abortSignal, requestTimeout })`; the config's `region`, `credentials`,
 //   `endpoint`, `maxAttempts` and `requestHandler` ({ connectionTimeout, requestTimeout,
 //   throwOnRequestTimeout }); else the environment: AWS_REGION, the credentials Lambda sets
@@ -29,8 +30,133 @@
 // credentials other than the config's and the environment's (Lambda needs no other).
 
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isRecord } from '../guards.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types: the part of the SDK's configuration, commands and middleware stack the functions use
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+type Provider<T> = T | (() => T | Promise<T>);
+
+/** An endpoint as the SDK takes it: a URL, `{ url }`, or its parts. */
+export type EndpointOption =
+  | string
+  | URL
+  | { url: string | URL }
+  | { protocol?: string; hostname: string; port?: number | string; path?: string };
+
+/** The SDK client configuration the client reads; the rest is ignored. */
+export interface AwsJsonClientConfig {
+  region?: Provider<string>;
+  credentials?: Provider<AwsCredentials>;
+  endpoint?: Provider<EndpointOption>;
+  maxAttempts?: number;
+  requestHandler?: { connectionTimeout?: number; requestTimeout?: number; throwOnRequestTimeout?: boolean };
+  useFipsEndpoint?: boolean;
+  useDualstackEndpoint?: boolean;
+  /** SQS: false skips the MD5 check of what was sent. */
+  md5?: boolean;
+}
+
+/** What tells one AWS JSON service from another (each ./aws-sdk/ client has its own). */
+export interface AwsJsonService {
+  clientName: string;
+  serviceId: string;
+  endpointPrefix: string;
+  signingName: string;
+  target: string;
+  jsonVersion: '1.0' | '1.1';
+  queryCompatible?: boolean;
+  errorNames?: Record<string, string>;
+  queueUrlEndpoint?: boolean;
+}
+
+export interface ResponseMetadata {
+  httpStatusCode?: number;
+  requestId?: string | undefined;
+  extendedRequestId?: string | undefined;
+  cfId?: string | undefined;
+  attempts?: number;
+  totalRetryDelay?: number;
+  clockSkewCorrected?: boolean;
+}
+
+export interface SendOptions {
+  abortSignal?: AbortSignal | undefined;
+  requestTimeout?: number | undefined;
+}
+
+/** A command's operation, and what its output converts (paths such as `Users[].UserCreateDate`). */
+export interface CommandClass<Input extends object, Output extends object> {
+  new (input: Input): Command<Input, Output>;
+  readonly operation: string;
+  readonly dates: readonly string[];
+  readonly blobs: readonly string[];
+  /** Checks the output against the input (SQS's MD5s); throws when they disagree. */
+  readonly check?: ((input: Input, output: Output) => void) | undefined;
+}
+
+export interface Command<Input extends object, Output extends object> {
+  readonly input: Input;
+  /** Its class: the client reads the operation there, as the SDK's commands carry theirs. */
+  readonly constructor: CommandClass<Input, Output>;
+}
+
+/** A request as the middlewares see it: headers by name, the body as JSON text. */
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An answer, read whole. */
+export interface HttpAnswer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** An output before the client gives it the command's type: JSON, and its `$metadata`. */
+type RawOutput = Record<string, unknown> & { $metadata: ResponseMetadata };
+
+export interface HandlerArgs {
+  input: object;
+  request: HttpRequest;
+}
+
+export interface HandlerResult {
+  response: HttpAnswer;
+  output: RawOutput;
+}
+
+export type Handler = (args: HandlerArgs) => Promise<HandlerResult>;
+
+export interface HandlerContext {
+  clientName: string;
+  commandName: string;
+}
+
+export type Middleware = (next: Handler, context: HandlerContext) => Handler;
+
+/** The SDK's steps, outermost first. */
+type Step = 'initialize' | 'serialize' | 'build' | 'finalizeRequest' | 'deserialize';
+
+/** An error as the SDK throws it: an Error with `$fault`, `$metadata`, the answer's fields. */
+export interface AwsError extends Error {
+  $fault?: 'client' | 'server';
+  $retryable?: { throttling?: boolean } | undefined;
+  $metadata?: ResponseMetadata;
+  $response?: HttpAnswer;
+  code?: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Signature Version 4
@@ -53,12 +179,12 @@ const UNSIGNABLE_HEADERS = new Set([
   'x-amzn-trace-id',
 ]);
 
-const hmac = (key, data) => createHmac('sha256', key).update(data, 'utf8').digest();
-export const sha256Hex = (data) => createHash('sha256').update(data, 'utf8').digest('hex');
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+export const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
 
 // The signing key of a day, region and service: derived once a day, as the SDK's signer caches it.
-const signingKeys = new Map();
-const signingKey = (secretAccessKey, day, region, service) => {
+const signingKeys = new Map<string, Buffer>();
+const signingKey = (secretAccessKey: string, day: string, region: string, service: string) => {
   const cacheKey = `${day}\u0000${region}\u0000${service}\u0000${secretAccessKey}`;
   let key = signingKeys.get(cacheKey);
   if (key === undefined) {
@@ -69,24 +195,36 @@ const signingKey = (secretAccessKey, day, region, service) => {
   return key;
 };
 
-const encodeRfc3986 = (text) =>
+const encodeRfc3986 = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** The canonical URI of a path: escaped once more, as the SDK's signer does for every service but S3. */
-const canonicalPath = (path) => path.split('/').map(encodeRfc3986).join('/');
+const canonicalPath = (path: string) => path.split('/').map(encodeRfc3986).join('/');
 
-const canonicalQuery = (query = []) =>
+const canonicalQuery = (query: [string, string][] = []) =>
   query
-    .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)])
+    .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)] as const)
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
 
 /** 20150830T123600Z (sliced, not a regular expression: this runs in every cold start). */
-const amzDateOf = (date) => {
+const amzDateOf = (date: Date) => {
   const iso = date.toISOString();
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 };
+
+export interface SignableRequest {
+  method: string;
+  path?: string;
+  query?: [string, string][];
+  headers: Record<string, string>;
+  payloadHash: string;
+  credentials: AwsCredentials;
+  region: string;
+  service: string;
+  date: Date;
+}
 
 /**
  * Signs a request with AWS Signature Version 4, in its headers: adds `x-amz-date`,
@@ -104,14 +242,14 @@ export const signRequest = ({
   region,
   service,
   date,
-}) => {
+}: SignableRequest) => {
   const amzDate = amzDateOf(date);
   const day = amzDate.slice(0, 8);
   headers['x-amz-date'] = amzDate;
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
   // Names in lower case for the signature only: the headers keep theirs (the X-Ray SDK's HTTP
   // capture overwrites X-Amzn-Trace-Id by that spelling).
-  const values = new Map();
+  const values = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (!UNSIGNABLE_HEADERS.has(lower)) values.set(lower, String(value).trim().replace(/\s+/g, ' '));
@@ -140,12 +278,16 @@ export const signRequest = ({
 // ---------------------------------------------------------------------------------------------
 // Configuration, as the SDK reads it
 
-const isTrue = (value) => value?.toLowerCase() === 'true';
+type Env = Record<string, string | undefined>;
 
-const resolveOption = async (option) => (typeof option === 'function' ? option() : option);
+const isTrue = (value: string | undefined) => value?.toLowerCase() === 'true';
+
+const isProvider = <T>(option: Provider<T>): option is () => T | Promise<T> => typeof option === 'function';
+
+const resolveOption = async <T>(option: Provider<T>): Promise<T> => (isProvider(option) ? option() : option);
 
 // Each partition's DNS suffix (the SDK's partitions.json); every other region is in `aws`.
-const DNS_SUFFIXES = [
+const DNS_SUFFIXES: [RegExp, string][] = [
   [/^cn-\w+-\d+$/, 'amazonaws.com.cn'],
   [/^eusc-de-\w+-\d+$/, 'amazonaws.eu'],
   [/^us-iso-\w+-\d+$/, 'c2s.ic.gov'],
@@ -154,15 +296,20 @@ const DNS_SUFFIXES = [
   [/^us-isof-\w+-\d+$/, 'csp.hci.ic.gov'],
 ];
 
-const configError = (message) => Object.assign(new Error(message), { name: 'ConfigurationError' });
+const configError = (message: string) => Object.assign(new Error(message), { name: 'ConfigurationError' });
 
 /**
  * Where a service's requests go: the config's endpoint, else AWS_ENDPOINT_URL_<SERVICE_ID>, else
  * AWS_ENDPOINT_URL (neither with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), else the region's
  * endpoint in its partition.
  */
-export const resolveEndpoint = async (service, config, region, env = process.env) => {
-  const configured = await resolveOption(config.endpoint);
+export const resolveEndpoint = async (
+  service: Pick<AwsJsonService, 'serviceId' | 'endpointPrefix'>,
+  config: AwsJsonClientConfig,
+  region: string,
+  env: Env = process.env,
+): Promise<URL> => {
+  const configured = config.endpoint === undefined ? undefined : await resolveOption(config.endpoint);
   if (configured !== undefined) {
     if (typeof configured === 'string' || configured instanceof URL) return new URL(configured);
     if ('url' in configured) return new URL(configured.url);
@@ -174,7 +321,7 @@ export const resolveEndpoint = async (service, config, region, env = process.env
       env[`AWS_ENDPOINT_URL_${service.serviceId.toUpperCase().replace(/ /g, '_')}`] || env.AWS_ENDPOINT_URL;
     if (fromEnv) return new URL(fromEnv);
   }
-  for (const variable of ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT']) {
+  for (const variable of ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'] as const) {
     if (
       isTrue(env[variable]) ||
       config[variable === 'AWS_USE_FIPS_ENDPOINT' ? 'useFipsEndpoint' : 'useDualstackEndpoint']
@@ -188,14 +335,15 @@ export const resolveEndpoint = async (service, config, region, env = process.env
   return new URL(`https://${service.endpointPrefix}.${region}.${suffix}`);
 };
 
-const resolveRegion = async (config, env = process.env) => {
-  const region = (await resolveOption(config.region)) ?? env.AWS_REGION;
+const resolveRegion = async (config: AwsJsonClientConfig, env: Env = process.env) => {
+  const region =
+    (config.region === undefined ? undefined : await resolveOption(config.region)) ?? env.AWS_REGION;
   if (!region) throw configError('Region is missing');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(region)) throw configError(`Invalid region: ${region}`);
   return region;
 };
 
-const resolveCredentials = async (config, env = process.env) => {
+const resolveCredentials = async (config: AwsJsonClientConfig, env: Env = process.env) => {
   if (config.credentials !== undefined) return resolveOption(config.credentials);
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
   if (!accessKeyId || !secretAccessKey) {
@@ -210,7 +358,7 @@ const resolveCredentials = async (config, env = process.env) => {
   };
 };
 
-const resolveMaxAttempts = (config, env = process.env) => {
+const resolveMaxAttempts = (config: AwsJsonClientConfig, env: Env = process.env) => {
   const attempts = config.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? Number(env.AWS_MAX_ATTEMPTS) : 3);
   if (!Number.isInteger(attempts) || attempts < 1) throw configError(`Invalid maxAttempts: ${attempts}`);
   return attempts;
@@ -219,35 +367,48 @@ const resolveMaxAttempts = (config, env = process.env) => {
 // ---------------------------------------------------------------------------------------------
 // The middleware stack: what the X-Ray SDK, the Powertools and middy use of the SDK's
 
-const STEPS = ['initialize', 'serialize', 'build', 'finalizeRequest', 'deserialize'];
+const STEPS: Step[] = ['initialize', 'serialize', 'build', 'finalizeRequest', 'deserialize'];
+
+interface StackEntry {
+  middleware: Middleware;
+  name?: string | undefined;
+  step?: Step;
+  relation?: 'before' | 'after';
+  toMiddleware?: string;
+}
+
+const hasStep = (entry: StackEntry): entry is StackEntry & { step: Step } => entry.step !== undefined;
 
 class MiddlewareStack {
-  #entries = [];
+  #entries: StackEntry[] = [];
 
-  add(middleware, { name, step = 'initialize' } = {}) {
+  add(middleware: Middleware, { name, step = 'initialize' }: { name?: string; step?: Step } = {}): void {
     if (name !== undefined) this.remove(name);
     this.#entries.push({ middleware, name, step });
   }
 
-  addRelativeTo(middleware, { name, relation, toMiddleware }) {
+  addRelativeTo(
+    middleware: Middleware,
+    { name, relation, toMiddleware }: { name?: string; relation: 'before' | 'after'; toMiddleware: string },
+  ): void {
     if (name !== undefined) this.remove(name);
     this.#entries.push({ middleware, name, relation, toMiddleware });
   }
 
-  use(plugin) {
+  use(plugin: { applyToStack(stack: MiddlewareStack): void }): void {
     plugin.applyToStack(this);
   }
 
-  remove(toRemove) {
+  remove(toRemove: string | Middleware): boolean {
     const before = this.#entries.length;
     this.#entries = this.#entries.filter((entry) => entry.name !== toRemove && entry.middleware !== toRemove);
     return this.#entries.length < before;
   }
 
   /** Outermost first: by step, then in the order added; a relative entry beside its target. */
-  #ordered() {
-    const ordered = this.#entries
-      .filter((entry) => entry.step !== undefined)
+  #ordered(): StackEntry[] {
+    const ordered: StackEntry[] = this.#entries
+      .filter(hasStep)
       .sort((a, b) => STEPS.indexOf(a.step) - STEPS.indexOf(b.step));
     for (const entry of this.#entries.filter((candidate) => candidate.step === undefined)) {
       const at = ordered.findIndex((target) => target.name === entry.toMiddleware);
@@ -258,47 +419,57 @@ class MiddlewareStack {
     return ordered;
   }
 
-  identify() {
+  identify(): string[] {
     return this.#ordered().map(
       (entry) => `${entry.name ?? 'anonymous'} - ${entry.step ?? `${entry.relation} ${entry.toMiddleware}`}`,
     );
   }
 
-  resolve(handler, context) {
-    return this.#ordered().reduceRight((next, entry) => entry.middleware(next, context), handler);
+  resolve(handler: Handler, context: HandlerContext): Handler {
+    return this.#ordered().reduceRight<Handler>((next, entry) => entry.middleware(next, context), handler);
   }
 }
+
+export type { MiddlewareStack };
 
 // ---------------------------------------------------------------------------------------------
 // One attempt over HTTP, with the SDK's Node handler's timeouts
 
 // Error codes the SDK's handler renames TimeoutError (and its retry strategy retries).
-const TIMEOUT_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'];
-const NETWORK_CODES = ['EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+const TIMEOUT_CODES: readonly unknown[] = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'];
+const NETWORK_CODES: readonly unknown[] = ['EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
 
-const abortErrorOf = (signal) => {
-  const reason = signal?.reason;
+const abortErrorOf = (signal: AbortSignal | undefined) => {
+  const reason: unknown = signal?.reason;
   if (reason instanceof Error)
     return Object.assign(new Error('Request aborted'), { name: 'AbortError', cause: reason });
   return Object.assign(new Error(reason ? String(reason) : 'Request aborted'), { name: 'AbortError' });
 };
 
-const timeoutError = (message, code) =>
+const timeoutError = (message: string, code?: string) =>
   Object.assign(new Error(message), { name: 'TimeoutError', ...(code && { code }) });
 
+interface Transport {
+  agent?: HttpAgent;
+  connectionTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+  throwOnRequestTimeout?: boolean | undefined;
+  abortSignal?: AbortSignal | undefined;
+}
+
 const exchange = (
-  url,
-  { method, headers, body },
-  { agent, connectionTimeout, requestTimeout, throwOnRequestTimeout, abortSignal },
+  url: URL,
+  { method, headers, body }: { method: string; headers: Record<string, string>; body: string },
+  { agent, connectionTimeout, requestTimeout, throwOnRequestTimeout, abortSignal }: Transport,
 ) =>
-  new Promise((resolve, reject) => {
+  new Promise<HttpAnswer>((resolve, reject) => {
     if (abortSignal?.aborted) {
       reject(abortErrorOf(abortSignal));
       return;
     }
-    const timers = [];
+    const timers: NodeJS.Timeout[] = [];
     let settled = false;
-    const settle = (callback, value) => {
+    const settle = <T>(callback: (value: T) => void, value: T) => {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
@@ -313,13 +484,13 @@ const exchange = (
       headers,
       agent,
     });
-    const fail = (error) => {
+    const fail = (error: Error) => {
       request.destroy();
       settle(reject, error);
     };
     request.on('response', (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', (error) => settle(reject, error));
       response.on('end', () =>
         settle(resolve, {
@@ -329,7 +500,7 @@ const exchange = (
         }),
       );
     });
-    request.on('error', (error) => {
+    request.on('error', (error: NodeJS.ErrnoException) => {
       if (TIMEOUT_CODES.includes(error.code)) error.name = 'TimeoutError';
       settle(reject, error);
     });
@@ -369,27 +540,42 @@ const exchange = (
 // ---------------------------------------------------------------------------------------------
 // Answers and errors
 
-const metadataOf = ({ statusCode, headers }) => ({
+/** A header's value (Node gives arrays only for set-cookie, which AWS JSON answers do not send). */
+const headerOf = (headers: IncomingHttpHeaders, name: string) => {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+const metadataOf = ({ statusCode, headers }: HttpAnswer): ResponseMetadata => ({
   httpStatusCode: statusCode,
-  requestId: headers['x-amzn-requestid'] ?? headers['x-amzn-request-id'] ?? headers['x-amz-request-id'],
-  extendedRequestId: headers['x-amz-id-2'],
-  cfId: headers['x-amz-cf-id'],
+  requestId:
+    headerOf(headers, 'x-amzn-requestid') ??
+    headerOf(headers, 'x-amzn-request-id') ??
+    headerOf(headers, 'x-amz-request-id'),
+  extendedRequestId: headerOf(headers, 'x-amz-id-2'),
+  cfId: headerOf(headers, 'x-amz-cf-id'),
 });
 
-/** The error the SDK throws for an AWS error answer. */
-class ServiceException extends Error {}
+/** The error the SDK throws for an AWS error answer: its own fields, then the answer's. */
+class ServiceException extends Error implements AwsError {
+  [field: string]: unknown;
+  declare $fault: 'client' | 'server';
+  declare $retryable: undefined;
+  declare $metadata: ResponseMetadata;
+}
 
-const sanitizeErrorCode = (raw) => {
+const sanitizeErrorCode = (raw: unknown) => {
   let code = String(raw);
-  if (code.includes(',')) code = code.split(',')[0];
-  if (code.includes(':')) code = code.split(':')[0];
-  if (code.includes('#')) code = code.split('#')[1];
+  if (code.includes(',')) code = code.split(',')[0] ?? code;
+  if (code.includes(':')) code = code.split(':')[0] ?? code;
+  if (code.includes('#')) code = code.split('#')[1] ?? code;
   return code;
 };
 
-const findKey = (object, key) => Object.keys(object).find((candidate) => candidate.toLowerCase() === key);
+const findKey = (object: Record<string, unknown>, key: string) =>
+  Object.keys(object).find((candidate) => candidate.toLowerCase() === key);
 
-const errorCodeOf = (response, data, queryCompatible) => {
+const errorCodeOf = (response: HttpAnswer, data: Record<string, unknown>, queryCompatible?: boolean) => {
   for (const location of queryCompatible ? ['code', 'header', 'type'] : ['type', 'code', 'header']) {
     if (location === 'header' && response.headers['x-amzn-errortype'] !== undefined)
       return sanitizeErrorCode(response.headers['x-amzn-errortype']);
@@ -401,11 +587,12 @@ const errorCodeOf = (response, data, queryCompatible) => {
 };
 
 /** What a body that is not JSON becomes: the SDK's deserialization error, with the status. */
-const parseJson = (response) => {
+const parseJson = (response: HttpAnswer): unknown => {
   if (response.body.length === 0) return {};
   try {
     return JSON.parse(response.body);
-  } catch (error) {
+  } catch (caught) {
+    const error: AwsError = caught instanceof Error ? caught : new Error(String(caught));
     error.message += '\n  Deserialization error: the answer was not JSON.';
     error.$metadata = metadataOf(response);
     Object.defineProperty(error, '$response', { value: response, enumerable: false });
@@ -413,21 +600,27 @@ const parseJson = (response) => {
   }
 };
 
-const errorOf = (service, response) => {
-  const data = parseJson(response);
-  const queryError = service.queryCompatible ? response.headers['x-amzn-query-error'] : undefined;
+/** The answer as a JSON object: one that is not an object (`[]`, `null`) has no fields. */
+const parseJsonObject = (response: HttpAnswer): Record<string, unknown> => {
+  const parsed = parseJson(response);
+  return isRecord(parsed) ? parsed : {};
+};
+
+const errorOf = (service: AwsJsonService, response: HttpAnswer) => {
+  const data = parseJsonObject(response);
+  const queryError = service.queryCompatible ? headerOf(response.headers, 'x-amzn-query-error') : undefined;
   if (queryError !== undefined) {
     const [Code, Type] = queryError.split(';');
-    const details = { Code, Type };
+    const details: Record<string, unknown> = { Code, Type };
     for (const [key, value] of Object.entries(data))
       if (key !== '__type') details[key === 'message' ? 'Message' : key] = value;
     Object.assign(data, { Code, Type, Error: details });
   }
   const code = errorCodeOf(response, data, service.queryCompatible);
-  const message = data.message ?? data.Message ?? 'UnknownError';
+  const message = String(data.message ?? data.Message ?? 'UnknownError');
   // Shaped as the SDK's: these own, enumerable fields first, then the answer's.
   const error = Object.assign(new ServiceException(), {
-    $fault: response.statusCode < 500 ? 'client' : 'server',
+    $fault: response.statusCode < 500 ? ('client' as const) : ('server' as const),
     $retryable: undefined,
     $metadata: metadataOf(response),
     name: service.errorNames?.[code] ?? code,
@@ -448,8 +641,8 @@ const errorOf = (service, response) => {
 };
 
 /** Input as the JSON protocols serialize it: timestamps in epoch seconds, blobs in base64. */
-const serialize = (input) =>
-  JSON.stringify(input ?? {}, function replacer(key, value) {
+const serialize = (input: object | undefined) =>
+  JSON.stringify(input ?? {}, function replacer(this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     if (raw instanceof Date) return raw.getTime() / 1000;
     if (raw instanceof Uint8Array) return Buffer.from(raw).toString('base64');
@@ -457,20 +650,22 @@ const serialize = (input) =>
   });
 
 /** Applies `convert` at each path of `value` (`Users[].UserCreateDate`, `UserPool.CreationDate`). */
-const convertAt = (value, path, convert) => {
+const convertAt = (value: unknown, path: string, convert: (raw: unknown) => unknown): void => {
   const [head, ...rest] = path.split('.');
-  if (value === null || typeof value !== 'object' || head === undefined) return;
+  if (!isRecord(value) || head === undefined) return;
   const each = head.endsWith('[]');
   const key = each ? head.slice(0, -2) : head;
-  if (value[key] === undefined || value[key] === null) return;
-  if (rest.length === 0 && !each) value[key] = convert(value[key]);
-  else if (each && Array.isArray(value[key])) {
-    for (const item of value[key]) if (rest.length > 0) convertAt(item, rest.join('.'), convert);
-  } else convertAt(value[key], rest.join('.'), convert);
+  const member = value[key];
+  if (member === undefined || member === null) return;
+  if (rest.length === 0 && !each) value[key] = convert(member);
+  else if (each && Array.isArray(member)) {
+    for (const item of member) if (rest.length > 0) convertAt(item, rest.join('.'), convert);
+  } else convertAt(member, rest.join('.'), convert);
 };
 
-const toDate = (value) => (typeof value === 'number' ? new Date(Math.round(value * 1000)) : new Date(value));
-const toBytes = (value) => new Uint8Array(Buffer.from(value, 'base64'));
+const toDate = (value: unknown) =>
+  typeof value === 'number' ? new Date(Math.round(value * 1000)) : new Date(String(value));
+const toBytes = (value: unknown) => new Uint8Array(Buffer.from(String(value), 'base64'));
 
 // ---------------------------------------------------------------------------------------------
 // Retries: the standard strategy of the SDK version the zips stand in for
@@ -491,8 +686,8 @@ const THROTTLING_CODES = [
   'TooManyRequestsException',
   'TransactionInProgressException',
 ];
-const TRANSIENT_CODES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
-const TRANSIENT_STATUSES = [500, 502, 503, 504];
+const TRANSIENT_CODES: readonly unknown[] = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
+const TRANSIENT_STATUSES: readonly unknown[] = [500, 502, 503, 504];
 const RETRY = {
   delay: 50,
   throttlingDelay: 1000,
@@ -502,38 +697,46 @@ const RETRY = {
   tokens: 500,
 };
 
-const isThrottle = (error) =>
+const isThrottle = (error: AwsError) =>
   error.$metadata?.httpStatusCode === 429 ||
   THROTTLING_CODES.includes(error.name) ||
   error.$retryable?.throttling === true;
 
-const isTransient = (error, depth = 0) =>
-  error?.name !== 'AbortError' &&
-  (error.$retryable !== undefined ||
-    error.$metadata?.clockSkewCorrected === true ||
-    (error.name === 'InvalidSignatureException' && error.message?.includes('Signature expired')) ||
-    TRANSIENT_CODES.includes(error.name) ||
-    TIMEOUT_CODES.includes(error?.code) ||
-    NETWORK_CODES.includes(error?.code) ||
-    TRANSIENT_STATUSES.includes(error.$metadata?.httpStatusCode) ||
-    (error.cause !== undefined && depth <= 10 && isTransient(error.cause, depth + 1)));
+const isTransient = (error: unknown, depth = 0): boolean => {
+  if (!isRecord(error)) return false;
+  const { name, message, code, cause, $retryable, $metadata } = error;
+  return (
+    name !== 'AbortError' &&
+    ($retryable !== undefined ||
+      (isRecord($metadata) && $metadata.clockSkewCorrected === true) ||
+      (name === 'InvalidSignatureException' &&
+        typeof message === 'string' &&
+        message.includes('Signature expired')) ||
+      TRANSIENT_CODES.includes(name) ||
+      TIMEOUT_CODES.includes(code) ||
+      NETWORK_CODES.includes(code) ||
+      TRANSIENT_STATUSES.includes(isRecord($metadata) ? $metadata.httpStatusCode : undefined) ||
+      (cause !== undefined && depth <= 10 && isTransient(cause, depth + 1)))
+  );
+};
 
 /** How long the answer asks to wait: Retry-After (seconds or a date) or x-amz-retry-after (ms). */
-const retryAfterOf = (error) => {
+const retryAfterOf = (error: AwsError) => {
   const headers = error.$response?.headers;
   if (!headers) return undefined;
-  if (headers['x-amz-retry-after'] !== undefined) {
-    const ms = Number(headers['x-amz-retry-after']);
+  const amzRetryAfter = headerOf(headers, 'x-amz-retry-after');
+  if (amzRetryAfter !== undefined) {
+    const ms = Number(amzRetryAfter);
     return Number.isNaN(ms) ? undefined : Date.now() + ms;
   }
-  const value = headers['retry-after'];
+  const value = headerOf(headers, 'retry-after');
   if (value === undefined) return undefined;
   const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
   return Number.isNaN(seconds) ? undefined : Date.now() + seconds * 1000;
 };
 
-const wait = (ms, signal) =>
-  new Promise((resolve, reject) => {
+const wait = (ms: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortErrorOf(signal));
       return;
@@ -557,32 +760,45 @@ const USER_AGENT = `cognito-user-sync-aws-json-client/1 lang/js md/nodejs#${proc
 }`;
 
 /**
- * A command of an operation: `new GetSecretValueCommand({ SecretId })`. `dates` and `blobs` are
- * the output's timestamp and blob members (paths), converted as the SDK converts them.
+ * A command of an operation: `new GetSecretValueCommand({ SecretId })`, typed with the SDK's own
+ * input and output. `dates` and `blobs` are the output's timestamp and blob members (paths),
+ * converted as the SDK converts them.
  */
-export const defineCommand = (operation, { dates = [], blobs = [], check } = {}) => {
+export const defineCommand = <Input extends object, Output extends object>(
+  operation: string,
+  {
+    dates = [],
+    blobs = [],
+    check,
+  }: {
+    dates?: readonly string[];
+    blobs?: readonly string[];
+    check?: (input: Input, output: Output) => void;
+  } = {},
+): CommandClass<Input, Output> => {
   const Command = class {
-    constructor(input) {
+    // biome-ignore lint/complexity/useLiteralKeys: a class field named constructor is written computed
+    declare readonly ['constructor']: CommandClass<Input, Output>;
+    readonly input: Input;
+    constructor(input: Input) {
       this.input = input ?? {};
     }
   };
-  Object.assign(Command, { operation, dates, blobs, check });
-  return Command;
+  return Object.assign(Command, { operation, dates, blobs, check });
 };
 
 export class AwsJsonClient {
-  #service;
-  #config;
-  #maxAttempts;
-  #agents = {};
+  readonly #service: AwsJsonService;
+  readonly #config: AwsJsonClientConfig;
+  #maxAttempts: number | undefined;
+  #agents: Record<string, HttpAgent> = {};
   #retryTokens = RETRY.tokens;
   #clockOffset = 0;
+  readonly middlewareStack: MiddlewareStack;
+  /** The SDK's resolved config exposes providers; the X-Ray SDK awaits `config.region()`. */
+  readonly config: AwsJsonClientConfig & { region: () => Promise<string>; serviceId: string };
 
-  /**
-   * @param service `{ clientName, serviceId, endpointPrefix, signingName, target, jsonVersion,
-   *   queryCompatible?, errorNames?, queueUrlEndpoint? }`
-   */
-  constructor(service, config = {}) {
+  constructor(service: AwsJsonService, config: AwsJsonClientConfig = {}) {
     this.#service = service;
     this.#config = config;
     this.middlewareStack = new MiddlewareStack();
@@ -605,29 +821,28 @@ export class AwsJsonClient {
       },
       { name: 'recursionDetectionMiddleware', step: 'build' },
     );
-    // The SDK's resolved config exposes providers; the X-Ray SDK awaits `config.region()`.
     this.config = { ...config, region: () => resolveRegion(config), serviceId: service.serviceId };
   }
 
-  async send(command, options = {}) {
+  async send<Input extends object, Output extends object>(
+    command: Command<Input, Output>,
+    options: SendOptions = {},
+  ): Promise<Output> {
     const Command = command.constructor;
     const service = this.#service;
     const region = await resolveRegion(this.#config);
     let url = await resolveEndpoint(service, this.#config, region);
     // The SQS client sends to the queue's own host, unless given an endpoint (useQueueUrlAsEndpoint).
-    if (
-      service.queueUrlEndpoint &&
-      this.#config.endpoint === undefined &&
-      typeof command.input.QueueUrl === 'string'
-    ) {
+    const queueUrl: unknown = 'QueueUrl' in command.input ? command.input.QueueUrl : undefined;
+    if (service.queueUrlEndpoint && this.#config.endpoint === undefined && typeof queueUrl === 'string') {
       try {
-        url = new URL(new URL(command.input.QueueUrl).origin);
+        url = new URL(new URL(queueUrl).origin);
       } catch {
         // Not a URL: the SDK, too, keeps its endpoint (and SQS answers that the queue does not exist).
       }
     }
     if (!url.pathname.endsWith('/')) url.pathname += '/';
-    const request = {
+    const request: HttpRequest = {
       method: 'POST',
       url,
       headers: {
@@ -643,21 +858,29 @@ export class AwsJsonClient {
       context,
     );
     const { output } = await handler({ input: command.input, request });
-    if (this.#config.md5 !== false) Command.check?.(command.input, output);
-    return output;
+    // The answer is the service's, trusted as the SDK trusts it: its deserializers check no more
+    // than this client does (JSON, the command's dates and blobs converted).
+    const typed = output as unknown as Output;
+    if (this.#config.md5 !== false) Command.check?.(command.input, typed);
+    return typed;
   }
 
-  destroy() {
+  destroy(): void {
     for (const agent of Object.values(this.#agents)) agent.destroy();
   }
 
-  async #withRetries(request, Command, region, { abortSignal, requestTimeout }) {
+  async #withRetries<Input extends object, Output extends object>(
+    request: HttpRequest,
+    Command: CommandClass<Input, Output>,
+    region: string,
+    { abortSignal, requestTimeout }: SendOptions,
+  ): Promise<HandlerResult> {
     this.#maxAttempts ??= resolveMaxAttempts(this.#config);
     const maxAttempts = this.#maxAttempts;
     const handlerOptions = this.#config.requestHandler ?? {};
     request.headers['amz-sdk-invocation-id'] = randomUUID();
     let retries = 0;
-    let retryCost;
+    let retryCost: number | undefined;
     let totalRetryDelay = 0;
     for (;;) {
       request.headers['amz-sdk-request'] = `attempt=${retries + 1}; max=${maxAttempts}`;
@@ -672,7 +895,8 @@ export class AwsJsonClient {
         Object.assign(result.output.$metadata, { attempts: retries + 1, totalRetryDelay });
         return result;
       } catch (caught) {
-        const error = caught instanceof Error ? caught : Object.assign(new Error(String(caught)), caught);
+        const error: AwsError =
+          caught instanceof Error ? caught : Object.assign(new Error(String(caught)), caught);
         const throttle = isThrottle(error);
         const cost = throttle ? RETRY.throttlingCost : RETRY.cost;
         const retryable = throttle || isTransient(error);
@@ -695,7 +919,12 @@ export class AwsJsonClient {
     }
   }
 
-  async #attempt(request, Command, region, transport) {
+  async #attempt<Input extends object, Output extends object>(
+    request: HttpRequest,
+    Command: CommandClass<Input, Output>,
+    region: string,
+    transport: Transport,
+  ): Promise<HandlerResult> {
     const { url, method, body } = request;
     const headers = { ...request.headers };
     headers.host = url.host;
@@ -713,11 +942,11 @@ export class AwsJsonClient {
       date: new Date(sentAt + offsetBefore),
     });
     // The SDK's Node handler's agents: keep-alive, 50 sockets.
-    this.#agents[url.protocol] ??= new (url.protocol === 'https:' ? HttpsAgent : HttpAgent)({
-      keepAlive: true,
-      maxSockets: 50,
-    });
-    const agent = this.#agents[url.protocol];
+    let agent = this.#agents[url.protocol];
+    if (agent === undefined) {
+      agent = new (url.protocol === 'https:' ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: 50 });
+      this.#agents[url.protocol] = agent;
+    }
     const response = await exchange(url, { method, headers, body }, { ...transport, agent });
     this.#correctClock(response, sentAt);
     if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -726,17 +955,18 @@ export class AwsJsonClient {
         error.$metadata.clockSkewCorrected = true;
       throw error;
     }
-    const output = parseJson(response);
-    for (const path of Command.dates) convertAt(output, path, toDate);
-    for (const path of Command.blobs) convertAt(output, path, toBytes);
-    output.$metadata = metadataOf(response);
+    const json = parseJsonObject(response);
+    for (const path of Command.dates) convertAt(json, path, toDate);
+    for (const path of Command.blobs) convertAt(json, path, toBytes);
+    const output: RawOutput = Object.assign(json, { $metadata: metadataOf(response) });
     return { response, output };
   }
 
   /** The SDK's clock skew correction: signing time follows the answers' Date header. */
-  #correctClock({ headers }, sentAt) {
-    if (headers.age !== undefined || headers.date === undefined) return;
-    const serverTime = Date.parse(headers.date);
+  #correctClock({ headers }: HttpAnswer, sentAt: number): void {
+    const date = headerOf(headers, 'date');
+    if (headers.age !== undefined || date === undefined) return;
+    const serverTime = Date.parse(date);
     const now = Date.now();
     if (Number.isNaN(serverTime) || now - sentAt > 900_000) return;
     this.#clockOffset = serverTime - now;

@@ -1,7 +1,8 @@
-// The AWS client the Lambda zips bundle in place of the SDK's (scripts/lambda/aws-json-client.mjs
-// and its stand-ins in scripts/lambda/aws-sdk/), against servers on loopback: the signature, what
+// The AWS client the Lambda zips bundle in place of the SDK's (src/stand-ins/aws-json-client.ts
+// and its stand-ins in src/stand-ins/aws-sdk/), against servers on loopback: the signature, what
 // it sends, the errors and names the code branches on, the retries, the timeouts and the aborts,
-// and the SDK's environment. The zips run it against moto in tests/package.
+// and the SDK's environment. aws-sdk.differential.test.ts holds it to the real SDK call for call;
+// the zips run it against moto in tests/package.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,22 +16,22 @@ import {
   resolveEndpoint,
   sha256Hex,
   signRequest,
-} from '../../scripts/lambda/aws-json-client.mjs';
+} from '../../src/stand-ins/aws-json-client.js';
 import {
   CognitoIdentityProviderClient,
   DescribeUserPoolCommand,
   ListUsersCommand,
-} from '../../scripts/lambda/aws-sdk/client-cognito-identity-provider.mjs';
-import { DynamoDBClient, UpdateItemCommand } from '../../scripts/lambda/aws-sdk/client-dynamodb.mjs';
+} from '../../src/stand-ins/aws-sdk/client-cognito-identity-provider.js';
+import { DynamoDBClient, UpdateItemCommand } from '../../src/stand-ins/aws-sdk/client-dynamodb.js';
 import {
   GetSecretValueCommand,
   SecretsManagerClient,
-} from '../../scripts/lambda/aws-sdk/client-secrets-manager.mjs';
+} from '../../src/stand-ins/aws-sdk/client-secrets-manager.js';
 import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
-} from '../../scripts/lambda/aws-sdk/client-sqs.mjs';
+} from '../../src/stand-ins/aws-sdk/client-sqs.js';
 import {
   type ReceivedRequest,
   type Responder,
@@ -316,7 +317,7 @@ describe('the clients, over HTTP', () => {
     const { UserPool } = await client.send(new DescribeUserPoolCommand({ UserPoolId: 'eu-west-1_x' }));
 
     expect(server.requests[0]?.headers['x-amz-target']).toBe('AWSCognitoIdentityProviderService.ListUsers');
-    expect(Users[0]).toMatchObject({
+    expect(Users?.[0]).toMatchObject({
       UserCreateDate: new Date('2025-11-26T10:00:00Z'),
       UserLastModifiedDate: new Date('2025-11-26T10:01:00Z'),
     });
