@@ -1,6 +1,8 @@
-// Configuration, read from the environment into one typed object at invocation time.
-// Every reader throws a ConfigError naming the variable, so fail-open can catch it; nothing
-// here runs at import.
+// Configuration: each function's variables, read into one typed object once per container, at
+// its first invocation (never at import: fail-open cannot catch an import error). An invalid value
+// is a ConfigError naming the variable, raised inside the invocation, and never kept: it fails every
+// invocation until it is fixed. One parser per kind of value (a URL, a number in a range, a token,
+// statuses, a pool id, a table name), which the command line's flags use too.
 
 import {
   COGNITO_USER_STATUSES,
@@ -8,10 +10,194 @@ import {
   type UserDefaults,
   type UserPolicy,
 } from './domain/user-policy.js';
-import { parseUserPoolId } from './domain/user-pool-id.js';
+import { parseUserPoolId, USER_POOL_ID_MAX_LENGTH } from './domain/user-pool-id.js';
 import { ConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+// ---------------------------------------------------------------------------------------------
+// One parser per kind of value: a variable and a flag of the same kind are checked by the same
+// code, in the same words. Each throws a ConfigError naming what it parses (a variable or a flag).
+
+/** Parses a value of one kind; `name` is the variable (or flag) it came from, for the error. */
+export type Parser<T> = (name: string, raw: string) => T;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Loopback is where the dev User Service and the tests live; nothing else may use plain http. */
+export const isLoopbackHost = (hostname: string): boolean =>
+  LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
+/** An absolute https:// URL (plain http:// to loopback only), without credentials. */
+const url: Parser<URL> = (name, raw) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid absolute URL');
+  }
+  if (parsed.username || parsed.password) {
+    throw new ConfigError(name, 'must not carry credentials: they belong in a secret');
+  }
+  if (parsed.protocol === 'https:') return parsed;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return parsed;
+  if (parsed.protocol === 'http:') {
+    throw new ConfigError(
+      name,
+      `must use https:// (plain http:// is allowed for loopback hosts only), got host ${parsed.host}`,
+    );
+  }
+  throw new ConfigError(name, `must be an https:// URL, got ${parsed.protocol}`);
+};
+
+export interface NumberRange {
+  min: number;
+  /** Unbounded when left out. */
+  max?: number;
+  /** Whole numbers only (the default). */
+  integer?: boolean;
+  /** What the number counts, for the error: "milliseconds", "ListUsers requests a second". */
+  unit?: string;
+}
+
+const range = ({ min, max }: NumberRange) =>
+  max === undefined ? `, at least ${min}` : ` between ${min} and ${max}`;
+
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+export const parsers = {
+  url,
+  /** A queue's URL (SQS takes it as a string). */
+  queueUrl: ((name, raw) => url(name, raw).href) satisfies Parser<string>,
+  /** The User Service's collection URL: a URL, and no query string or fragment. */
+  collectionUrl: ((name, raw) => {
+    const parsed = url(name, raw);
+    if (parsed.search || parsed.hash) throw new ConfigError(name, 'must not have a query string or fragment');
+    return parsed;
+  }) satisfies Parser<URL>,
+  /** A number in a range, written in decimal digits (no sign, no exponent, no unit). */
+  number:
+    (bounds: NumberRange): Parser<number> =>
+    (name, raw) => {
+      const { min, max = Number.POSITIVE_INFINITY, integer = true, unit } = bounds;
+      const value = Number(raw);
+      if (!(integer ? /^\d+$/ : DECIMAL).test(raw) || value < min || value > max) {
+        const kind = `${integer ? 'a whole number' : 'a number'}${unit ? ` of ${unit}` : ''}`;
+        throw new ConfigError(name, `must be ${kind}${range(bounds)}, got "${raw}"`);
+      }
+      return value;
+    },
+  /** A short label the User Service stores: a status, a role. */
+  token: ((name, raw) => {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) {
+      throw new ConfigError(name, `must be 1 to 64 letters, digits or _ . : -, got "${raw}"`);
+    }
+    return raw;
+  }) satisfies Parser<string>,
+  /** A comma-separated list of Cognito user statuses. */
+  statuses: ((name, raw) => {
+    const statuses = raw
+      .split(',')
+      .map((status) => status.trim().toUpperCase())
+      .filter(Boolean);
+    const unknown = statuses.filter(
+      (status) => !(COGNITO_USER_STATUSES as readonly string[]).includes(status),
+    );
+    if (statuses.length === 0 || unknown.length > 0) {
+      throw new ConfigError(
+        name,
+        `must list Cognito user statuses, comma-separated, of ${COGNITO_USER_STATUSES.join(', ')}; got "${raw}"`,
+      );
+    }
+    return new Set(statuses);
+  }) satisfies Parser<ReadonlySet<string>>,
+  /** A user pool's id, read as src/domain/user-pool-id.ts reads every one. */
+  userPoolId: ((name, raw) => {
+    if (parseUserPoolId(raw) === undefined) {
+      throw new ConfigError(
+        name,
+        `is not a user pool id (region_id, at most ${USER_POOL_ID_MAX_LENGTH} characters, e.g. eu-west-1_Qx7Lm2Rt9), got "${raw}"`,
+      );
+    }
+    return raw;
+  }) satisfies Parser<string>,
+  /** A DynamoDB table's name (API reference, CreateTable: 3 to 255 of a-z, A-Z, 0-9, _ - .), or its ARN. */
+  tableName: ((name, raw) => {
+    if (!/^(?:[\w.-]{3,255}|arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(raw)) {
+      throw new ConfigError(name, `is not a DynamoDB table name or ARN, got "${raw}"`);
+    }
+    return raw;
+  }) satisfies Parser<string>,
+  /** How many slices reconcile cuts the sub space into, as the hex digits of their prefixes. */
+  slices: ((name, raw) => {
+    const digits = SLICE_DIGITS[raw];
+    if (digits === undefined) throw new ConfigError(name, `must be 1, 16, 256 or 4096, got "${raw}"`);
+    return digits;
+  }) satisfies Parser<number>,
+  /** One of a few words. */
+  oneOf:
+    <T extends string>(choices: readonly T[]): Parser<T> =>
+    (name, raw) => {
+      if (!(choices as readonly string[]).includes(raw)) {
+        throw new ConfigError(name, `must be ${choices.join(' or ')}, got "${raw}"`);
+      }
+      return raw as T;
+    },
+};
+
+const SLICE_DIGITS: Readonly<Record<string, number>> = { '1': 0, '16': 1, '256': 2, '4096': 3 };
+
+// ---------------------------------------------------------------------------------------------
+// Variables: each read with its kind's parser.
+
+/** A variable's value, trimmed; undefined when unset or blank. */
+const rawValue = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+};
+
+/** A variable parsed by its kind's parser; the fallback when it is unset. */
+function read<T>(env: Env, name: string, parse: Parser<T>): T | undefined;
+function read<T>(env: Env, name: string, parse: Parser<T>, fallback: T): T;
+function read<T>(env: Env, name: string, parse: Parser<T>, fallback?: T): T | undefined {
+  const raw = rawValue(env, name);
+  return raw === undefined ? fallback : parse(name, raw);
+}
+
+/** A variable that must be set; `why` says what it is for. */
+const required = <T>(env: Env, name: string, parse: Parser<T>, why: string): T => {
+  const value = read(env, name, parse);
+  if (value === undefined) throw new ConfigError(name, `is not set: ${why}`);
+  return value;
+};
+
+export const defaults = {
+  syncDeadlineMs: 3500,
+  userStatus: 'ACTIVE',
+  userRole: 'USER',
+  disabledUserStatus: 'DISABLED',
+  reconcileMaxRps: 5,
+  reconcileMaxDeletes: 10,
+} as const;
+
+/** Cognito waits 5 s for the trigger, cold start included. */
+export const COGNITO_TRIGGER_TIMEOUT_MS = 5000;
+/**
+ * The post-confirmation handler's last guard (middy's timeoutEarlyInMillis) ends it this long
+ * before Lambda's 5 s timeout; the deadline must fall before that guard.
+ */
+export const TIMEOUT_EARLY_MS = 1000;
+export const MAX_SYNC_DEADLINE_MS = COGNITO_TRIGGER_TIMEOUT_MS - TIMEOUT_EARLY_MS - 200;
+
+/** ListUsers requests a second: the quota is 30 per account and region, shared with everything else. */
+export const LIST_USERS_RPS: NumberRange = {
+  min: 0.2,
+  max: 25,
+  integer: false,
+  unit: 'ListUsers requests a second',
+};
+/** Deletions one reconcile run may make. */
+export const MAX_DELETES: NumberRange = { min: 0, max: 1000, unit: 'deletions' };
 
 export interface UserServiceConfig {
   /** Full collection URL, e.g. https://users.internal.example.com/api/v1/users */
@@ -28,12 +214,163 @@ export interface UserServiceConfig {
 // USER_SERVICE_SIGNING_SECRET_ID / USER_SERVICE_SIGNING_SECRET) are read where they are loaded:
 // src/clients/credentials.ts.
 
+export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig => ({
+  url: required(
+    env,
+    'USER_SERVICE_URL',
+    parsers.collectionUrl,
+    'give the full collection URL, e.g. https://users.internal.example.com/api/v1/users',
+  ),
+  timeoutMs: read(
+    env,
+    'USER_SERVICE_TIMEOUT_MS',
+    parsers.number({ min: 50, max: 30_000, unit: 'milliseconds' }),
+  ),
+});
+
+export const readSyncDeadlineMs = (env: Env = process.env): number =>
+  read(
+    env,
+    'SYNC_DEADLINE_MS',
+    parsers.number({ min: 200, max: MAX_SYNC_DEADLINE_MS, unit: 'milliseconds' }),
+    defaults.syncDeadlineMs,
+  );
+
+export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
+  status: read(env, 'DEFAULT_USER_STATUS', parsers.token, defaults.userStatus),
+  role: read(env, 'DEFAULT_USER_ROLE', parsers.token, defaults.userRole),
+});
+
+const readSyncStatuses = (env: Env): ReadonlySet<string> =>
+  read(env, 'SYNC_USER_STATUSES', parsers.statuses, new Set(DEFAULT_SYNCED_STATUSES));
+
+const readDisabledStatus = (env: Env): string =>
+  read(env, 'DISABLED_USER_STATUS', parsers.token, defaults.disabledUserStatus);
+
+/** The user policy: SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, DISABLED_USER_STATUS. */
+export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
+  statuses: readSyncStatuses(env),
+  userDefaults: readUserDefaults(env),
+  disabledStatus: readDisabledStatus(env),
+});
+
+/** The pool the user-changes function and reconcile serve: USER_POOL_ID. */
+export const readUserPoolId = (env: Env = process.env): string =>
+  required(env, 'USER_POOL_ID', parsers.userPoolId, 'the id of the user pool to keep in step');
+
+/** The trigger's queues, each optional: without them a user that cannot be synced is dropped. */
 export interface QueueConfig {
   retryQueueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
 }
 
-/** What a sync needs up front; the queues are read apart, only when a user has to be queued. */
+export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
+  retryQueueUrl: read(env, 'RETRY_QUEUE_URL', parsers.queueUrl),
+  deadLetterQueueUrl: read(env, 'DEAD_LETTER_QUEUE_URL', parsers.queueUrl),
+});
+
+/** A consumer's queue and its dead-letter queue: it defers on one and dead-letters to the other. */
+export interface WorkerQueues {
+  retryQueueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+const queuePair =
+  (queue: string, deadLetter: string, consumer: string) =>
+  (env: Env = process.env): WorkerQueues => ({
+    retryQueueUrl: required(env, queue, parsers.queueUrl, `the ${consumer} defers messages on it`),
+    deadLetterQueueUrl: required(
+      env,
+      deadLetter,
+      parsers.queueUrl,
+      `the ${consumer} dead-letters refused messages to it`,
+    ),
+  });
+
+/** The retry worker's: RETRY_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
+export const readWorkerQueues = queuePair('RETRY_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'retry worker');
+/** The user-changes function's: CHANGES_QUEUE_URL and CHANGES_DEAD_LETTER_QUEUE_URL. */
+export const readChangesQueues = queuePair(
+  'CHANGES_QUEUE_URL',
+  'CHANGES_DEAD_LETTER_QUEUE_URL',
+  'user-changes function',
+);
+
+// ---------------------------------------------------------------------------------------------
+// A function's configuration, in parts: a part is one variable or a few that go together, valid
+// or not on its own, so that a function can still use the valid ones (the trigger queues a user
+// with a body when USER_SERVICE_URL is wrong; a consumer defers its batch on its queues).
+
+/** How each part of a configuration is read. */
+export type PartReaders<T> = { readonly [K in keyof T]-?: (env: Env) => T[K] };
+
+/** A configuration as read: the whole when every part is valid; else the valid parts, and why each other is not. */
+export interface ConfigReading<T> {
+  whole: T | undefined;
+  parts: Partial<T>;
+  /** Each invalid part's ConfigError, in the order the parts are declared. */
+  errors: Partial<Record<keyof T, unknown>>;
+}
+
+/** Reads every part; never throws. */
+export const readParts = <T>(readers: PartReaders<T>, env: Env): ConfigReading<T> => {
+  const parts: Partial<T> = {};
+  const errors: Partial<Record<keyof T, unknown>> = {};
+  let valid = true;
+  for (const key of Object.keys(readers) as (keyof T)[]) {
+    try {
+      parts[key] = readers[key](env);
+    } catch (error) {
+      errors[key] = error;
+      valid = false;
+    }
+  }
+  return { whole: valid ? (parts as T) : undefined, parts, errors };
+};
+
+/** The first error of the parts named (of every part, by default), in their declared order. */
+export const firstError = <T>(reading: ConfigReading<T>, keys?: readonly (keyof T)[]): unknown => {
+  for (const [key, error] of Object.entries(reading.errors)) {
+    if (keys === undefined || keys.includes(key as keyof T)) return error;
+  }
+  return undefined;
+};
+
+/** The whole configuration; else the first invalid part's error, thrown. */
+export const wholeOf = <T>(reading: ConfigReading<T>): T => {
+  if (reading.whole !== undefined) return reading.whole;
+  throw firstError(reading);
+};
+
+/** One part; else its error, thrown. */
+export const partOf = <T, K extends keyof T>(reading: ConfigReading<T>, key: K): T[K] => {
+  if (key in reading.errors) throw reading.errors[key];
+  return reading.parts[key] as T[K];
+};
+
+/**
+ * A function's configuration, once per container: nothing is read when this is made; the first
+ * invocation reads it, and once it is valid it is kept for the container's life (Lambda's
+ * environment never changes). While a value is invalid it is read again at every invocation,
+ * never kept: it fails each one, inside it, until it is fixed.
+ */
+export const configOnce = <T>(readers: PartReaders<T>, env: Env): (() => ConfigReading<T>) => {
+  let kept: ConfigReading<T> | undefined;
+  return () => {
+    if (kept !== undefined) return kept;
+    const reading = readParts(readers, env);
+    if (reading.whole !== undefined) kept = reading;
+    return reading;
+  };
+};
+
+const POLICY: PartReaders<UserPolicy> = {
+  statuses: readSyncStatuses,
+  userDefaults: readUserDefaults,
+  disabledStatus: readDisabledStatus,
+};
+
+/** What a sync needs up front. */
 export interface Config {
   userService: UserServiceConfig;
   /** Time from the start of an invocation by which the event is returned to Cognito. */
@@ -41,297 +378,88 @@ export interface Config {
   userDefaults: UserDefaults;
 }
 
-export const defaults = {
-  syncDeadlineMs: 3500,
-  userStatus: 'ACTIVE',
-  userRole: 'USER',
-  disabledUserStatus: 'DISABLED',
-} as const;
-
-/** Cognito waits 5 s for the trigger, cold start included. */
-export const COGNITO_TRIGGER_TIMEOUT_MS = 5000;
-
-const CONFIG_VARIABLES = [
-  'USER_SERVICE_URL',
-  'USER_SERVICE_TIMEOUT_MS',
-  'SYNC_DEADLINE_MS',
-  'DEFAULT_USER_STATUS',
-  'DEFAULT_USER_ROLE',
-] as const;
-
-// The environment is read at every invocation; it is parsed and checked again only when one of
-// its values changed (in Lambda: never). A bad value is not remembered, so it fails every time.
-let lastConfig: { values: string; config: Config } | undefined;
-
-export const readConfig = (env: Env = process.env): Config => {
-  const values = CONFIG_VARIABLES.map((name) => env[name] ?? '').join('\u0000');
-  if (lastConfig?.values === values) return lastConfig.config;
-  const config = {
-    userService: readUserServiceConfig(env),
-    syncDeadlineMs: readSyncDeadlineMs(env),
-    userDefaults: readUserDefaults(env),
-  };
-  lastConfig = { values, config };
-  return config;
-};
-
-export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig => ({
-  url: readUserServiceUrl(env),
-  timeoutMs: readInteger(env, 'USER_SERVICE_TIMEOUT_MS', { min: 50, max: 30_000 }),
-});
-
-/**
- * The post-confirmation handler's last guard (middy's timeoutEarlyInMillis) ends it this long
- * before Lambda's 5 s timeout; the deadline must fall before that guard.
- */
-export const TIMEOUT_EARLY_MS = 1000;
-export const MAX_SYNC_DEADLINE_MS = COGNITO_TRIGGER_TIMEOUT_MS - TIMEOUT_EARLY_MS - 200;
-
-export const readSyncDeadlineMs = (env: Env = process.env): number =>
-  readInteger(env, 'SYNC_DEADLINE_MS', {
-    fallback: defaults.syncDeadlineMs,
-    min: 200,
-    max: MAX_SYNC_DEADLINE_MS,
-  });
-
-export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
-  retryQueueUrl: readQueueUrl(env, 'RETRY_QUEUE_URL'),
-  deadLetterQueueUrl: readQueueUrl(env, 'DEAD_LETTER_QUEUE_URL'),
-});
-
-export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
-  status: readToken(env, 'DEFAULT_USER_STATUS', defaults.userStatus),
-  role: readToken(env, 'DEFAULT_USER_ROLE', defaults.userRole),
-});
-
-/** The user policy: SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, DISABLED_USER_STATUS. */
-export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
-  statuses: readStatuses(env, 'SYNC_USER_STATUSES', DEFAULT_SYNCED_STATUSES),
+/** The sync's configuration alone, read now; throws the first invalid variable's ConfigError. */
+export const readConfig = (env: Env = process.env): Config => ({
+  userService: readUserServiceConfig(env),
+  syncDeadlineMs: readSyncDeadlineMs(env),
   userDefaults: readUserDefaults(env),
-  disabledStatus: readToken(env, 'DISABLED_USER_STATUS', defaults.disabledUserStatus),
 });
 
-/** A comma-separated list of Cognito user statuses. */
-export const parseStatuses = (name: string, raw: string): Set<string> => {
-  const statuses = raw
-    .split(',')
-    .map((status) => status.trim().toUpperCase())
-    .filter(Boolean);
-  const unknown = statuses.filter((status) => !(COGNITO_USER_STATUSES as readonly string[]).includes(status));
-  if (statuses.length === 0 || unknown.length > 0) {
-    throw new ConfigError(
-      name,
-      `must list Cognito user statuses, comma-separated, of ${COGNITO_USER_STATUSES.join(', ')}; got "${raw}"`,
-    );
-  }
-  return new Set(statuses);
+/** The post-confirmation trigger: a sync, the user policy, and the queues it queues a user on. */
+export interface PostConfirmationConfig extends Config, UserPolicy {
+  queues: QueueConfig;
+}
+
+export const POST_CONFIRMATION_CONFIG: PartReaders<PostConfirmationConfig> = {
+  userService: readUserServiceConfig,
+  syncDeadlineMs: readSyncDeadlineMs,
+  userDefaults: readUserDefaults,
+  statuses: readSyncStatuses,
+  disabledStatus: readDisabledStatus,
+  // Raised only when a user has to be queued: a typo there must not stop a sync.
+  queues: readQueueConfig,
 };
 
-const readStatuses = (env: Env, name: string, fallback: readonly string[]): ReadonlySet<string> => {
-  const raw = readString(env, name);
-  return raw === undefined ? new Set(fallback) : parseStatuses(name, raw);
+/** The retry worker: its queues, the User Service, and the defaults a message may lack. */
+export interface RetryWorkerConfig {
+  queues: WorkerQueues;
+  userService: UserServiceConfig;
+  userDefaults: UserDefaults;
+}
+
+export const RETRY_WORKER_CONFIG: PartReaders<RetryWorkerConfig> = {
+  queues: readWorkerQueues,
+  userService: readUserServiceConfig,
+  userDefaults: readUserDefaults,
 };
 
-/** The pool the user-changes function and reconcile serve: USER_POOL_ID. */
-export const readUserPoolId = (env: Env = process.env): string => {
-  const name = 'USER_POOL_ID';
-  const value = readString(env, name);
-  if (value === undefined) throw new ConfigError(name, 'is not set: the id of the user pool to keep in step');
-  if (parseUserPoolId(value) === undefined) {
-    throw new ConfigError(
-      name,
-      `is not a user pool id (region_id, e.g. eu-west-1_Qx7Lm2Rt9), got "${value}"`,
-    );
-  }
-  return value;
+/** The user-changes function: its pool, the user policy, its queues, the User Service. */
+export interface UserChangesConfig extends UserPolicy {
+  userPoolId: string;
+  queues: WorkerQueues;
+  userService: UserServiceConfig;
+}
+
+export const USER_CHANGES_CONFIG: PartReaders<UserChangesConfig> = {
+  userPoolId: readUserPoolId,
+  ...POLICY,
+  queues: readChangesQueues,
+  userService: readUserServiceConfig,
 };
 
-/** The changes queue and its dead-letter queue: the user-changes function defers on one, dead-letters to the other. */
-export const readChangesQueues = (env: Env = process.env): WorkerQueues => {
-  const retryQueueUrl = readQueueUrl(env, 'CHANGES_QUEUE_URL');
-  const deadLetterQueueUrl = readQueueUrl(env, 'CHANGES_DEAD_LETTER_QUEUE_URL');
-  if (retryQueueUrl === undefined) {
-    throw new ConfigError('CHANGES_QUEUE_URL', 'is not set: the user-changes function defers messages on it');
-  }
-  if (deadLetterQueueUrl === undefined) {
-    throw new ConfigError(
-      'CHANGES_DEAD_LETTER_QUEUE_URL',
-      'is not set: the user-changes function dead-letters to it',
-    );
-  }
-  return { retryQueueUrl, deadLetterQueueUrl };
-};
-
-export interface ReconcileConfig {
+/** The scheduled reconcile: its pool and policy, its own queue, the changes queue, its ledger, pace and cap. */
+export interface ReconcileConfig extends UserPolicy {
+  userPoolId: string;
+  /** A run hands its position on through it. */
   reconcileQueueUrl: string;
   /** The run ledger: the DynamoDB table holding each pool's run, its budget and its lease. */
   tableName: string;
+  /** The repairs go to the user-changes function through it. */
   changesQueueUrl: string;
   maxRps: number;
   maxDeletes: number;
   /** Hex digits of the slices' prefixes, when RECONCILE_SLICES fixes their number; else from the pool's size. */
   sliceDigits: number | undefined;
+  userService: UserServiceConfig;
 }
 
-const SLICE_DIGITS: Readonly<Record<string, number>> = { '1': 0, '16': 1, '256': 2, '4096': 3 };
-
-/** The scheduled reconcile: its own queue (the run's position), the changes queue (the repairs), its pace and cap. */
-export const readReconcileConfig = (env: Env = process.env): ReconcileConfig => {
-  const required = (name: string, why: string) => {
-    const url = readQueueUrl(env, name);
-    if (url === undefined) throw new ConfigError(name, `is not set: ${why}`);
-    return url;
-  };
-  const rps = readString(env, 'RECONCILE_MAX_RPS');
-  const maxRps = rps === undefined ? 5 : Number(rps);
-  if (!Number.isFinite(maxRps) || maxRps < 0.2 || maxRps > 25) {
-    throw new ConfigError(
-      'RECONCILE_MAX_RPS',
-      `must be a number of ListUsers requests a second from 0.2 to 25, got "${rps}"`,
-    );
-  }
-  return {
-    reconcileQueueUrl: required('RECONCILE_QUEUE_URL', 'a run hands its position on through it'),
-    tableName: readTableName(env, 'RECONCILE_TABLE_NAME'),
-    changesQueueUrl: required('CHANGES_QUEUE_URL', 'the repairs go to the user-changes function through it'),
-    maxRps,
-    maxDeletes: readInteger(env, 'RECONCILE_MAX_DELETES', {
-      fallback: 10,
-      min: 0,
-      max: 1000,
-      unit: 'deletions',
-    }),
-    sliceDigits: readSliceDigits(env),
-  };
-};
-
-/** A DynamoDB table's name (API reference, CreateTable: 3 to 255 of a-z, A-Z, 0-9, _ - .), or its ARN. */
-const readTableName = (env: Env, name: string): string => {
-  const value = readString(env, name);
-  if (value === undefined) throw new ConfigError(name, 'is not set: the run ledger, a DynamoDB table');
-  if (!/^(?:[\w.-]{3,255}|arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(value)) {
-    throw new ConfigError(name, `is not a DynamoDB table name or ARN, got "${value}"`);
-  }
-  return value;
-};
-
-const readSliceDigits = (env: Env): number | undefined => {
-  const raw = readString(env, 'RECONCILE_SLICES');
-  if (raw === undefined) return undefined;
-  const digits = SLICE_DIGITS[raw];
-  if (digits === undefined)
-    throw new ConfigError('RECONCILE_SLICES', `must be 1, 16, 256 or 4096, got "${raw}"`);
-  return digits;
-};
-
-export interface WorkerQueues {
-  retryQueueUrl: string;
-  deadLetterQueueUrl: string;
-}
-
-/** The retry worker needs both queues: it defers on one and dead-letters to the other. */
-export const readWorkerQueues = (env: Env = process.env): WorkerQueues => {
-  const { retryQueueUrl, deadLetterQueueUrl } = readQueueConfig(env);
-  if (retryQueueUrl === undefined)
-    throw new ConfigError('RETRY_QUEUE_URL', 'is not set: the worker defers messages on it');
-  if (deadLetterQueueUrl === undefined) {
-    throw new ConfigError(
-      'DEAD_LETTER_QUEUE_URL',
-      'is not set: the worker dead-letters refused payloads to it',
-    );
-  }
-  return { retryQueueUrl, deadLetterQueueUrl };
-};
-
-const readString = (env: Env, name: string): string | undefined => {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-};
-
-function readInteger(
-  env: Env,
-  name: string,
-  range: { fallback: number; min: number; max: number; unit?: string },
-): number;
-function readInteger(
-  env: Env,
-  name: string,
-  range: { min: number; max: number; unit?: string },
-): number | undefined;
-function readInteger(
-  env: Env,
-  name: string,
-  {
-    fallback,
-    min,
-    max,
-    unit = 'milliseconds',
-  }: { fallback?: number; min: number; max: number; unit?: string },
-): number | undefined {
-  const raw = readString(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) {
-    throw new ConfigError(name, `must be a whole number of ${unit}, got "${raw}"`);
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-const readToken = (env: Env, name: string, fallback: string): string => {
-  const value = readString(env, name) ?? fallback;
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
-    throw new ConfigError(name, 'must be 1 to 64 letters, digits or _ . : -');
-  }
-  return value;
-};
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** Loopback is where the dev User Service and the tests live; nothing else may use plain http. */
-export const isLoopbackHost = (hostname: string): boolean =>
-  LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-
-const readUrl = (name: string, raw: string): URL => {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, 'is not a valid absolute URL');
-  }
-  if (url.username || url.password) {
-    throw new ConfigError(name, 'must not carry credentials; use USER_SERVICE_API_KEY_SECRET_ID');
-  }
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
-  if (url.protocol === 'http:') {
-    throw new ConfigError(
-      name,
-      `must use https:// (plain http:// is allowed for loopback hosts only), got host ${url.host}`,
-    );
-  }
-  throw new ConfigError(name, `must be an https:// URL, got ${url.protocol}`);
-};
-
-const readUserServiceUrl = (env: Env): URL => {
-  const name = 'USER_SERVICE_URL';
-  const raw = readString(env, name);
-  if (raw === undefined) {
-    throw new ConfigError(
-      name,
-      'is not set: give the full collection URL, e.g. https://users.internal.example.com/api/v1/users',
-    );
-  }
-  const url = readUrl(name, raw);
-  if (url.search || url.hash) {
-    throw new ConfigError(name, 'must not have a query string or fragment');
-  }
-  return url;
-};
-
-const readQueueUrl = (env: Env, name: string): string | undefined => {
-  const raw = readString(env, name);
-  return raw === undefined ? undefined : readUrl(name, raw).href;
+export const RECONCILE_CONFIG: PartReaders<ReconcileConfig> = {
+  userPoolId: readUserPoolId,
+  ...POLICY,
+  reconcileQueueUrl: (env) =>
+    required(env, 'RECONCILE_QUEUE_URL', parsers.queueUrl, 'a run hands its position on through it'),
+  tableName: (env) =>
+    required(env, 'RECONCILE_TABLE_NAME', parsers.tableName, 'the run ledger, a DynamoDB table'),
+  changesQueueUrl: (env) =>
+    required(
+      env,
+      'CHANGES_QUEUE_URL',
+      parsers.queueUrl,
+      'the repairs go to the user-changes function through it',
+    ),
+  maxRps: (env) => read(env, 'RECONCILE_MAX_RPS', parsers.number(LIST_USERS_RPS), defaults.reconcileMaxRps),
+  maxDeletes: (env) =>
+    read(env, 'RECONCILE_MAX_DELETES', parsers.number(MAX_DELETES), defaults.reconcileMaxDeletes),
+  sliceDigits: (env) => read(env, 'RECONCILE_SLICES', parsers.slices),
+  userService: readUserServiceConfig,
 };

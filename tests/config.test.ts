@@ -1,5 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { readConfig, readQueueConfig, readUserPoolId } from '../src/config.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  configOnce,
+  LIST_USERS_RPS,
+  parsers,
+  partOf,
+  RECONCILE_CONFIG,
+  readChangesQueues,
+  readConfig,
+  readParts,
+  readQueueConfig,
+  readUserPoolId,
+  readWorkerQueues,
+  wholeOf,
+} from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 const base = { USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users' };
@@ -106,5 +119,132 @@ describe('readUserPoolId', () => {
   ])('refuses USER_POOL_ID %s, naming the variable', (_, env) => {
     expect(() => readUserPoolId(env)).toThrow(ConfigError);
     expect(() => readUserPoolId(env)).toThrow(/USER_POOL_ID/);
+  });
+});
+
+describe('parsers', () => {
+  it.each([
+    ['RECONCILE_MAX_RPS', '--max-rps'],
+    ['SYNC_USER_STATUSES', '--status'],
+  ])('checks a variable (%s) and a flag (%s) of one kind in the same words', (variable, flag) => {
+    const parse = variable === 'RECONCILE_MAX_RPS' ? parsers.number(LIST_USERS_RPS) : parsers.statuses;
+    const problem = (name: string) => {
+      try {
+        parse(name, 'lots');
+      } catch (error) {
+        return (error as ConfigError).message.slice(name.length);
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    expect(problem(flag)).toBe(problem(variable));
+  });
+
+  it.each([
+    [parsers.number({ min: 1, max: 64 }), '8', 8],
+    [parsers.number(LIST_USERS_RPS), '0.2', 0.2],
+    [parsers.number({ min: 0 }), '500', 500],
+    [parsers.slices, '256', 2],
+    [parsers.userPoolId, 'eu-west-1_Qx7Lm2Rt9', 'eu-west-1_Qx7Lm2Rt9'],
+    [
+      parsers.tableName,
+      'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
+      'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
+    ],
+    [parsers.queueUrl, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'https://sqs.eu-west-1.amazonaws.com/1/q'],
+  ])('reads a good value (%#)', (parse, raw, value) => {
+    expect((parse as (name: string, raw: string) => unknown)('X', raw)).toEqual(value);
+  });
+
+  it.each([
+    [parsers.number({ min: 1, max: 64 }), '1e1', /^--n must be a whole number between 1 and 64, got "1e1"$/],
+    [parsers.number({ min: 1, max: 64 }), '-3', /whole number between 1 and 64/],
+    [parsers.number({ min: 1 }), '0', /^--n must be a whole number, at least 1, got "0"$/],
+    [parsers.number(LIST_USERS_RPS), '30', /a number of ListUsers requests a second between 0.2 and 25/],
+    [parsers.slices, '8', /must be 1, 16, 256 or 4096, got "8"/],
+    [parsers.userPoolId, 'Qx7Lm2Rt9', /is not a user pool id/],
+    [parsers.tableName, 'no', /is not a DynamoDB table name or ARN/],
+    [parsers.oneOf(['table', 'json']), 'yaml', /must be table or json, got "yaml"/],
+  ])('refuses a bad value, naming what it parses (%#)', (parse, raw, message) => {
+    expect(() => (parse as (name: string, raw: string) => unknown)('--n', raw)).toThrow(message);
+  });
+});
+
+describe('the queue pairs', () => {
+  it.each([
+    [readWorkerQueues, 'RETRY_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL'],
+    [readChangesQueues, 'CHANGES_QUEUE_URL', 'CHANGES_DEAD_LETTER_QUEUE_URL'],
+  ])('reads both, and names the one missing or invalid (%#)', (read, queue, deadLetter) => {
+    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/q';
+
+    expect(read({ [queue]: url, [deadLetter]: `${url}-dlq` })).toEqual({
+      retryQueueUrl: url,
+      deadLetterQueueUrl: `${url}-dlq`,
+    });
+    expect(() => read({ [queue]: url })).toThrow(new RegExp(`^${deadLetter} is not set`));
+    expect(() => read({ [queue]: 'q', [deadLetter]: url })).toThrow(new RegExp(`^${queue} is not a valid`));
+  });
+});
+
+describe('a function configuration', () => {
+  const env = {
+    USER_POOL_ID: 'eu-west-1_Qx7Lm2Rt9',
+    RECONCILE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/reconcile',
+    CHANGES_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/changes',
+    RECONCILE_TABLE_NAME: 'runs',
+    USER_SERVICE_URL: 'https://users.internal.example.com/api/v1/users',
+  };
+
+  it('is one typed object, with the documented defaults', () => {
+    expect(wholeOf(readParts(RECONCILE_CONFIG, env))).toMatchObject({
+      userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+      statuses: new Set(['CONFIRMED', 'EXTERNAL_PROVIDER', 'FORCE_CHANGE_PASSWORD', 'RESET_REQUIRED']),
+      userDefaults: { status: 'ACTIVE', role: 'USER' },
+      disabledStatus: 'DISABLED',
+      tableName: 'runs',
+      maxRps: 5,
+      maxDeletes: 10,
+      sliceDigits: undefined,
+      userService: { url: new URL(env.USER_SERVICE_URL), timeoutMs: undefined },
+    });
+  });
+
+  it('keeps the valid parts when one is not, and raises the first invalid one', () => {
+    const reading = readParts(RECONCILE_CONFIG, { ...env, RECONCILE_MAX_RPS: '0', RECONCILE_SLICES: '3' });
+
+    expect(reading.whole).toBeUndefined();
+    expect(reading.parts.tableName).toBe('runs');
+    expect(() => wholeOf(reading)).toThrow(/^RECONCILE_MAX_RPS must be a number/);
+    expect(() => partOf(reading, 'sliceDigits')).toThrow(/^RECONCILE_SLICES /);
+    expect(partOf(reading, 'userPoolId')).toBe('eu-west-1_Qx7Lm2Rt9');
+  });
+
+  it('is read once when valid, by configOnce, and nothing is read before it is asked for', () => {
+    const get = vi.fn((name: string) => (env as Record<string, string>)[name]);
+    const proxied = new Proxy({}, { get: (_, name) => get(String(name)) });
+
+    const config = configOnce(RECONCILE_CONFIG, proxied);
+    const readsBefore = get.mock.calls.length;
+    const first = config();
+    const readsOnce = get.mock.calls.length;
+    const second = config();
+
+    expect(readsBefore).toBe(0);
+    expect(second).toBe(first);
+    expect(get.mock.calls.length).toBe(readsOnce);
+  });
+
+  it('is read again at every call while a value is invalid, and kept once fixed', () => {
+    const current: Record<string, string> = { ...env, USER_POOL_ID: 'nope' };
+    const config = configOnce(RECONCILE_CONFIG, new Proxy({}, { get: (_, name) => current[String(name)] }));
+
+    expect(() => wholeOf(config())).toThrow(/^USER_POOL_ID is not a user pool id/);
+    expect(() => wholeOf(config())).toThrow(/^USER_POOL_ID is not a user pool id/);
+    current.USER_POOL_ID = 'eu-west-1_Qx7Lm2Rt9';
+    const fixed = config();
+    current.USER_POOL_ID = 'nope';
+
+    expect(wholeOf(fixed).userPoolId).toBe('eu-west-1_Qx7Lm2Rt9');
+    expect(config()).toBe(fixed);
   });
 });

@@ -18,7 +18,7 @@ import {
 import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
 import { createPacer } from '../clients/pacer.js';
 import { createUserServiceClient } from '../clients/user-service.js';
-import { parseStatuses, readUserPolicy, readUserServiceConfig } from '../config.js';
+import { parsers, readUserPolicy, readUserServiceConfig } from '../config.js';
 import { type BackfillCounts, type BackfillResult, emptyCounts, runBackfill } from '../core/backfill.js';
 import { startDeadline } from '../core/deadline.js';
 import type { PoolUser } from '../domain/pool-user.js';
@@ -120,7 +120,7 @@ const number = (value: string, flag: string, min: number, max: number, integer =
 
 const statusesOfFlag = (value: string): Set<string> => {
   try {
-    return parseStatuses('--status', value);
+    return parsers.statuses('--status', value);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

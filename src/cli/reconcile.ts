@@ -14,7 +14,7 @@ import { regionOfUserPool } from '../clients/cognito-users.js';
 import { credentialSources, loadCredentials, secretsManagerGetter } from '../clients/credentials.js';
 import { createPacer } from '../clients/pacer.js';
 import { createUserServiceClient, type WriteResult } from '../clients/user-service.js';
-import { parseStatuses, readUserPolicy, readUserServiceConfig } from '../config.js';
+import { parsers, readUserPolicy, readUserServiceConfig } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import {
   countSlice,
@@ -156,7 +156,7 @@ const number = (value: string, flag: string, min: number, max: number, integer =
 
 const statusesOfFlag = (value: string): Set<string> => {
   try {
-    return parseStatuses('--status', value);
+    return parsers.statuses('--status', value);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -8,12 +8,13 @@
 import type { UserQueue } from '../clients/user-queue.js';
 import {
   type Config,
+  type ConfigReading,
   defaults,
   type Env,
-  readConfig,
-  readSyncDeadlineMs,
-  readUserDefaults,
-  readUserPolicy,
+  firstError,
+  POST_CONFIRMATION_CONFIG,
+  type PostConfirmationConfig,
+  readParts,
 } from '../config.js';
 import { type CognitoUser, decide, type SkipReason } from '../domain/cognito-event.js';
 import type { UserRecord } from '../domain/contract.js';
@@ -46,20 +47,21 @@ export type SignUp =
   /** A ConfirmSignUp event we cannot make a user of; `keys` holds what ids it had. */
   | { action: 'invalid'; problem: string; keys: UserKeys };
 
-const attempt = <T>(
-  read: () => T,
-): { value: T; error?: undefined } | { value?: undefined; error: unknown } => {
-  try {
-    return { value: read() };
-  } catch (error) {
-    return { error };
-  }
-};
+/** The parts a sync needs: all but the queues, which matter only once a user has to be queued. */
+const SYNC_PARTS = ['userService', 'syncDeadlineMs', 'userDefaults', 'statuses', 'disabledStatus'] as const;
 
-/** Resolves a post-confirmation event; never throws. */
+/** Whether `config` is the function's configuration as read rather than an environment (whose values are strings). */
+const isReading = (
+  config: ConfigReading<PostConfirmationConfig> | Env,
+): config is ConfigReading<PostConfirmationConfig> => typeof config.errors === 'object';
+
+/**
+ * Resolves a post-confirmation event; never throws. `config` is the function's configuration as
+ * read once for its container, or an environment to read it from now.
+ */
 export const resolveSignUp = (
   event: unknown,
-  env: Env = process.env,
+  config: ConfigReading<PostConfirmationConfig> | Env = process.env,
   now: () => number = Date.now,
 ): SignUp => {
   const decision = decide(event);
@@ -69,28 +71,35 @@ export const resolveSignUp = (
     return { action: 'invalid', problem, keys: { userPoolId, cognitoSub: sub, triggerSource } };
   }
   const { user } = decision;
+  const reading = isReading(config) ? config : readParts(POST_CONFIRMATION_CONFIG, config);
+  const { userService, syncDeadlineMs, userDefaults, statuses, disabledStatus } = reading.parts;
   // The one user policy: a status it leaves out (SYNC_USER_STATUSES without EXTERNAL_PROVIDER, to
   // keep federated users out, say) is not synced. A policy that cannot be read is a configuration
   // error like any other: the user is then queued, for the worker once it is fixed.
-  const policy = attempt(() => readUserPolicy(env));
+  const policy =
+    statuses && userDefaults && disabledStatus !== undefined
+      ? { statuses, userDefaults, disabledStatus }
+      : undefined;
   const status = user.attributes['cognito:user_status'];
-  if (policy.value && status !== undefined && !belongs(policy.value, status)) {
+  if (policy && status !== undefined && !belongs(policy, status)) {
     return { action: 'skip', reason: 'status-not-synced', triggerSource: user.triggerSource };
   }
   // The clock starts even when SYNC_DEADLINE_MS is invalid: on the default, and the config error
   // below then queues the user in time.
-  const budgetMs = attempt(() => readSyncDeadlineMs(env)).value ?? defaults.syncDeadlineMs;
-  const userDefaults = attempt(() => readUserDefaults(env));
-  const config = attempt(() => readConfig(env));
+  const budgetMs = syncDeadlineMs ?? defaults.syncDeadlineMs;
+  const configError = firstError(reading, SYNC_PARTS);
   return {
     action: 'sync',
     user,
     keys: { userPoolId: user.userPoolId, cognitoSub: user.sub, triggerSource: user.triggerSource },
     deadline: startDeadline(budgetMs, now),
     reserveMs: queueReserveMs(budgetMs),
-    body: userDefaults.value && toUserRecord(user.sub, user.attributes, userDefaults.value),
-    config: policy.error === undefined ? config.value : undefined,
-    ...((config.error ?? policy.error) !== undefined && { configError: config.error ?? policy.error }),
+    body: userDefaults && toUserRecord(user.sub, user.attributes, userDefaults),
+    config:
+      configError === undefined && userService && syncDeadlineMs !== undefined && userDefaults
+        ? { userService, syncDeadlineMs, userDefaults }
+        : undefined,
+    ...(configError !== undefined && { configError }),
   };
 };
 

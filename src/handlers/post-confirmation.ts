@@ -1,6 +1,7 @@
 // The Cognito post-confirmation trigger: the middleware chain and the thin core. Outermost first:
-// tracer → logger → metrics → input/output logger → fail-open → resolve once → secrets (fetched by
-// @middy/secrets-manager, awaited within the deadline) → core.
+// tracer → logger → metrics → input/output logger → fail-open → resolve once (the configuration,
+// read once per container; then the sign-up) → secrets (fetched by @middy/secrets-manager, awaited
+// within the deadline) → core.
 
 import { cleanupMiddlewares } from '@aws-lambda-powertools/commons';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -17,7 +18,15 @@ import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createUserQueue } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
-import { type Env, readQueueConfig, TIMEOUT_EARLY_MS } from '../config.js';
+import {
+  type ConfigReading,
+  configOnce,
+  type Env,
+  POST_CONFIRMATION_CONFIG,
+  type PostConfirmationConfig,
+  partOf,
+  TIMEOUT_EARLY_MS,
+} from '../config.js';
 import { maskCognitoEvent } from '../core/mask.js';
 import { queueAfterFailure, resolveSignUp, type SignUp, type SignUpToSync } from '../core/sign-up.js';
 import { syncUser } from '../core/sync-user.js';
@@ -34,21 +43,23 @@ import { credentialsStage } from './credentials.js';
 
 /** What the chain leaves on the Lambda context for the core. */
 export interface SignUpContext extends Context {
+  config?: ConfigReading<PostConfirmationConfig>;
   signUp?: SignUp;
   credentials?: Credentials;
 }
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.trigger)));
 
-/** The queues, read when a user has to be queued: a typo there must not stop a sync. */
-const queueFromEnv = () => createUserQueue(sqsClient, readQueueConfig());
+/** The queues, raised when a user has to be queued (not before): a typo there must not stop a sync. */
+const queueOf = (config: ConfigReading<PostConfirmationConfig>) => () =>
+  createUserQueue(sqsClient, partOf(config, 'queues'));
 
 const report = (outcome: Parameters<typeof recordOutcome>[1], keys: SignUpToSync['keys']) =>
   recordOutcome('post-confirmation', outcome, keys);
 
 /** Resolves the event once, and labels every later log line with who it is about. */
-const resolve = (event: unknown): SignUp => {
-  const signUp = resolveSignUp(event);
+const resolve = (event: unknown, config: ConfigReading<PostConfirmationConfig>): SignUp => {
+  const signUp = resolveSignUp(event, config);
   if (signUp.action === 'sync') {
     logger.appendKeys(signUp.keys);
     tracer.putAnnotation('triggerSource', signUp.user.triggerSource);
@@ -74,15 +85,15 @@ const answerAtOnce = (signUp: SignUp, event: unknown): unknown => {
 };
 
 const postConfirmation = async (event: unknown, context: SignUpContext): Promise<unknown> => {
-  const { signUp, credentials } = context;
+  const { config, signUp, credentials } = context;
   labelMetrics('post-confirmation');
   // resolveOnce answered every other action already.
-  if (signUp?.action !== 'sync' || credentials === undefined)
+  if (config === undefined || signUp?.action !== 'sync' || credentials === undefined)
     throw new Error('resolveOnce and the credentials stage run before the core');
   if (signUp.config === undefined || signUp.body === undefined) throw signUp.configError;
   const outcome = await syncUser(signUp.user, signUp.body, {
     userService: createUserServiceClient(signUp.config.userService),
-    queue: queueFromEnv,
+    queue: queueOf(config),
     credentials,
     deadline: signUp.deadline,
     reserveMs: signUp.reserveMs,
@@ -91,8 +102,12 @@ const postConfirmation = async (event: unknown, context: SignUpContext): Promise
   return event;
 };
 
-/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+/**
+ * Builds the chain for an environment (one container); its configuration is read at the first
+ * invocation, and kept once valid.
+ */
 export const createHandler = (env: Env = process.env) => {
+  const config = configOnce(POST_CONFIRMATION_CONFIG, env);
   const credentials = credentialsStage<SignUpContext>({
     sources: credentialSources(env),
     profile: AWS_CLIENT_PROFILES.trigger,
@@ -121,13 +136,15 @@ export const createHandler = (env: Env = process.env) => {
           recover: async (request, error) => {
             const { signUp } = request.context;
             if (signUp?.action !== 'sync') return;
-            report(await queueAfterFailure(signUp, error, queueFromEnv), signUp.keys);
+            const queue = queueOf(request.context.config ?? config());
+            report(await queueAfterFailure(signUp, error, queue), signUp.keys);
           },
         }),
       )
+      .use(resolveOnce<ConfigReading<PostConfirmationConfig>>({ resolve: config, contextKey: 'config' }))
       .use(
         resolveOnce<SignUp, unknown, unknown, SignUpContext>({
-          resolve,
+          resolve: (event, context) => resolve(event, context.config ?? config()),
           contextKey: 'signUp',
           earlyResponse: answerAtOnce,
           cleanup: cleanupMiddlewares,

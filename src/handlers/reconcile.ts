@@ -5,7 +5,8 @@
 // and a pool of millions finishes. The run's state is in its ledger (a DynamoDB table): see
 // src/core/reconcile-run.ts for why no delivery, retry or message can start a second chain or
 // raise the deletion cap. Drift counts are metrics; the run's end is one too.
-// Outermost first: tracer → logger → metrics → input/output logger → secrets → core; a failure
+// Outermost first: tracer → logger → metrics → input/output logger → resolve once (the
+// configuration, read once per container) → secrets → core; a failure
 // fails the invocation, and SQS delivers the position again (then dead-letters it), or Lambda
 // tries the schedule's event again: either carries on from the ledger.
 
@@ -19,6 +20,7 @@ import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk
 import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { resolveOnce } from '../../middlewares/resolve-once.js';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { regionOfUserPool } from '../clients/cognito-users.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
@@ -28,11 +30,12 @@ import { dynamoRunLedger } from '../clients/run-ledger.js';
 import { sqsJson } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
+  type ConfigReading,
+  configOnce,
   type Env,
-  readReconcileConfig,
-  readUserPolicy,
-  readUserPoolId,
-  readUserServiceConfig,
+  RECONCILE_CONFIG,
+  type ReconcileConfig,
+  wholeOf,
 } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
@@ -55,6 +58,7 @@ import { credentialsStage } from './credentials.js';
 const SECRETS_WAIT_MS = 10_000;
 
 export interface ReconcileContext extends Context {
+  config?: ConfigReading<ReconcileConfig>;
   credentials?: Credentials;
 }
 
@@ -132,10 +136,11 @@ const isQueueEvent = (event: unknown): event is SQSEvent => isRecord(event) && A
 
 const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<void> => {
   const { credentials } = context;
-  if (credentials === undefined) throw new Error('the credentials stage runs before the core');
-  const userPoolId = readUserPoolId();
-  const policy = readUserPolicy();
-  const config = readReconcileConfig();
+  if (context.config === undefined || credentials === undefined)
+    throw new Error('resolveOnce and the credentials stage run before the core');
+  const config = wholeOf(context.config);
+  const { userPoolId, statuses, userDefaults, disabledStatus } = config;
+  const policy = { statuses, userDefaults, disabledStatus };
   const cognito = tracer.captureAWSv3Client(
     new CognitoIdentityProviderClient({
       ...AWS_CLIENT_PROFILES.worker,
@@ -146,7 +151,7 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
     cognito,
     userPoolId,
     userService: createUserServiceClient({
-      ...readUserServiceConfig(),
+      ...config.userService,
       baseBackoffMs: 200,
       maxBackoffMs: 5000,
     }),
@@ -196,13 +201,22 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
   }
 };
 
-/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+/**
+ * Builds the chain for an environment (one container); its configuration is read at the first
+ * invocation, and kept once valid.
+ */
 export const createHandler = (env: Env = process.env) =>
   middy<unknown, void, Error, ReconcileContext>()
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
     .use(logMetrics(metrics))
     .use(inputOutputLogger({ logger: debugInputOutput(maskSqsEvent) }))
+    .use(
+      resolveOnce<ConfigReading<ReconcileConfig>>({
+        resolve: configOnce(RECONCILE_CONFIG, env),
+        contextKey: 'config',
+      }),
+    )
     .use(
       credentialsStage<ReconcileContext>({
         sources: credentialSources(env),

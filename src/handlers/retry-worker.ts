@@ -12,7 +12,15 @@ import { lazy } from '../clients/lazy.js';
 import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
-import { type Env, readUserDefaults, readUserServiceConfig, readWorkerQueues } from '../config.js';
+import {
+  type ConfigReading,
+  configOnce,
+  type Env,
+  partOf,
+  RETRY_WORKER_CONFIG,
+  type RetryWorkerConfig,
+  wholeOf,
+} from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
 import { deferRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
@@ -28,7 +36,7 @@ const RECORD_BUDGET_MS = 10_000;
 /** Kept at the end of the invocation for the last deferrals and the response. */
 const SAFETY_MS = 3_000;
 
-export type WorkerContext = ConsumerContext;
+export type WorkerContext = ConsumerContext<RetryWorkerConfig>;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 
@@ -72,16 +80,17 @@ const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) 
 };
 
 const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQSBatchResponse> => {
-  const { credentials } = context;
+  const { config, credentials } = context;
   labelMetrics('retry-worker');
-  if (credentials === undefined) throw new Error('the credentials stage runs before the core');
-  const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
+  if (config === undefined || credentials === undefined)
+    throw new Error('resolveOnce and the credentials stage run before the core');
+  const { queues, userDefaults, userService: serviceConfig } = wholeOf(config);
+  const queue = createRetryQueueOps(sqsClient, queues);
   const userService = createUserServiceClient({
-    ...readUserServiceConfig(),
+    ...serviceConfig,
     baseBackoffMs: 200,
     maxBackoffMs: 2000,
   });
-  const userDefaults = readUserDefaults();
   const records = recordsOf(event);
   const kept = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
     const budgetMs = Math.min(RECORD_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS);
@@ -115,18 +124,26 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
  * Nothing could be sent (a secret, the configuration): every message waits its next backoff step,
  * as for a User Service outage, rather than come back at once and burn its receives.
  */
-const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => {
-  const queue = createRetryQueueOps(sqsClient, readWorkerQueues());
+const deferTheBatch = async (
+  event: SQSEvent,
+  error: unknown,
+  config: ConfigReading<RetryWorkerConfig>,
+): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, partOf(config, 'queues'));
   const reason = failureCode(error);
   await mapConcurrent(recordsOf(event), WORKER_CONCURRENCY, async (record) =>
     report({ ...(await deferRecord(record, reason, { queue })), keys: {} }, record),
   );
 };
 
-/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+/**
+ * Builds the chain for an environment (one container); its configuration is read at the first
+ * invocation, and kept once valid.
+ */
 export const createHandler = (env: Env = process.env) =>
-  sqsConsumer<WorkerContext>({
+  sqsConsumer<RetryWorkerConfig, WorkerContext>({
     env,
+    config: configOnce(RETRY_WORKER_CONFIG, env),
     failureMessage: 'The retry worker cannot send; deferring the whole batch',
     deferTheBatch,
     core: retryWorker,

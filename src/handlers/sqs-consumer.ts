@@ -1,6 +1,7 @@
 // The middleware chain every SQS consumer of ours shares (wiring, not an entry point): the retry
 // worker and the user-changes function. Outermost first: tracer → logger → metrics → input/output
-// logger (DEBUG, masked) → fail-open → secrets → core. What the core does not finish it reports
+// logger (DEBUG, masked) → fail-open → resolve once (the configuration, read once per container)
+// → secrets → core. What the core does not finish it reports
 // in batchItemFailures; when nothing can be done at all (a secret, the configuration), fail-open
 // defers the whole batch and answers with every record failed, so no message comes back at once
 // to burn its receives.
@@ -12,9 +13,10 @@ import middy from '@middy/core';
 import inputOutputLogger from '@middy/input-output-logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { failOpen } from '../../middlewares/fail-open.js';
+import { resolveOnce } from '../../middlewares/resolve-once.js';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
-import type { Env } from '../config.js';
+import type { ConfigReading, Env } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
 import { everyRecordFailed } from '../core/sqs-batch.js';
@@ -24,25 +26,29 @@ import { credentialsStage } from './credentials.js';
 /** The longest a consumer waits for its secrets; then the batch is deferred. */
 const SECRETS_WAIT_MS = 5_000;
 
-export interface ConsumerContext extends Context {
+export interface ConsumerContext<TConfig> extends Context {
+  config?: ConfigReading<TConfig>;
   credentials?: Credentials;
 }
 
-export interface ConsumerOptions<TContext extends ConsumerContext> {
+export interface ConsumerOptions<TConfig, TContext extends ConsumerContext<TConfig>> {
   env: Env;
+  /** The function's configuration, read once per container (src/config.ts, configOnce). */
+  config: () => ConfigReading<TConfig>;
   /** What the failure is called in the log when nothing could be done. */
   failureMessage: string;
-  /** Defers every record of the batch on the backoff schedule. */
-  deferTheBatch: (event: SQSEvent, error: unknown) => Promise<void>;
+  /** Defers every record of the batch on the backoff schedule, on the queues `config` names. */
+  deferTheBatch: (event: SQSEvent, error: unknown, config: ConfigReading<TConfig>) => Promise<void>;
   core: (event: SQSEvent, context: TContext) => Promise<SQSBatchResponse>;
 }
 
-export const sqsConsumer = <TContext extends ConsumerContext>({
+export const sqsConsumer = <TConfig, TContext extends ConsumerContext<TConfig>>({
   env,
+  config,
   failureMessage,
   deferTheBatch,
   core,
-}: ConsumerOptions<TContext>) =>
+}: ConsumerOptions<TConfig, TContext>) =>
   middy<SQSEvent, SQSBatchResponse, Error, TContext>()
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
@@ -52,11 +58,12 @@ export const sqsConsumer = <TContext extends ConsumerContext>({
       failOpen<SQSEvent, SQSBatchResponse, TContext>({
         failureMessage,
         logError: logFailure,
-        recover: (request, error) => deferTheBatch(request.event, error),
+        recover: (request, error) => deferTheBatch(request.event, error, request.context.config ?? config()),
         // Every record failed: SQS keeps each message, hidden until its next step.
         response: (request) => everyRecordFailed(request.event),
       }),
     )
+    .use(resolveOnce<ConfigReading<TConfig>>({ resolve: config, contextKey: 'config' }))
     .use(
       credentialsStage<TContext>({
         sources: credentialSources(env),

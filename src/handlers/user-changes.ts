@@ -14,11 +14,13 @@ import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
+  type ConfigReading,
+  configOnce,
   type Env,
-  readChangesQueues,
-  readUserPolicy,
-  readUserPoolId,
-  readUserServiceConfig,
+  partOf,
+  USER_CHANGES_CONFIG,
+  type UserChangesConfig,
+  wholeOf,
 } from '../config.js';
 import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
@@ -37,7 +39,7 @@ const USER_BUDGET_MS = 10_000;
 /** Kept at the end of the invocation for the last deferrals and the response. */
 const SAFETY_MS = 3_000;
 
-export type UserChangesContext = ConsumerContext;
+export type UserChangesContext = ConsumerContext<UserChangesConfig>;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
 const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
@@ -97,14 +99,14 @@ const settle = async (record: QueueRecord, outcome: ChangeReport, queue: RetryQu
 };
 
 const userChanges = async (event: SQSEvent, context: UserChangesContext): Promise<SQSBatchResponse> => {
-  const { credentials } = context;
+  const { config, credentials } = context;
   labelMetrics('user-changes');
-  if (credentials === undefined) throw new Error('the credentials stage runs before the core');
-  const userPoolId = readUserPoolId();
-  const policy = readUserPolicy();
-  const queue = createRetryQueueOps(sqsClient, readChangesQueues());
+  if (config === undefined || credentials === undefined)
+    throw new Error('resolveOnce and the credentials stage run before the core');
+  const { userPoolId, queues, userService, ...policy } = wholeOf(config);
+  const queue = createRetryQueueOps(sqsClient, queues);
   const client = createUserServiceClient({
-    ...readUserServiceConfig(),
+    ...userService,
     baseBackoffMs: 200,
     maxBackoffMs: 2000,
   });
@@ -167,18 +169,26 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
 };
 
 /** Nothing could be done (a secret, the configuration): every message waits its next backoff step. */
-const deferTheBatch = async (event: SQSEvent, error: unknown): Promise<void> => {
-  const queue = createRetryQueueOps(sqsClient, readChangesQueues());
+const deferTheBatch = async (
+  event: SQSEvent,
+  error: unknown,
+  config: ConfigReading<UserChangesConfig>,
+): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, partOf(config, 'queues'));
   const reason = failureCode(error);
   await mapConcurrent(recordsOf(event), USER_CHANGES_CONCURRENCY, (record) =>
     settle(record, { outcome: 'deferred', reason, keys: {} }, queue),
   );
 };
 
-/** Builds the chain for an environment; Lambda's is read once, when the module loads. */
+/**
+ * Builds the chain for an environment (one container); its configuration is read at the first
+ * invocation, and kept once valid.
+ */
 export const createHandler = (env: Env = process.env) =>
-  sqsConsumer<UserChangesContext>({
+  sqsConsumer<UserChangesConfig, UserChangesContext>({
     env,
+    config: configOnce(USER_CHANGES_CONFIG, env),
     failureMessage: 'The user-changes function cannot work; deferring the whole batch',
     deferTheBatch,
     core: userChanges,
