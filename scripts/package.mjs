@@ -29,9 +29,9 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
  *   ~200 KiB and a third of every cold start (src/stand-ins/aws-sdk/ gives it the SDK's names);
  *   tests/stand-ins/aws-sdk.differential.test.ts holds it to the SDK call for call. Only the zips:
  *   the command line and the tests run the SDK;
- * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): scripts/lambda/xray-sdk.mjs is
+ * - the X-Ray SDK (aws-xray-sdk-core, under the Powertools tracer): src/stand-ins/xray-sdk.ts is
  *   the part of it a Lambda function uses, ~16 KiB where the SDK took ~45 KiB and ~9 ms of every
- *   cold start; tests/scripts/xray-sdk.test.ts holds it to the SDK's output. Only the zips: the
+ *   cold start; tests/stand-ins/xray-sdk.test.ts holds it to the SDK's output. Only the zips: the
  *   command line and the tests run the SDK;
  * - all of a dependency's package.json but its name and version, the only fields read at run time.
  */
@@ -42,7 +42,7 @@ export const LAMBDA_ONLY = {
     '@aws-sdk/client-dynamodb': './src/stand-ins/aws-sdk/client-dynamodb.ts',
     '@aws-sdk/client-secrets-manager': './src/stand-ins/aws-sdk/client-secrets-manager.ts',
     '@aws-sdk/client-sqs': './src/stand-ins/aws-sdk/client-sqs.ts',
-    'aws-xray-sdk-core': './scripts/lambda/xray-sdk.mjs',
+    'aws-xray-sdk-core': './src/stand-ins/xray-sdk.ts',
   },
   plugins: [
     {

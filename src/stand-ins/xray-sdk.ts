@@ -3,9 +3,9 @@
 // plugins, Express middleware, SQL, AWS SDK v2, the http module patch); a Lambda function uses a
 // sliver of it and paid for all of it: ~45 KiB of bundle and ~9 ms of every cold start (bench/:
 // `npm run bench -- --only cold`, and bench/README.md). This is that sliver, written from the
-// SDK's own modules (named below) and kept equal to them by tests/scripts/xray-sdk.test.ts, which
-// runs the Powertools tracer over both and compares every document sent to the daemon.
-// The command line and the tests run the real SDK.
+// SDK's own modules (named below) and kept equal to them by tests/stand-ins/xray-sdk.test.ts,
+// which runs the Powertools tracer over both and compares every document sent to the daemon (the
+// versions it was verified against: ./verified.ts). The command line and the tests run the real SDK.
 //
 // As the SDK does on Lambda (env/aws_lambda.js):
 // - one facade segment stands for Lambda's own: its trace id, parent id and sampling decision are
@@ -29,8 +29,10 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { isThrottlingError } from '@smithy/service-error-classification';
+import { isRecord } from '../guards.js';
+import type { HandlerResult, Middleware, MiddlewareStack } from './aws-json-client.js';
 
 // Ids are 64 random bits in hex, as the SDK's; drawn from a pool filled 4 KiB at a time rather
 // than with one call into the system's generator per id.
@@ -49,32 +51,46 @@ const now = () => Date.now() / 1000;
 // ---------------------------------------------------------------------------------------------
 // The SDK's logger (logger.js): console, errors only unless AWS_XRAY_LOG_LEVEL or AWS_XRAY_DEBUG_MODE
 
+/** The SDK's Logger: what setLogger takes. */
+export interface Logger {
+  error(message?: string, meta?: unknown): void;
+  warn(message?: string, meta?: unknown): void;
+  info(message?: string, meta?: unknown): void;
+  debug(message?: string, meta?: unknown): void;
+}
+
+type Level = 'error' | 'info' | 'warn' | 'debug';
+
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
-const levelOf = (name) => {
+const levelOf = (name: string | undefined) => {
   const index = LEVELS.indexOf(String(name ?? '').toLowerCase());
   return index >= 0 ? index : LEVELS.indexOf('error');
 };
 const logLevel = levelOf(process.env.AWS_XRAY_DEBUG_MODE ? 'debug' : process.env.AWS_XRAY_LOG_LEVEL);
-const consoleLogger = Object.fromEntries(
-  ['error', 'info', 'warn', 'debug'].map((level) => [
-    level,
-    LEVELS.indexOf(level) >= logLevel
-      ? (message, meta) => {
-          if (!message && !meta) return;
-          const metaText = !meta ? '' : typeof meta === 'string' ? meta : JSON.stringify(meta);
-          console[level]([message ?? '', metaText].filter((part) => part.length > 0).join('\n  '));
-        }
-      : () => {},
-  ]),
-);
-let logger = consoleLogger;
+const logAt = (level: Level): Logger[Level] =>
+  LEVELS.indexOf(level) >= logLevel
+    ? (message, meta) => {
+        if (!message && !meta) return;
+        const metaText = !meta ? '' : typeof meta === 'string' ? meta : JSON.stringify(meta);
+        console[level]([message ?? '', metaText].filter((part) => part.length > 0).join('\n  '));
+      }
+    : () => {};
+const consoleLogger: Logger = {
+  error: logAt('error'),
+  info: logAt('info'),
+  warn: logAt('warn'),
+  debug: logAt('debug'),
+};
+let logger: Logger = consoleLogger;
 
-export const setLogger = (logObject) => {
+export const setLogger = (logObject: Logger): void => {
   logger = logObject;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Context missing strategies (context_utils.js)
+
+type ContextMissingStrategy = (message: string) => void;
 
 const STRATEGIES = {
   RUNTIME_ERROR: (message) => {
@@ -82,11 +98,12 @@ const STRATEGIES = {
   },
   LOG_ERROR: (message) => logger.error(new Error(message).stack),
   IGNORE_ERROR: () => {},
-};
-let contextMissing = STRATEGIES.LOG_ERROR;
+} satisfies Record<string, ContextMissingStrategy>;
+const strategyNamed: Record<string, ContextMissingStrategy | undefined> = STRATEGIES;
+let contextMissing: ContextMissingStrategy = STRATEGIES.LOG_ERROR;
 let contextOverride = false;
 
-export const setContextMissingStrategy = (strategy) => {
+export const setContextMissingStrategy = (strategy: string | ContextMissingStrategy): void => {
   if (contextOverride) {
     logger.warn(
       'Ignoring call to setContextMissingStrategy as AWS_XRAY_CONTEXT_MISSING is set. ' +
@@ -95,7 +112,7 @@ export const setContextMissingStrategy = (strategy) => {
     return;
   }
   if (typeof strategy === 'string') {
-    const found = STRATEGIES[strategy.toUpperCase()];
+    const found = strategyNamed[strategy.toUpperCase()];
     if (!found) {
       throw new Error(
         `Invalid context missing strategy: ${strategy}. Valid values are ${Object.keys(STRATEGIES)}.`,
@@ -116,9 +133,10 @@ if (process.env.AWS_XRAY_CONTEXT_MISSING) {
 // ---------------------------------------------------------------------------------------------
 // The daemon (daemon_config.js) and the emitter (segment_emitter.js)
 
-const daemon = { ip: '127.0.0.1', port: 2000 };
+// The port stays as given in an address without protocols, as the SDK keeps it (a string).
+const daemon: { ip: string; port: number | string } = { ip: '127.0.0.1', port: 2000 };
 
-const setAddress = (address) => {
+const setAddress = (address: string) => {
   if (!address.includes(':')) throw new Error('Invalid Daemon Address. You must specify an ip and port.');
   const parts = address.split(' ');
   if (parts.length === 1) {
@@ -129,15 +147,15 @@ const setAddress = (address) => {
     Object.assign(daemon, { ip, port });
   } else if (parts.length === 2) {
     const byProtocol = Object.fromEntries(parts.map((part) => [part.split(':')[0], part.split(':')]));
-    const [, ip, port] = byProtocol.udp ?? [];
-    if (!Number.parseInt(port, 10) || !Number.parseInt(byProtocol.tcp?.[2], 10))
+    const [, ip, port = ''] = byProtocol.udp ?? [];
+    if (ip === undefined || !Number.parseInt(port, 10) || !Number.parseInt(byProtocol.tcp?.[2] ?? '', 10))
       throw new Error('Invalid Daemon Address. You must specify port number.');
     Object.assign(daemon, { ip, port: Number.parseInt(port, 10) });
   }
 };
 if (process.env.AWS_XRAY_DAEMON_ADDRESS) setAddress(process.env.AWS_XRAY_DAEMON_ADDRESS);
 
-export const setDaemonAddress = (address) => {
+export const setDaemonAddress = (address: string): void => {
   if (process.env.AWS_XRAY_DAEMON_ADDRESS) {
     logger.warn(
       'Ignoring call to setDaemonAddress as AWS_XRAY_DAEMON_ADDRESS is set. ' +
@@ -157,9 +175,9 @@ const PROTOCOL_HEADER = '{"format":"json","version":1}\n';
 // com.amazonaws.xray.emitters keeps one socket). The Node SDK, on Lambda only, opens and closes a
 // socket for each batch of sends made in the same tick: about 0.1 ms of every invocation, for
 // nothing the daemon sees. A socket that fails is dropped; the next send opens another.
-let socket;
+let socket: Socket | undefined;
 
-const daemonSocket = () => {
+const daemonSocket = (): Socket => {
   if (socket === undefined) {
     const opened = createSocket('udp4').unref();
     opened.bind({ port: 0, exclusive: true });
@@ -177,9 +195,9 @@ const daemonSocket = () => {
   return socket;
 };
 
-const emit = (subsegment) => {
+const emit = (subsegment: Subsegment) => {
   const message = Buffer.from(PROTOCOL_HEADER + subsegment.format());
-  const onSent = (error) => {
+  const onSent = (error: NodeJS.ErrnoException | null) => {
     if (!error) return;
     if (error.code === 'EMSGSIZE') {
       const short = `{"trace_id:"${subsegment.trace_id}","id":"${subsegment.id}"}`;
@@ -188,27 +206,55 @@ const emit = (subsegment) => {
       logger.error('Error occured sending segment: ', error);
     }
   };
-  daemonSocket().send(message, 0, message.length, daemon.port, daemon.ip, onSent);
+  daemonSocket().send(message, 0, message.length, Number(daemon.port), daemon.ip, onSent);
 };
 
 // ---------------------------------------------------------------------------------------------
 // Exceptions (segments/attributes/captured_exception.js)
 
+/** What the SDK reads of an error it records: an Error, or anything shaped like one. */
+interface ErrorLike {
+  message?: unknown;
+  name?: unknown;
+  stack?: unknown;
+}
+
+interface StackFrame {
+  path: string | undefined;
+  line: number;
+  label: string;
+}
+
 class CapturedException {
-  constructor(err, remote) {
-    const e = typeof err === 'string' || err instanceof String ? { message: err, name: '' } : err;
+  declare message: unknown;
+  declare type: unknown;
+  declare stack: StackFrame[];
+  declare remote: boolean;
+  declare id: string;
+
+  constructor(err: object | string, remote?: boolean) {
+    const e: ErrorLike =
+      typeof err === 'string' || err instanceof String
+        ? { message: err, name: '' }
+        : isRecord(err)
+          ? err
+          : {};
     this.message = e.message;
     this.type = e.name;
     this.stack = [];
     this.remote = !!remote;
     this.id = newId();
-    if (!e.stack) return;
+    if (typeof e.stack !== 'string') return;
     for (const stackLine of e.stack.split('\n').slice(1)) {
       let line = stackLine.trim().replace(/\(|\)/g, '');
       line = line.substring(line.indexOf(' ') + 1);
       const label = line.lastIndexOf(' ') >= 0 ? line.slice(0, line.lastIndexOf(' ')) : null;
       const path = line.slice(line.lastIndexOf(' ') + 1).split(':');
-      this.stack.push({ path: path[0], line: Number.parseInt(path[1], 10), label: label || 'anonymous' });
+      this.stack.push({
+        path: path[0],
+        line: Number.parseInt(path[1] ?? '', 10),
+        label: label || 'anonymous',
+      });
     }
   }
 }
@@ -217,40 +263,77 @@ class CapturedException {
 // Subsegments (segments/attributes/subsegment.js)
 
 const OMITTED = new Set(['segment', 'parent', 'counter']);
-const bigIntAsString = (_key, value) => (typeof value === 'bigint' ? value.toString() : value);
+const bigIntAsString = (_key: string, value: unknown) =>
+  typeof value === 'bigint' ? value.toString() : value;
 
 /** What a segment and a subsegment share: children, added (with or without sampling) and removed. */
-class Parent {
-  addNewSubsegment(name) {
+abstract class Parent {
+  declare name: string;
+  declare subsegments?: Subsegment[];
+
+  abstract addSubsegment(subsegment: Subsegment): void;
+
+  addNewSubsegment(name: string): Subsegment {
     const subsegment = new Subsegment(name);
     this.addSubsegment(subsegment);
     return subsegment;
   }
 
-  addSubsegmentWithoutSampling(subsegment) {
+  addSubsegmentWithoutSampling(subsegment: Subsegment): void {
     this.addSubsegment(subsegment);
     subsegment.notTraced = true;
   }
 
-  addNewSubsegmentWithoutSampling(name) {
+  addNewSubsegmentWithoutSampling(name: string): Subsegment {
     const subsegment = new Subsegment(name);
     this.addSubsegment(subsegment);
     subsegment.notTraced = true;
     return subsegment;
   }
 
-  removeSubsegment(subsegment) {
+  removeSubsegment(subsegment: Subsegment): void {
     if (!(subsegment instanceof Subsegment))
       throw new Error(
         `Failed to remove subsegment:${subsegment} from subsegment "${this.name}".  Not a subsegment.`,
       );
     const index = this.subsegments?.indexOf(subsegment) ?? -1;
-    if (index >= 0) this.subsegments.splice(index, 1);
+    if (index >= 0) this.subsegments?.splice(index, 1);
   }
 }
 
+/** The cause of a fault: the exceptions recorded here, or the id of the subsegment that has them. */
+interface Cause {
+  id?: string;
+  working_directory?: string;
+  exceptions: CapturedException[];
+}
+
 export class Subsegment extends Parent {
-  constructor(name) {
+  // Fields the SDK adds when it records them (addAttribute adds any other: `aws`, `http`,
+  // `namespace`…). Declared only: a subsegment's own keys are what its document holds.
+  [attribute: string]: unknown;
+  declare id: string;
+  declare start_time: number;
+  declare end_time?: number;
+  declare in_progress: boolean | undefined;
+  declare counter: number;
+  declare notTraced: boolean | undefined;
+  declare noOp?: boolean | undefined;
+  declare segment?: Segment | undefined;
+  declare parent?: Subsegment | Segment;
+  declare type?: 'subsegment';
+  declare parent_id?: string;
+  declare trace_id?: string;
+  declare precursor_ids?: unknown[];
+  declare annotations?: Record<string, unknown>;
+  declare metadata?: Record<string, Record<string, unknown>>;
+  declare sql?: unknown;
+  declare cause?: Cause;
+  declare fault?: boolean;
+  declare error?: boolean;
+  declare throttle?: boolean;
+
+  constructor(name: string) {
     super();
     if (typeof name !== 'string') throw new Error('Subsegment name must be of type string.');
     this.id = newId();
@@ -261,7 +344,7 @@ export class Subsegment extends Parent {
     this.notTraced = false;
   }
 
-  addSubsegment(subsegment) {
+  addSubsegment(subsegment: Subsegment): void {
     if (!(subsegment instanceof Subsegment))
       throw new Error(
         `Failed to add subsegment:${subsegment} to subsegment "${this.name}".  Not a subsegment.`,
@@ -275,11 +358,11 @@ export class Subsegment extends Parent {
     this.subsegments.push(subsegment);
   }
 
-  addAttribute(name, data) {
+  addAttribute(name: string, data: unknown): void {
     this[name] = data;
   }
 
-  addPrecursorId(id) {
+  addPrecursorId(id: unknown): void {
     if (typeof id !== 'string')
       logger.error(
         `Failed to add id:${id} to subsegment ${this.name}.  Precursor Ids must be of type string.`,
@@ -288,7 +371,7 @@ export class Subsegment extends Parent {
     this.precursor_ids.push(id);
   }
 
-  addAnnotation(key, value) {
+  addAnnotation(key: unknown, value: unknown): void {
     const where = `Failed to add annotation key: ${key} value: ${value} to subsegment ${this.name}.`;
     if (typeof value !== 'boolean' && typeof value !== 'string' && !Number.isFinite(Number(value))) {
       logger.error(`${where} Value must be of type string, number or boolean.`);
@@ -302,7 +385,7 @@ export class Subsegment extends Parent {
     this.annotations[key] = value;
   }
 
-  addMetadata(key, value, namespace) {
+  addMetadata(key: unknown, value: unknown, namespace?: unknown): void {
     const where = `Failed to add metadata key: ${key} value: ${value} to subsegment ${this.name}.`;
     if (typeof key !== 'string') {
       logger.error(`${where} Key must be of type string.`);
@@ -312,17 +395,17 @@ export class Subsegment extends Parent {
       logger.error(`${where} Namespace must be of type string.`);
       return;
     }
-    const ns = namespace || 'default';
+    const ns = typeof namespace === 'string' && namespace ? namespace : 'default';
     this.metadata ??= {};
     this.metadata[ns] ??= {};
     if (ns !== '__proto__') this.metadata[ns][key] = value !== null && value !== undefined ? value : '';
   }
 
-  addSqlData(sqlData) {
+  addSqlData(sqlData: unknown): void {
     this.sql = sqlData;
   }
 
-  addError(err, remote) {
+  addError(err: unknown, remote?: boolean): void {
     if (err == null || (typeof err !== 'object' && typeof err !== 'string')) {
       logger.error(
         `Failed to add error:${err} to subsegment "${this.name}".  Not an object or string literal.`,
@@ -344,19 +427,19 @@ export class Subsegment extends Parent {
     this.cause.exceptions.unshift(new CapturedException(err, remote));
   }
 
-  addFaultFlag() {
+  addFaultFlag(): void {
     this.fault = true;
   }
 
-  addErrorFlag() {
+  addErrorFlag(): void {
     this.error = true;
   }
 
-  addThrottleFlag() {
+  addThrottleFlag(): void {
     this.throttle = true;
   }
 
-  close(err, remote) {
+  close(err?: unknown, remote?: boolean): void {
     const root = this.segment;
     this.end_time = now();
     // The SDK deletes the flag; undefined leaves it out of the document just the same, and keeps
@@ -369,21 +452,21 @@ export class Subsegment extends Parent {
       this.parent.removeSubsegment(this);
   }
 
-  incrementCounter(additional) {
+  incrementCounter(additional?: number): void {
     this.counter = additional ? this.counter + additional + 1 : this.counter + 1;
     this.parent?.incrementCounter(additional);
   }
 
-  decrementCounter() {
+  decrementCounter(): void {
     this.counter--;
     this.parent?.decrementCounter();
   }
 
-  isClosed() {
+  isClosed(): boolean {
     return !this.in_progress;
   }
 
-  flush() {
+  flush(): void {
     if (!this.parent || !this.segment) {
       logger.error(
         `Failed to flush subsegment: ${this.name}. Subsegment must be added to a segment chain to flush.`,
@@ -399,7 +482,7 @@ export class Subsegment extends Parent {
     }
   }
 
-  streamSubsegments() {
+  streamSubsegments(): true | undefined {
     if (this.isClosed() && this.counter <= 0) {
       this.flush();
       return true;
@@ -409,29 +492,29 @@ export class Subsegment extends Parent {
     return undefined;
   }
 
-  format() {
+  format(): string {
     this.type = 'subsegment';
     if (this.parent) this.parent_id = this.parent.id;
     if (this.segment) this.trace_id = this.segment.trace_id;
     return this.serialize();
   }
 
-  toString() {
+  override toString(): string {
     return this.serialize();
   }
 
-  toJSON() {
-    const copy = {};
+  toJSON(): Record<string, unknown> {
+    const copy: Record<string, unknown> = {};
     for (const key in this) {
       if (!Object.hasOwn(this, key) || OMITTED.has(key)) continue;
       const value = this[key];
-      if (key === 'subsegments' && !(value?.length > 0)) continue;
+      if (key === 'subsegments' && !(Array.isArray(value) && value.length > 0)) continue;
       copy[key] = value;
     }
     return copy;
   }
 
-  serialize(object) {
+  serialize(object?: unknown): string {
     // The SDK's replacer turns BigInts into strings; JSON.stringify refuses them otherwise. A
     // replacer is called for every key, so it is used only when a document holds one.
     try {
@@ -452,18 +535,18 @@ const randomTraceId = () =>
   `1-${Math.round(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
 /** The SDK's TraceID.FromString: a malformed root gets a new random trace id (and an error logged). */
-const normalizeTraceId = (raw) => {
+const normalizeTraceId = (raw: string) => {
   const parts = raw.trim().split('-');
   if (parts.length !== 3) {
     logger.error('Unrecognized trace ID format');
     return randomTraceId();
   }
-  const version = Number.parseInt(parts[0], 10);
+  const version = Number.parseInt(parts[0] ?? '', 10);
   if (Number.isNaN(version) || version < 1) {
     logger.error('Trace ID version must be positive integer');
     return randomTraceId();
   }
-  const timestamp = Number.parseInt(parts[1], 16).toString(16);
+  const timestamp = Number.parseInt(parts[1] ?? '', 16).toString(16);
   if (timestamp === 'NaN') {
     logger.error('Trace ID timestamp must be a hex-encoded value');
     return randomTraceId();
@@ -471,10 +554,16 @@ const normalizeTraceId = (raw) => {
   return `${version}-${timestamp.padStart(8, '0')}-${parts[2]}`;
 };
 
+const TRACE_FIELDS: readonly string[] = ['root', 'parent', 'sampled', 'self'];
+type TraceField = 'root' | 'parent' | 'sampled' | 'self';
+const isTraceField = (key: string): key is TraceField => TRACE_FIELDS.includes(key);
+
+type TraceHeaderFields = Partial<Record<TraceField, string>> & { data?: Record<string, string> };
+
 /** `Root=…;Parent=…;Sampled=…` and up to 256 bytes of other fields, as the SDK reads them. */
-const parseTraceHeader = (header) => {
-  const fields = {};
-  const data = {};
+const parseTraceHeader = (header: unknown): TraceHeaderFields => {
+  const fields: TraceHeaderFields = {};
+  const data: Record<string, string> = {};
   let remainingBytes = 256;
   if (!(typeof header === 'string' && header)) return fields;
   for (const part of header.split(';')) {
@@ -483,7 +572,7 @@ const parseTraceHeader = (header) => {
     const key = rawKey.trim();
     const value = rawValue.trim();
     const lower = key.toLowerCase();
-    if (['root', 'parent', 'sampled', 'self'].includes(lower)) fields[lower] = value;
+    if (isTraceField(lower)) fields[lower] = value;
     else if (remainingBytes - (lower.length + value.length) >= 0) {
       data[key] = value;
       remainingBytes -= key.length + value.length;
@@ -493,13 +582,13 @@ const parseTraceHeader = (header) => {
   return fields;
 };
 
-const isValidTraceHeader = (header) => {
+const isValidTraceHeader = (header: unknown) => {
   const fields = parseTraceHeader(header);
   return Boolean(fields.root && fields.parent && fields.sampled);
 };
 
 /** LambdaUtils.populateTraceData: true when the header was complete and well formed. */
-const populateTraceData = (segment, header) => {
+const populateTraceData = (segment: Segment, header: unknown) => {
   const fields = parseTraceHeader(header);
   let valid = false;
   if (fields.root && !fields.parent && !fields.sampled) {
@@ -520,20 +609,43 @@ const populateTraceData = (segment, header) => {
     logger.error('_X_AMZN_TRACE_ID contains invalid trace ID');
     valid = false;
   }
-  if (!Number.parseInt(fields.sampled, 10)) segment.notTraced = true;
+  if (!Number.parseInt(fields.sampled ?? '', 10)) segment.notTraced = true;
   else delete segment.notTraced;
   if (fields.data) segment.additionalTraceData = fields.data;
   return valid;
 };
 
-const facadeWarning = (name) => () => {
+const facadeWarning = (name: string) => () => {
   logger.warn(
     `Function "${name}" cannot be called on an AWS Lambda segment. Please use a subsegment to record data.`,
   );
 };
 
+/**
+ * The invocation's trace header in Lambda's invoke store (globalThis.awslambda.InvokeStore, in the
+ * Node runtimes that have one: @aws/lambda-invoke-store), read as the SDK reads it.
+ */
+const lambdaGlobal: { awslambda?: unknown } = globalThis;
+const invokeStoreTraceId = (): unknown => {
+  const runtime = lambdaGlobal.awslambda;
+  const store = isRecord(runtime) ? runtime.InvokeStore : undefined;
+  return isRecord(store) && typeof store.getXRayTraceId === 'function' ? store.getXRayTraceId() : undefined;
+};
+
 /** Lambda's segment, as the function sees it: subsegments can be added to it, nothing else. */
 export class Segment extends Parent {
+  declare trace_id: string;
+  declare id: string;
+  declare in_progress: boolean;
+  declare counter: number;
+  // Deleted when a sampled header is read, as the SDK does.
+  declare notTraced?: boolean;
+  declare facade: boolean;
+  declare noOp?: boolean;
+  declare additionalTraceData?: Record<string, string>;
+  /** The error a subsegment recorded last, and that subsegment's id. */
+  declare exception?: { ex: unknown; cause: string };
+
   constructor(name = 'facade') {
     super();
     this.name = name;
@@ -545,7 +657,7 @@ export class Segment extends Parent {
     this.facade = true;
   }
 
-  addSubsegment(subsegment) {
+  addSubsegment(subsegment: Subsegment): void {
     if (!(subsegment instanceof Subsegment))
       throw new Error(`Cannot add subsegment: ${subsegment}. Not a subsegment.`);
     this.subsegments ??= [];
@@ -559,21 +671,21 @@ export class Segment extends Parent {
     if (!this.notTraced) daemonSocket();
   }
 
-  toString() {
+  override toString(): string {
     return JSON.stringify(this, (key, value) => (key === 'exception' ? undefined : value));
   }
 
   // Silent on the facade: Lambda opens, closes and sends the function's segment.
-  incrementCounter() {}
-  decrementCounter() {}
-  isClosed() {
+  incrementCounter(): void {}
+  decrementCounter(): void {}
+  isClosed(): boolean {
     return true;
   }
-  close() {}
-  format() {}
-  flush() {}
+  close(): void {}
+  format(): void {}
+  flush(): void {}
 
-  reset() {
+  reset(): void {
     this.trace_id = INVALID_TRACE_ID;
     this.id = '00000000';
     delete this.subsegments;
@@ -581,8 +693,8 @@ export class Segment extends Parent {
   }
 
   /** Reads the invocation's trace header, when it changed since the last one read. */
-  resolveLambdaTraceData() {
-    const header = globalThis.awslambda?.InvokeStore?.getXRayTraceId() ?? process.env._X_AMZN_TRACE_ID;
+  resolveLambdaTraceData(): void {
+    const header = invokeStoreTraceId() ?? process.env._X_AMZN_TRACE_ID;
     if (!header) {
       this.reset();
       contextMissing(
@@ -597,6 +709,7 @@ export class Segment extends Parent {
     }
   }
 }
+// What the SDK's segment has and the facade only warns about (Reflect.set: they are not typed).
 for (const name of [
   'addIncomingRequestData',
   'addAnnotation',
@@ -612,11 +725,11 @@ for (const name of [
   'addThrottleFlag',
   'serialize',
 ]) {
-  Segment.prototype[name] = facadeWarning(name);
+  Reflect.set(Segment.prototype, name, facadeWarning(name));
 }
 
-let lastTraceHeader = null;
-let facade;
+let lastTraceHeader: unknown = null;
+let facade: Segment | undefined;
 const facadeSegment = () => {
   if (facade === undefined) {
     facade = new Segment('facade');
@@ -629,16 +742,20 @@ const facadeSegment = () => {
 // ---------------------------------------------------------------------------------------------
 // The current sub/segment (context_utils.js): the facade until the function sets another
 
-const storage = new AsyncLocalStorage();
-let rootContext;
-const activeContext = () => {
+interface Context {
+  segment?: Segment | Subsegment | undefined;
+}
+
+const storage = new AsyncLocalStorage<Context>();
+let rootContext: Context | undefined;
+const activeContext = (): Context => {
   const store = storage.getStore();
   if (store !== undefined) return store;
   rootContext ??= { segment: facadeSegment() };
   return rootContext;
 };
 
-export const getSegment = () => {
+export const getSegment = (): Segment | Subsegment | undefined => {
   const segment = activeContext().segment;
   if (!segment) contextMissing('Failed to get the current sub/segment from the context.');
   else if (segment instanceof Segment && process.env.LAMBDA_TASK_ROOT && segment.facade === true)
@@ -646,19 +763,21 @@ export const getSegment = () => {
   return segment;
 };
 
-export const setSegment = (segment) => {
+export const setSegment = (segment: Segment | Subsegment | undefined): void => {
   activeContext().segment = segment;
 };
 
 /** capture.js's captureFcn: runs `fcn` with `subsegment` as the current segment of its context. */
-const runWith = (subsegment, fcn) =>
-  storage.run(Object.create(activeContext()), () => {
+const runWith = <T>(subsegment: Subsegment, fcn: (subsegment?: Subsegment) => T): T => {
+  // A context that inherits the current one: what the function sets stays inside it.
+  return storage.run(Object.create(activeContext()), () => {
     setSegment(subsegment);
     return fcn(subsegment);
   });
+};
 
-const validate = (name, fcn) => {
-  let error;
+const validate = (name: unknown, fcn: unknown) => {
+  let error: string | undefined;
   if (!name || typeof name !== 'string') error = 'Param "name" must be a non-empty string.';
   else if (typeof fcn !== 'function') error = 'Param "fcn" must be a function.';
   if (error === undefined) return;
@@ -667,7 +786,7 @@ const validate = (name, fcn) => {
 };
 
 // `parent` is the SDK's manual mode's; in automatic mode (Lambda's) the SDK ignores it, as here.
-export const captureFunc = (name, fcn, _parent) => {
+export const captureFunc = <T>(name: string, fcn: (subsegment?: Subsegment) => T, _parent?: unknown): T => {
   validate(name, fcn);
   const parentSegment = getSegment();
   if (!parentSegment) {
@@ -685,7 +804,11 @@ export const captureFunc = (name, fcn, _parent) => {
   }
 };
 
-export const captureAsyncFunc = (name, fcn, _parent) => {
+export const captureAsyncFunc = <T>(
+  name: string,
+  fcn: (subsegment?: Subsegment) => T,
+  _parent?: unknown,
+): T => {
   validate(name, fcn);
   const parentSegment = getSegment();
   if (!parentSegment) {
@@ -704,8 +827,24 @@ export const captureAsyncFunc = (name, fcn, _parent) => {
 // ---------------------------------------------------------------------------------------------
 // AWS SDK v3 clients (patchers/aws3_p.js, segments/attributes/aws.js, patchers/call_capturer.js)
 
+/** How the SDK's whitelist captures a member: its count, its keys, under another name. */
+interface Descriptor {
+  list?: boolean;
+  get_count?: boolean;
+  get_keys?: boolean;
+  rename_to?: string;
+}
+
+/** What the SDK's whitelist captures of one operation's call. */
+interface CallCapture {
+  request_parameters?: string[];
+  request_descriptors?: Record<string, Descriptor>;
+  response_parameters?: string[];
+  response_descriptors?: Record<string, Descriptor>;
+}
+
 // The SDK's whitelist (resources/aws_whitelist.json) for the one listed service the functions call.
-const SQS_WHITELIST = {
+const SQS_WHITELIST: Record<string, CallCapture> = {
   addPermission: { request_parameters: ['Label', 'QueueUrl'] },
   changeMessageVisibility: { request_parameters: ['QueueUrl', 'VisibilityTimeout'] },
   changeMessageVisibilityBatch: { request_parameters: ['QueueUrl'], response_parameters: ['Failed'] },
@@ -754,9 +893,11 @@ const SQS_WHITELIST = {
     request_descriptors: { Attributes: { get_keys: true, rename_to: 'attribute_names' } },
   },
 };
-export const WHITELIST = { sqs: { operations: SQS_WHITELIST } };
+export const WHITELIST: Record<string, { operations: Record<string, CallCapture> }> = {
+  sqs: { operations: SQS_WHITELIST },
+};
 
-const toSnakeCase = (name) =>
+const toSnakeCase = (name: string) =>
   name === 'IPAddress'
     ? 'ip_address'
     : name
@@ -764,26 +905,47 @@ const toSnakeCase = (name) =>
         .join('_')
         .toLowerCase();
 
-const captureParameters = (names, source, into) => {
+type Fields = Record<string, unknown>;
+
+const captureParameters = (names: string[], source: Fields, into: Fields) => {
   for (const name of names) if (source[name] !== undefined) into[toSnakeCase(name)] = source[name];
 };
 
-const captureDescriptors = (descriptors, source, into) => {
+/** A list's length (the SDK's `get_count`); 0 for what has none. */
+const countOf = (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value.length : 0);
+
+const captureDescriptors = (descriptors: Record<string, Descriptor>, source: Fields, into: Fields) => {
   for (const [name, attributes] of Object.entries(descriptors)) {
-    if (source[name] === undefined) continue;
+    const member = source[name];
+    if (member === undefined) continue;
     const value =
       attributes.list && attributes.get_count
-        ? (source[name]?.length ?? 0)
+        ? countOf(member)
         : attributes.get_keys === true
-          ? Object.keys(source[name])
-          : source[name];
+          ? Object.keys(isRecord(member) || Array.isArray(member) ? member : {})
+          : member;
     into[typeof attributes.rename_to === 'string' ? attributes.rename_to : toSnakeCase(name)] = value;
   }
 };
 
+/** What the X-Ray SDK reads of a call's `$metadata` (the output's, or the error's). */
+interface CallMetadata {
+  httpStatusCode?: unknown;
+  requestId?: unknown;
+  extendedRequestId?: unknown;
+  attempts?: unknown;
+}
+
 /** The `aws` fields of a call's subsegment (aws.js, call_capturer.js). */
-const awsFields = (service, operation, region, input, output, metadata) => {
-  const fields = { operation: operation.charAt(0).toUpperCase() + operation.slice(1) };
+const awsFields = (
+  service: string,
+  operation: string,
+  region: string,
+  input: Fields,
+  output: Fields | undefined,
+  metadata: CallMetadata,
+) => {
+  const fields: Fields = { operation: operation.charAt(0).toUpperCase() + operation.slice(1) };
   if (region) fields.region = region;
   if (metadata.requestId) fields.request_id = metadata.requestId;
   fields.retries = metadata.attempts || 0;
@@ -797,10 +959,15 @@ const awsFields = (service, operation, region, input, output, metadata) => {
   return fields;
 };
 
-const safeParseInt = (value) => (!value || Number.isNaN(Number(value)) ? 0 : Number.parseInt(value, 10));
+const safeParseInt = (value: unknown) =>
+  !value || Number.isNaN(Number(value)) ? 0 : Number.parseInt(String(value), 10);
 
-const httpFields = (metadata, response) => {
-  const http = {};
+interface HttpFields {
+  response?: { status?: unknown; content_length?: number };
+}
+
+const httpFields = (metadata: CallMetadata, response: HandlerResult['response'] | undefined) => {
+  const http: HttpFields = {};
   if (metadata.httpStatusCode) http.response = { status: metadata.httpStatusCode };
   const length = response?.headers?.['content-length'];
   if (length !== undefined) {
@@ -810,10 +977,14 @@ const httpFields = (metadata, response) => {
   return http;
 };
 
-const addFlags = (http, subsegment, error) => {
+const addFlags = (http: HttpFields, subsegment: Subsegment, error?: Fields) => {
   const status = safeParseInt(http.response?.status);
-  if (error && isThrottlingError(error)) subsegment.addThrottleFlag();
-  else if (status === 429 || safeParseInt(error?.$metadata?.httpStatusCode) === 429)
+  // The SDK passes the error as the AWS client threw it: an Error, as every error of ours is.
+  if (error instanceof Error && isThrottlingError(error)) subsegment.addThrottleFlag();
+  else if (
+    status === 429 ||
+    safeParseInt(isRecord(error?.$metadata) && error.$metadata.httpStatusCode) === 429
+  )
     subsegment.addThrottleFlag();
   if (/^5\d\d$/.test(String(status))) subsegment.addFaultFlag();
   else if (/^4\d\d$/.test(String(status))) subsegment.addErrorFlag();
@@ -821,53 +992,65 @@ const addFlags = (http, subsegment, error) => {
 
 const XRAY_PLUGIN_NAME = 'XRaySDKInstrumentation';
 
-const xrayMiddleware = (config) => (next, context) => async (args) => {
-  const segment = getSegment();
-  const { clientName, commandName } = context;
-  const input = args?.input ?? {};
-  const commandOperation = commandName.slice(0, -'Command'.length);
-  const operation = commandOperation.charAt(0).toLowerCase() + commandOperation.slice(1);
-  const service = clientName.slice(0, -'Client'.length);
-  if (!segment) {
-    logger.info(
-      `Call ${service}.${operation} is missing the sub/segment context for automatic mode. Ignoring.`,
-    );
-    return next(args);
-  }
-  const subsegment = segment.notTraced
-    ? segment.addNewSubsegmentWithoutSampling(service)
-    : segment.addNewSubsegment(service);
-  subsegment.addAttribute('namespace', 'aws');
-  const root = segment instanceof Subsegment ? segment.segment : segment;
-  let traceHeader = `Root=${root.trace_id};Parent=${subsegment.id};Sampled=${subsegment.notTraced ? '0' : '1'}`;
-  const data = root.segment ? root.segment.additionalTraceData : root.additionalTraceData;
-  if (data != null) for (const [key, value] of Object.entries(data)) traceHeader += `;${key}=${value}`;
-  if (!segment.noOp) args.request.headers['X-Amzn-Trace-Id'] = traceHeader;
-  const record = async (result, error) => {
-    const metadata = result?.output?.$metadata ?? error.$metadata;
-    const region = await config.region();
-    subsegment.addAttribute('aws', awsFields(service, operation, region, input, result?.output, metadata));
-    const http = httpFields(metadata, result?.response);
-    subsegment.addAttribute('http', http);
-    addFlags(http, subsegment, error);
-  };
-  try {
-    const result = await next(args);
-    if (!result) throw new Error('Failed to get response from instrumented AWS Client.');
-    await record(result);
-    subsegment.close();
-    return result;
-  } catch (error) {
-    if (error.$metadata) await record(undefined, error);
-    subsegment.close(
-      { message: error.message, name: error.name, stack: error.stack || new Error().stack },
-      true,
-    );
-    throw error;
-  }
-};
+/** What captureAWSv3Client uses of a client: its middleware stack, and its region. */
+interface AwsClient {
+  middlewareStack: MiddlewareStack;
+  config: { region: () => Promise<string> };
+}
 
-export const captureAWSv3Client = (client) => {
+const xrayMiddleware =
+  (config: AwsClient['config']): Middleware =>
+  (next, context) =>
+  async (args) => {
+    const segment = getSegment();
+    const { clientName, commandName } = context;
+    const input = isRecord(args?.input) ? args.input : {};
+    const commandOperation = commandName.slice(0, -'Command'.length);
+    const operation = commandOperation.charAt(0).toLowerCase() + commandOperation.slice(1);
+    const service = clientName.slice(0, -'Client'.length);
+    if (!segment) {
+      logger.info(
+        `Call ${service}.${operation} is missing the sub/segment context for automatic mode. Ignoring.`,
+      );
+      return next(args);
+    }
+    const subsegment = segment.notTraced
+      ? segment.addNewSubsegmentWithoutSampling(service)
+      : segment.addNewSubsegment(service);
+    subsegment.addAttribute('namespace', 'aws');
+    // The facade: a subsegment's own segment, or the segment itself.
+    const root = segment instanceof Subsegment ? segment.segment : segment;
+    let traceHeader = `Root=${root?.trace_id};Parent=${subsegment.id};Sampled=${subsegment.notTraced ? '0' : '1'}`;
+    const data = root?.additionalTraceData;
+    if (data != null) for (const [key, value] of Object.entries(data)) traceHeader += `;${key}=${value}`;
+    if (!segment.noOp) args.request.headers['X-Amzn-Trace-Id'] = traceHeader;
+    const record = async (result: HandlerResult | undefined, error?: Fields) => {
+      const metadata: CallMetadata =
+        result?.output?.$metadata ?? (isRecord(error?.$metadata) ? error.$metadata : {});
+      const region = await config.region();
+      subsegment.addAttribute('aws', awsFields(service, operation, region, input, result?.output, metadata));
+      const http = httpFields(metadata, result?.response);
+      subsegment.addAttribute('http', http);
+      addFlags(http, subsegment, error);
+    };
+    try {
+      const result = await next(args);
+      if (!result) throw new Error('Failed to get response from instrumented AWS Client.');
+      await record(result);
+      subsegment.close();
+      return result;
+    } catch (caught) {
+      const error: Fields = isRecord(caught) ? caught : {};
+      if (error.$metadata) await record(undefined, error);
+      subsegment.close(
+        { message: error.message, name: error.name, stack: error.stack || new Error().stack },
+        true,
+      );
+      throw caught;
+    }
+  };
+
+export const captureAWSv3Client = <Client extends AwsClient>(client: Client): Client => {
   client.middlewareStack.remove(XRAY_PLUGIN_NAME);
   client.middlewareStack.use({
     applyToStack: (stack) =>
@@ -879,9 +1062,9 @@ export const captureAWSv3Client = (client) => {
 // ---------------------------------------------------------------------------------------------
 // What the functions never call
 
-export const captureHTTPsGlobal = () => {};
+export const captureHTTPsGlobal = (): void => {};
 
-const notBundled = (name, instead) => () => {
+const notBundled = (name: string, instead?: string) => (): never => {
   throw new Error(
     `${name} is not bundled in cognito-user-sync's Lambda zips${instead ? `; ${instead}` : ''}`,
   );

@@ -1,4 +1,4 @@
-// The X-Ray SDK stand-in the Lambda zips bundle (scripts/lambda/xray-sdk.mjs) against the real
+// The X-Ray SDK stand-in the Lambda zips bundle (src/stand-ins/xray-sdk.ts) against the real
 // aws-xray-sdk-core: the same scenario (tests/fixtures/xray-scenario.ts: the Powertools tracer,
 // middy, the zips' AWS clients and fetch) is bundled over each and run as Lambda runs a function,
 // and what reaches the X-Ray daemon must be the same document for document, as must the trace
@@ -284,7 +284,7 @@ describe('the X-Ray SDK stand-in, against aws-xray-sdk-core under the Powertools
 
 describe('the X-Ray SDK stand-in on its own', () => {
   it('captures for SQS what the SDK’s whitelist names, entry for entry', async () => {
-    const { WHITELIST } = await import('../../scripts/lambda/xray-sdk.mjs');
+    const { WHITELIST } = await import('../../src/stand-ins/xray-sdk.js');
     const sdk = JSON.parse(
       await readFile(require.resolve('aws-xray-sdk-core/dist/lib/resources/aws_whitelist.json'), 'utf8'),
     );
@@ -303,7 +303,7 @@ describe('the X-Ray SDK stand-in on its own', () => {
     vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', `tcp:127.0.0.1:2000 udp:127.0.0.1:${port}`);
     vi.stubEnv('_X_AMZN_TRACE_ID', `Root=${ROOT};Parent=53995c3f42cd8ad8;Sampled=1`);
     try {
-      const xray = await import('../../scripts/lambda/xray-sdk.mjs');
+      const xray = await import('../../src/stand-ins/xray-sdk.js');
       const segment = xray.getSegment();
       expect(segment).toBeInstanceOf(xray.Segment);
       segment?.addNewSubsegment('## index.handler').close();
@@ -327,7 +327,7 @@ describe('the X-Ray SDK stand-in on its own', () => {
     vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', `127.0.0.1:${(daemon.address() as AddressInfo).port}`);
     vi.stubEnv('_X_AMZN_TRACE_ID', `Root=${ROOT};Parent=53995c3f42cd8ad8;Sampled=1`);
     try {
-      const xray = await import('../../scripts/lambda/xray-sdk.mjs');
+      const xray = await import('../../src/stand-ins/xray-sdk.js');
       const errors: unknown[] = [];
       xray.setLogger({ error: (...args: unknown[]) => errors.push(args), warn() {}, info() {}, debug() {} });
       const segment = xray.getSegment();
@@ -348,7 +348,7 @@ describe('the X-Ray SDK stand-in on its own', () => {
   it('refuses a daemon address without a port, as the SDK does', async () => {
     vi.resetModules();
     vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', '127.0.0.1');
-    await expect(import('../../scripts/lambda/xray-sdk.mjs')).rejects.toThrow(
+    await expect(import('../../src/stand-ins/xray-sdk.js')).rejects.toThrow(
       'You must specify an ip and port',
     );
   });
