@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
-import { trimSourceMap } from './lambda/source-map.mjs';
+import { trimSourceMap } from './source-map.mjs';
 
 export const FUNCTIONS = [
   { name: 'post-confirmation', entry: 'src/handlers/post-confirmation.ts' },

@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { decode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { type SourceMap, trimSourceMap } from '../../scripts/lambda/source-map.mjs';
 import { lambdaBuildOptions } from '../../scripts/package.mjs';
+import { type SourceMap, trimSourceMap } from '../../scripts/source-map.mjs';
 
 const run = promisify(execFile);
 

@@ -1,3 +1,4 @@
+// Types for scripts/source-map.mjs (the zip build trims the bundles' source maps with it), for its test.
 export interface SourceMap {
   version: number;
   sources: string[];
