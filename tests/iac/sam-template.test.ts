@@ -13,11 +13,17 @@ import {
   type Rendered,
   renderTemplate,
 } from './helpers/cloudformation.js';
-import { dashboardAlarmArns, dashboardMetrics, normalizeAlarm } from './helpers/metrics.js';
+import {
+  dashboardAlarmArns,
+  dashboardExpressions,
+  dashboardMetrics,
+  normalizeAlarm,
+} from './helpers/metrics.js';
 import { normalizePolicy, wildcardViolations } from './helpers/policies.js';
 import { REPO_ROOT } from './helpers/run.js';
 import { samParametersOf, transformTemplate } from './helpers/sam.js';
 import {
+  ALARMS,
   arnsOf,
   type Deployment,
   deploymentOf,
@@ -30,6 +36,7 @@ import {
   expectedStatements,
   expectedTrailBucketStatements,
   expectFunctionAsSpecified,
+  expectQueryDefinitionsAsSpecified,
   expectQueuesAsSpecified,
   expectReconcileScheduleAsSpecified,
   expectSchedulePermissionAsSpecified,
@@ -40,6 +47,7 @@ import {
   functionSettings,
   functionsOf,
   namesOf,
+  type QueryDefinition,
   tableSettingsOfTemplate,
 } from './helpers/spec.js';
 
@@ -56,7 +64,7 @@ const ZIP_OF: Record<FunctionRole, string> = {
 // Cognito's pool id is only known once the pool exists; the renderer names it <region>_<logical id>.
 const createdPoolArn = `arn:aws:cognito-idp:${region}:${accountId}:userpool/${region}_UserPool`;
 
-/** A new pool with both secrets and an alarm topic; user changes on (the default). */
+/** A new pool with both secrets and an alarm topic; user changes on (the default), reconcile opted out. */
 const newPool = deploymentOf({
   prefix: 'sync-a',
   region,
@@ -71,12 +79,14 @@ const newPool = deploymentOf({
   logRetentionDays: 90,
   userPoolArn: createdPoolArn,
   userChanges: { maximumConcurrency: 4 },
+  reconcile: false,
+  runbookUrl: 'https://wiki.example.com/on-call/cognito-user-sync',
 });
 
 const existingPoolId = `${region}_Qx7Lm2Rt9`;
 const existingPoolArn = `arn:aws:cognito-idp:${region}:${accountId}:userpool/${existingPoolId}`;
 
-/** An existing pool, nothing optional: no secret, no topic, and user changes turned off. */
+/** An existing pool, nothing optional: no secret, no topic, and user changes (so reconcile) turned off. */
 const bare = deploymentOf({
   prefix: 'cognito-user-sync',
   region,
@@ -88,6 +98,7 @@ const bare = deploymentOf({
   logRetentionDays: 30,
   userPoolArn: existingPoolArn,
   userChanges: false,
+  reconcile: false,
 });
 
 /** An existing pool with the scheduled reconcile, the trail and every adoption option. */
@@ -103,7 +114,7 @@ const everything = deploymentOf({
   logRetentionDays: 14,
   userPoolArn: existingPoolArn,
   userChanges: { maximumConcurrency: 6 },
-  reconcile: { schedule: 'cron(0 3 * * ? *)', maxRps: 0.5, maxDeletes: 25 },
+  reconcile: { schedule: 'cron(0 3 * * ? *)', maxRps: 0.5, maxDeletes: 25, overdueDays: 3 },
   createTrail: true,
   operatorRoleArns: [
     `arn:aws:iam::${accountId}:role/operations`,
@@ -212,6 +223,13 @@ const tablesOf = (rendered: Rendered) =>
 const alarmsOf = (rendered: Rendered) =>
   Object.values(rendered.ofType('AWS::CloudWatch::Alarm')).map((alarm) => normalizeAlarm(alarm.Properties));
 
+const queryDefinitionsOf = (rendered: Rendered): QueryDefinition[] =>
+  Object.values(rendered.ofType('AWS::Logs::QueryDefinition')).map(({ Properties }) => ({
+    Name: String(Properties.Name),
+    QueryString: String(Properties.QueryString),
+    LogGroupNames: (Properties.LogGroupNames as string[]).map(String),
+  }));
+
 const dashboardBodyOf = (rendered: Rendered) =>
   JSON.parse(String(rendered.only('AWS::CloudWatch::Dashboard').Properties.DashboardBody)) as unknown;
 
@@ -309,14 +327,23 @@ describe('template.yaml (SAM)', () => {
       const body = dashboardBodyOf(rendered);
 
       expect(rendered.only('AWS::CloudWatch::Dashboard').Properties.DashboardName).toBe(newPool.prefix);
-      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), newPool);
+      expectDashboardAsSpecified(
+        dashboardMetrics(body),
+        dashboardAlarmArns(body),
+        newPool,
+        dashboardExpressions(body),
+      );
     });
 
-    it('alarms on dropped users, non-empty DLQs, hour-old messages, function errors and a p99 near the deadline, notifying the topic', () => {
+    it('alarms on failing sign-ups, retries and changes, dropped users, non-empty DLQs, lost events, function errors and throttles, each saying what broke, the first command and the runbook, notifying the topic', () => {
       expectAlarmsAsSpecified(alarmsOf(rendered), newPool);
     });
 
-    it('creates no trail and no reconcile', () => {
+    it("saves the Logs Insights queries of docs/deploy.md, each on the deployed functions' log groups", () => {
+      expectQueryDefinitionsAsSpecified(queryDefinitionsOf(rendered), newPool);
+    });
+
+    it('creates no trail, and no reconcile when its schedule is empty (the opt-out)', () => {
       for (const type of ['AWS::CloudTrail::Trail', 'AWS::S3::Bucket', 'AWS::S3::BucketPolicy']) {
         expect(rendered.ofType(type), type).toEqual({});
       }
@@ -392,11 +419,17 @@ describe('template.yaml (SAM)', () => {
       }
     });
 
-    it('keeps the alarms silent (no action without a topic), and the dashboard to the deployed parts', () => {
+    it('keeps the alarms silent (no action without a topic), and the dashboard and saved queries to the deployed parts', () => {
       const body = dashboardBodyOf(rendered);
 
       expectAlarmsAsSpecified(alarmsOf(rendered), bare);
-      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), bare);
+      expectQueryDefinitionsAsSpecified(queryDefinitionsOf(rendered), bare);
+      expectDashboardAsSpecified(
+        dashboardMetrics(body),
+        dashboardAlarmArns(body),
+        bare,
+        dashboardExpressions(body),
+      );
     });
   });
 
@@ -517,11 +550,17 @@ describe('template.yaml (SAM)', () => {
       expect(rendered.outputs.TrailArn).toBe(arnsOf(everything).trail);
     });
 
-    it('alarms on drift found by reconcile and on its errors, and plots its metrics', () => {
+    it('alarms on drift, errors, a stopped run and runs that stop completing, and plots its metrics', () => {
       const body = dashboardBodyOf(rendered);
 
       expectAlarmsAsSpecified(alarmsOf(rendered), everything);
-      expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), everything);
+      expectQueryDefinitionsAsSpecified(queryDefinitionsOf(rendered), everything);
+      expectDashboardAsSpecified(
+        dashboardMetrics(body),
+        dashboardAlarmArns(body),
+        everything,
+        dashboardExpressions(body),
+      );
     });
 
     it("outputs the operators' policy: the pool, every queue's attributes, the dead letters, the secret and the key", () => {
@@ -533,6 +572,57 @@ describe('template.yaml (SAM)', () => {
         ReconcileQueueUrl: everything.queueUrl(namesOf(everything.prefix).reconcileQueue),
       });
     });
+  });
+
+  describe('with every optional parameter at its default', () => {
+    // A new pool, user changes, and reconcile daily at a sixth of ListUsers' 30 requests a second.
+    const defaults = deploymentOf({
+      prefix: 'cognito-user-sync',
+      region,
+      accountId,
+      userServiceUrl: 'https://users.internal.example.com/api/v1/users',
+      syncDeadlineMs: 3500,
+      maxReceiveCount: 12,
+      maximumConcurrency: 2,
+      logRetentionDays: 30,
+      userPoolArn: createdPoolArn,
+    });
+    let rendered: Rendered;
+    beforeAll(() => {
+      rendered = renderTemplate(template, { UserServiceUrl: defaults.userServiceUrl }, { region, accountId });
+    });
+
+    it('runs reconcile daily at 5 ListUsers a second, deleting at most 10 users a run', () => {
+      const { rule, targets } = ruleOf(rendered, namesOf(defaults.prefix).reconcileRule);
+
+      expect(defaults.reconcile).toMatchObject({ schedule: 'rate(1 day)', maxRps: 5, maxDeletes: 10 });
+      expectReconcileScheduleAsSpecified(rule, targets, defaults);
+      for (const role of functionsOf(defaults)) {
+        expectFunctionAsSpecified(
+          functionSettings(functionOf(rendered, role, defaults).Properties),
+          role,
+          defaults,
+        );
+      }
+    });
+
+    it("alarms on runs that stop completing after 2 days, and links every runbook into the installed package's docs", () => {
+      expectAlarmsAsSpecified(alarmsOf(rendered), defaults);
+      expectQueryDefinitionsAsSpecified(queryDefinitionsOf(rendered), defaults);
+    });
+  });
+
+  it("points every alarm's runbook link at a section of docs/deploy.md that exists", async () => {
+    const text = await readFile(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
+    // GitHub's anchor of a heading: lower case, punctuation but - and _ dropped, spaces to -.
+    const anchors = [...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) =>
+      (match[1] ?? '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    );
+    for (const alarm of ALARMS) expect(anchors, alarm.suffix).toContain(`alarm-${alarm.suffix}`);
   });
 
   it('refuses a reconcile schedule without user changes, and subnets without security groups (template rules)', () => {

@@ -24,6 +24,8 @@ export const dashboardMetrics = (body: unknown): MetricRef[] => {
       if (!Array.isArray(row)) throw new Error(`metric row is not a list: ${JSON.stringify(row)}`);
       const last = row.at(-1);
       const options = isRecord(last) ? last : {};
+      // A metric-math row ([{ expression, … }]) plots no metric of its own: see dashboardExpressions.
+      if (options.expression !== undefined) continue;
       const parts = (isRecord(last) ? row.slice(0, -1) : row).map(String);
       // The "." shorthand repeats the row above; rows here are written out, so a test sees every name.
       if (parts.includes('.')) throw new Error(`metric row uses the "." shorthand: ${JSON.stringify(row)}`);
@@ -36,6 +38,45 @@ export const dashboardMetrics = (body: unknown): MetricRef[] => {
     }
   }
   return refs;
+};
+
+/** A metric-math line of a dashboard widget: its expression, and the metrics its ids name. */
+export interface DashboardExpression {
+  expression: string;
+  /** The widget's metric rows that carry an `id`, by id. */
+  inputs: Record<string, Omit<MetricRef, 'stat'> & { stat: string | undefined }>;
+  period: number | undefined;
+}
+
+/** Every metric-math line of the dashboard's metric widgets, with the rows it can refer to. */
+export const dashboardExpressions = (body: unknown): DashboardExpression[] => {
+  const parsed = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
+  const widgets = isRecord(parsed) && Array.isArray(parsed.widgets) ? parsed.widgets : [];
+  const found: DashboardExpression[] = [];
+  for (const widget of widgets) {
+    if (!isRecord(widget) || widget.type !== 'metric' || !isRecord(widget.properties)) continue;
+    const { metrics, period } = widget.properties;
+    const rows = (Array.isArray(metrics) ? metrics : []) as unknown[][];
+    const inputs: DashboardExpression['inputs'] = {};
+    const refs = dashboardMetrics({ widgets: [widget] });
+    let index = 0;
+    for (const row of rows) {
+      const options = row.at(-1);
+      if (isRecord(options) && options.expression !== undefined) continue;
+      const ref = refs[index++];
+      if (ref && isRecord(options) && typeof options.id === 'string') inputs[options.id] = ref;
+    }
+    for (const row of rows) {
+      const options = row.at(-1);
+      if (!isRecord(options) || typeof options.expression !== 'string') continue;
+      found.push({
+        expression: options.expression,
+        inputs,
+        period: typeof period === 'number' ? period : undefined,
+      });
+    }
+  }
+  return found;
 };
 
 /** The alarms that the dashboard's alarm-status widgets list, by ARN. */

@@ -3,7 +3,7 @@
 
 import type { CfnTemplate } from './cloudformation.js';
 import { runOk } from './run.js';
-import { type Deployment, userPoolIdOf } from './spec.js';
+import { DEFAULT_RECONCILE, type Deployment, userPoolIdOf } from './spec.js';
 
 export const transformTemplate = async ({
   bucket,
@@ -41,9 +41,12 @@ export const samParametersOf = (d: Deployment, { newPool = false } = {}): Record
     EnableUserChanges: d.userChanges ? 'true' : 'false',
     UserChangesMaximumConcurrency: d.userChanges ? d.userChanges.maximumConcurrency : 2,
     CreateTrail: d.createTrail ? 'true' : 'false',
+    // Reconcile is on by default: an empty schedule is the opt-out.
     ReconcileSchedule: d.reconcile ? d.reconcile.schedule : '',
-    ReconcileMaxRps: d.reconcile ? d.reconcile.maxRps : 5,
-    ReconcileMaxDeletes: d.reconcile ? d.reconcile.maxDeletes : 10,
+    ReconcileMaxRps: d.reconcile ? d.reconcile.maxRps : DEFAULT_RECONCILE.maxRps,
+    ReconcileMaxDeletes: d.reconcile ? d.reconcile.maxDeletes : DEFAULT_RECONCILE.maxDeletes,
+    ReconcileOverdueDays: (d.reconcile && d.reconcile.overdueDays) || DEFAULT_RECONCILE.overdueDays,
+    RunbookUrl: d.runbookUrl,
     SubnetIds: d.vpc?.subnetIds.join(',') ?? '',
     SecurityGroupIds: d.vpc?.securityGroupIds.join(',') ?? '',
     KmsKeyArn: d.kmsKeyArn ?? '',

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { DEFAULT_NAMESPACE, MetricName } from '../../../src/metric-names.js';
 import { userChangesRulePattern } from '../../helpers/user-changes-rule.js';
-import { type Alarm, alarmMetrics, type MetricRef } from './metrics.js';
+import { type Alarm, alarmMetrics, type DashboardExpression, type MetricRef } from './metrics.js';
 import type { Statement } from './policies.js';
 
 export type FunctionRole = 'postConfirmation' | 'retryWorker' | 'userChanges' | 'reconcile';
@@ -41,8 +41,10 @@ export interface Deployment {
   queueUrl: (queueName: string) => string;
   /** The user-changes part (on by default): its event source's maximum concurrency, or false. */
   userChanges: false | { maximumConcurrency: number };
-  /** The scheduled reconcile (off by default), or false. */
-  reconcile: false | { schedule: string; maxRps: number; maxDeletes: number };
+  /** The scheduled reconcile (on by default, daily: DEFAULT_RECONCILE), or false (opted out). */
+  reconcile: false | ReconcileSettings;
+  /** The base of every alarm's runbook link (RunbookUrl / runbook_url). */
+  runbookUrl: string;
   createTrail: boolean;
   operatorRoleArns: string[];
   kmsKeyArn?: string;
@@ -52,6 +54,25 @@ export interface Deployment {
   reservedConcurrency: Partial<Record<FunctionRole, number>>;
   userPolicy: UserPolicySettings;
 }
+
+export interface ReconcileSettings {
+  schedule: string;
+  maxRps: number;
+  maxDeletes: number;
+  /** Days without a completed run before the heartbeat alarm fires (ReconcileOverdueDays); 2 by default. */
+  overdueDays?: number;
+}
+
+/** What both flavours deploy when nothing is said: a daily run at a sixth of ListUsers' 30 a second. */
+export const DEFAULT_RECONCILE = {
+  schedule: 'rate(1 day)',
+  maxRps: 5,
+  maxDeletes: 10,
+  overdueDays: 2,
+} as const;
+
+/** Where an installed package's docs are: the default base of the alarms' runbook links. */
+export const DEFAULT_RUNBOOK_URL = 'node_modules/cognito-user-sync/docs/deploy.md';
 
 export const DEFAULT_MEMORY: Record<FunctionRole, number> = {
   postConfirmation: 256,
@@ -67,13 +88,14 @@ export const DEFAULT_USER_POLICY: UserPolicySettings = {
   disabledUserStatus: 'DISABLED',
 };
 
-/** A deployment with every adoption option at its default, user changes on, reconcile off. */
+/** A deployment with every adoption option at its default: user changes on, reconcile daily. */
 export const deploymentOf = (
   d: Omit<
     Deployment,
     | 'queueUrl'
     | 'userChanges'
     | 'reconcile'
+    | 'runbookUrl'
     | 'createTrail'
     | 'operatorRoleArns'
     | 'memorySize'
@@ -84,7 +106,8 @@ export const deploymentOf = (
 ): Deployment => ({
   queueUrl: (name) => `https://sqs.${d.region}.amazonaws.com/${d.accountId}/${name}`,
   userChanges: { maximumConcurrency: 2 },
-  reconcile: false,
+  reconcile: { ...DEFAULT_RECONCILE },
+  runbookUrl: DEFAULT_RUNBOOK_URL,
   createTrail: false,
   operatorRoleArns: [],
   memorySize: DEFAULT_MEMORY,
@@ -828,6 +851,7 @@ export const expectDashboardAsSpecified = (
   refs: readonly MetricRef[],
   alarmArns: string[],
   d: Deployment,
+  expressions: readonly DashboardExpression[],
 ) => {
   const names = namesOf(d.prefix);
   const own = expectOwnMetricsEmitted(refs, d);
@@ -865,24 +889,200 @@ export const expectDashboardAsSpecified = (
       `${role} duration`,
     ).toEqual(['p99']);
   }
+  // Silent loss: the rule's failed deliveries, and whether Cognito's events reach the changes queue.
+  expect(has(refs, 'AWS/Events', 'FailedInvocations', { RuleName: names.userChangesRule })).toHaveLength(
+    d.userChanges ? 1 : 0,
+  );
+  expect(has(refs, 'AWS/SQS', 'NumberOfMessagesSent', queue(names.changesQueue))).toHaveLength(
+    d.userChanges ? 1 : 0,
+  );
+  // The failure ratio of each function, as its alarm computes it, over the same inputs.
+  const ratios = (['signUps', 'retries', ...(d.userChanges ? ['userChanges'] : [])] as const).map(
+    (ratio) => ({
+      expression: FAILURE_RATIO[ratio],
+      inputs: Object.fromEntries(
+        Object.entries(FAILURE_RATIO_INPUTS[ratio]).map(([id, name]) => [
+          id,
+          { namespace: DEFAULT_NAMESPACE, name, dimensions: { service: d.prefix }, stat: 'Sum' },
+        ]),
+      ),
+      period: 300,
+    }),
+  );
+  expect(
+    expressions.map(({ expression, inputs, period }) => ({ expression, inputs, period })),
+    'the failure ratios',
+  ).toEqual(ratios);
   // The alarm-status widget lists every alarm.
   expect([...alarmArns].sort()).toEqual(alarmNamesOf(d).map(arnsOf(d).alarm).sort());
 };
 
+/** Which queues an alarm's first command shows: `cognito-user-sync status` with their URLs. */
+export type StatusQueues = 'signUps' | 'changes' | 'reconcile';
+
+export interface AlarmEntry {
+  /** The name after the prefix; also the runbook's anchor, `#alarm-<suffix>`. */
+  suffix: string;
+  part: 'base' | 'userChanges' | 'reconcile';
+  /** Chosen per alarm; docs/deploy.md says why. */
+  treatMissingData: 'notBreaching' | 'breaching' | 'ignore';
+  status: StatusQueues;
+}
+
+/** Every alarm a deployment can have: what each needs is checked below, and documented in docs/deploy.md. */
+export const ALARMS: readonly AlarmEntry[] = [
+  { suffix: 'sign-ups-not-synced', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  { suffix: 'retries-failing', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  { suffix: 'user-sync-dropped', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  { suffix: 'dead-letter-queue-not-empty', part: 'base', treatMissingData: 'ignore', status: 'signUps' },
+  { suffix: 'retry-queue-oldest-message', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  { suffix: 'post-confirmation-errors', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  {
+    suffix: 'post-confirmation-throttles',
+    part: 'base',
+    treatMissingData: 'notBreaching',
+    status: 'signUps',
+  },
+  { suffix: 'retry-worker-errors', part: 'base', treatMissingData: 'notBreaching', status: 'signUps' },
+  {
+    suffix: 'post-confirmation-duration-near-deadline',
+    part: 'base',
+    treatMissingData: 'notBreaching',
+    status: 'signUps',
+  },
+  {
+    suffix: 'user-changes-failing',
+    part: 'userChanges',
+    treatMissingData: 'notBreaching',
+    status: 'changes',
+  },
+  {
+    suffix: 'changes-dead-letter-queue-not-empty',
+    part: 'userChanges',
+    treatMissingData: 'ignore',
+    status: 'changes',
+  },
+  {
+    suffix: 'changes-queue-oldest-message',
+    part: 'userChanges',
+    treatMissingData: 'notBreaching',
+    status: 'changes',
+  },
+  { suffix: 'user-changes-errors', part: 'userChanges', treatMissingData: 'notBreaching', status: 'changes' },
+  {
+    suffix: 'user-changes-throttles',
+    part: 'userChanges',
+    treatMissingData: 'notBreaching',
+    status: 'changes',
+  },
+  {
+    suffix: 'user-changes-rule-failed-invocations',
+    part: 'userChanges',
+    treatMissingData: 'notBreaching',
+    status: 'changes',
+  },
+  {
+    suffix: 'cognito-events-missing',
+    part: 'userChanges',
+    treatMissingData: 'notBreaching',
+    status: 'changes',
+  },
+  {
+    suffix: 'reconcile-drift-found',
+    part: 'reconcile',
+    treatMissingData: 'notBreaching',
+    status: 'reconcile',
+  },
+  { suffix: 'reconcile-errors', part: 'reconcile', treatMissingData: 'notBreaching', status: 'reconcile' },
+  {
+    suffix: 'reconcile-dead-letter-queue-not-empty',
+    part: 'reconcile',
+    treatMissingData: 'ignore',
+    status: 'reconcile',
+  },
+  {
+    suffix: 'reconcile-runs-not-completing',
+    part: 'reconcile',
+    treatMissingData: 'breaching',
+    status: 'reconcile',
+  },
+];
+
+/** The alarms of a deployment's parts. */
+export const alarmsOf = (d: Deployment): AlarmEntry[] =>
+  ALARMS.filter(
+    (alarm) =>
+      alarm.part === 'base' ||
+      (alarm.part === 'userChanges' && d.userChanges !== false) ||
+      (alarm.part === 'reconcile' && d.reconcile !== false),
+  );
+
 export const alarmNamesOf = (d: Deployment): string[] =>
-  [
-    'user-sync-dropped',
-    'dead-letter-queue-not-empty',
-    'retry-queue-oldest-message',
-    'post-confirmation-errors',
-    'post-confirmation-throttles',
-    'retry-worker-errors',
-    'post-confirmation-duration-near-deadline',
-    ...(d.userChanges
-      ? ['changes-dead-letter-queue-not-empty', 'changes-queue-oldest-message', 'user-changes-errors']
-      : []),
-    ...(d.reconcile ? ['reconcile-drift-found', 'reconcile-errors'] : []),
-  ].map((name) => `${d.prefix}-${name}`);
+  alarmsOf(d).map((alarm) => `${d.prefix}-${alarm.suffix}`);
+
+/**
+ * The metric math of the failure-ratio alarms (and of the dashboard's widgets of the same name):
+ * the share of outcomes that failed in a 5-minute period, 0 below a minimum count of failures.
+ */
+export const FAILURE_RATIO = {
+  signUps:
+    'IF(FILL(queued, 0) >= 2, 100 * FILL(queued, 0) / (FILL(queued, 0) + FILL(synced, 0) + FILL(exists, 0)), 0)',
+  retries:
+    'IF(FILL(deferred, 0) >= 1, 100 * FILL(deferred, 0) / (FILL(deferred, 0) + FILL(succeeded, 0)), 0)',
+  userChanges:
+    'IF(FILL(deferred, 0) >= 1, 100 * FILL(deferred, 0) / (FILL(deferred, 0) + FILL(created, 0) + FILL(updated, 0) + FILL(deleted, 0)), 0)',
+} as const;
+
+/** The inputs of each failure ratio: query id → metric name. */
+export const FAILURE_RATIO_INPUTS = {
+  signUps: {
+    queued: MetricName.UserSyncQueued,
+    synced: MetricName.UserSynced,
+    exists: MetricName.UserAlreadyExists,
+  },
+  retries: { deferred: MetricName.RetryDeferred, succeeded: MetricName.RetrySucceeded },
+  userChanges: {
+    deferred: MetricName.UserChangeDeferred,
+    created: MetricName.UserChangeCreated,
+    updated: MetricName.UserChangeUpdated,
+    deleted: MetricName.UserChangeDeleted,
+  },
+} as const;
+
+/** Sign-ups counted by the trigger in a day, with not one message sent to the changes queue. */
+export const COGNITO_EVENTS_MISSING =
+  'IF(FILL(sent, 0) == 0, FILL(synced, 0) + FILL(exists, 0) + FILL(queued, 0), 0)';
+/** Sign-ups a day from which a day without any change event is suspicious. */
+export const COGNITO_EVENTS_MISSING_SIGN_UPS = 20;
+
+/** A queue's URL as AWS gives it: the alarms' first commands name queues this way in both flavours. */
+export const canonicalQueueUrl = (d: Pick<Deployment, 'region' | 'accountId'>, name: string) =>
+  `https://sqs.${d.region}.amazonaws.com/${d.accountId}/${name}`;
+
+/** The first command an alarm's description tells on-call to run. */
+export const statusCommandOf = (d: Deployment, queues: StatusQueues): string => {
+  const names = namesOf(d.prefix);
+  const flags: Record<StatusQueues, [string, string][]> = {
+    signUps: [
+      ['retry-queue-url', names.retryQueue],
+      ['dead-letter-queue-url', names.deadLetterQueue],
+    ],
+    changes: [
+      ['changes-queue-url', names.changesQueue],
+      ['changes-dead-letter-queue-url', names.changesDeadLetterQueue],
+    ],
+    reconcile: [
+      ['reconcile-queue-url', names.reconcileQueue],
+      ['changes-queue-url', names.changesQueue],
+    ],
+  };
+  const urls = flags[queues].map(([flag, name]) => `--${flag} ${canonicalQueueUrl(d, name)}`).join(' ');
+  return `AWS_REGION=${d.region} npx cognito-user-sync status ${urls}`;
+};
+
+/** The end of every alarm's description: the first command, then the runbook link. */
+export const descriptionTailOf = (d: Deployment, alarm: AlarmEntry) =>
+  ` First run: ${statusCommandOf(d, alarm.status)} Runbook: ${d.runbookUrl}#alarm-${alarm.suffix}`;
 
 const alarmOn = (
   alarms: readonly Alarm[],
@@ -895,6 +1095,12 @@ const alarmOn = (
   return found[0] as Alarm;
 };
 
+const named = (alarms: readonly Alarm[], d: Deployment, suffix: string) => {
+  const alarm = alarms.find((candidate) => candidate.AlarmName === `${d.prefix}-${suffix}`);
+  expect(alarm, suffix).toBeDefined();
+  return alarm as Alarm;
+};
+
 /** The ms of p99 duration at which the deadline alarm fires: its metric math is 100 * p99 / deadline. */
 const durationThresholdMs = (alarm: Alarm): number => {
   const [query] = alarm.Metrics.filter((metric) => metric.ReturnData);
@@ -902,6 +1108,56 @@ const durationThresholdMs = (alarm: Alarm): number => {
   const input = alarm.Metrics.find((metric) => metric.Id === match?.[1]);
   expect(input?.MetricStat?.Stat, 'the deadline alarm reads the p99').toBe('p99');
   return (alarm.Threshold * Number(match?.[2])) / 100;
+};
+
+/** A metric-math alarm: its inputs (id → metric of the service, statistic, period) and its one expression. */
+const expectMathAlarm = (
+  alarm: Alarm,
+  inputs: Record<string, { namespace?: string; name: string; dimensions?: Record<string, string> }>,
+  { expression, period, stat = 'Sum' }: { expression: string; period: number; stat?: string },
+  d: Deployment,
+) => {
+  const queries = alarm.Metrics.filter((query) => query.MetricStat);
+  expect(
+    Object.fromEntries(queries.map((query) => [query.Id, query.MetricStat])),
+    `${alarm.AlarmName}'s inputs`,
+  ).toEqual(
+    Object.fromEntries(
+      Object.entries(inputs).map(([id, input]) => [
+        id,
+        {
+          Namespace: input.namespace ?? DEFAULT_NAMESPACE,
+          MetricName: input.name,
+          Dimensions: input.dimensions ?? { service: d.prefix },
+          Period: period,
+          Stat: stat,
+        },
+      ]),
+    ),
+  );
+  for (const query of queries) expect(query.ReturnData, `${alarm.AlarmName} ${query.Id}`).toBe(false);
+  const returned = alarm.Metrics.filter((query) => query.ReturnData);
+  expect(returned.map((query) => query.Expression)).toEqual([expression]);
+};
+
+const expectShape = (
+  alarm: Alarm,
+  shape: {
+    ComparisonOperator: string;
+    Threshold: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm: number;
+  },
+) => {
+  expect(
+    {
+      ComparisonOperator: alarm.ComparisonOperator,
+      Threshold: alarm.Threshold,
+      EvaluationPeriods: alarm.EvaluationPeriods,
+      DatapointsToAlarm: alarm.DatapointsToAlarm,
+    },
+    alarm.AlarmName,
+  ).toEqual(shape);
 };
 
 export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment) => {
@@ -912,15 +1168,45 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
   const anyAbove = (alarm: Alarm, threshold: number) => {
     expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: threshold });
   };
+  const failingShape = {
+    ComparisonOperator: 'GreaterThanThreshold',
+    Threshold: 50,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 2,
+  };
+
+  // A User Service outage, whatever its shape, as the functions' own outcomes show it: more than
+  // half failing in 2 of 3 five-minute periods.
+  expectMathAlarm(
+    named(alarms, d, 'sign-ups-not-synced'),
+    Object.fromEntries(Object.entries(FAILURE_RATIO_INPUTS.signUps).map(([id, name]) => [id, { name }])),
+    { expression: FAILURE_RATIO.signUps, period: 300 },
+    d,
+  );
+  expectShape(named(alarms, d, 'sign-ups-not-synced'), failingShape);
+  expectMathAlarm(
+    named(alarms, d, 'retries-failing'),
+    Object.fromEntries(Object.entries(FAILURE_RATIO_INPUTS.retries).map(([id, name]) => [id, { name }])),
+    { expression: FAILURE_RATIO.retries, period: 300 },
+    d,
+  );
+  expectShape(named(alarms, d, 'retries-failing'), failingShape);
+
   const dropped = alarmOn(alarms, DEFAULT_NAMESPACE, MetricName.UserSyncDropped, { service: d.prefix });
   expect(dropped.Statistic).toBe('Sum');
   anyAbove(dropped, 0);
-  const deadLetters = [names.deadLetterQueue, ...(d.userChanges ? [names.changesDeadLetterQueue] : [])];
+  const deadLetters = [
+    names.deadLetterQueue,
+    ...(d.userChanges ? [names.changesDeadLetterQueue] : []),
+    ...(d.reconcile ? [names.reconcileDeadLetterQueue] : []),
+  ];
   for (const queue of deadLetters) {
     const deadLetter = alarmOn(alarms, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queue });
     expect(deadLetter.Statistic).toBe('Maximum');
     anyAbove(deadLetter, 0);
   }
+  // Kept for what the outcome metrics cannot see (a consumer that stopped): a message never received
+  // keeps its place in the age metric; a retried one drops out of it after its third receive.
   for (const queue of [names.retryQueue, ...(d.userChanges ? [names.changesQueue] : [])]) {
     const oldest = alarmOn(alarms, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: queue });
     expect(oldest.Statistic).toBe('Maximum');
@@ -931,10 +1217,53 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
     expect(errors.Statistic).toBe('Sum');
     anyAbove(errors, 0);
   }
-  alarmOn(alarms, 'AWS/Lambda', 'Throttles', { FunctionName: names.postConfirmation });
+  for (const role of ['postConfirmation', ...(d.userChanges ? ['userChanges'] : [])] as const) {
+    const throttles = alarmOn(alarms, 'AWS/Lambda', 'Throttles', { FunctionName: names[role] });
+    expect(throttles.Statistic).toBe('Sum');
+    anyAbove(throttles, 0);
+  }
   const duration = alarmOn(alarms, 'AWS/Lambda', 'Duration', { FunctionName: names.postConfirmation });
   expect(duration.ComparisonOperator).toBe('GreaterThanThreshold');
   expect(durationThresholdMs(duration)).toBe(0.9 * d.syncDeadlineMs);
+
+  if (d.userChanges) {
+    expectMathAlarm(
+      named(alarms, d, 'user-changes-failing'),
+      Object.fromEntries(
+        Object.entries(FAILURE_RATIO_INPUTS.userChanges).map(([id, name]) => [id, { name }]),
+      ),
+      { expression: FAILURE_RATIO.userChanges, period: 300 },
+      d,
+    );
+    expectShape(named(alarms, d, 'user-changes-failing'), failingShape);
+    // Deliveries of the rule that failed for good (a missing KMS grant, a queue policy): lost events.
+    const failed = alarmOn(alarms, 'AWS/Events', 'FailedInvocations', { RuleName: names.userChangesRule });
+    expect(failed.Statistic).toBe('Sum');
+    anyAbove(failed, 0);
+    // Sign-ups all day, and not one message into the changes queue: the trail or the rule is broken.
+    const missing = named(alarms, d, 'cognito-events-missing');
+    expectMathAlarm(
+      missing,
+      {
+        sent: {
+          namespace: 'AWS/SQS',
+          name: 'NumberOfMessagesSent',
+          dimensions: { QueueName: names.changesQueue },
+        },
+        synced: { name: MetricName.UserSynced },
+        exists: { name: MetricName.UserAlreadyExists },
+        queued: { name: MetricName.UserSyncQueued },
+      },
+      { expression: COGNITO_EVENTS_MISSING, period: 86_400 },
+      d,
+    );
+    expectShape(missing, {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: COGNITO_EVENTS_MISSING_SIGN_UPS,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+    });
+  }
   if (d.reconcile) {
     // Drift of any kind in an hour: the four counts summed (a missing series counting as 0), above 0.
     const drift = alarmOn(alarms, DEFAULT_NAMESPACE, MetricName.ReconcileMissing, { service: d.prefix });
@@ -952,14 +1281,96 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
     const summed = (sum?.Expression ?? '').split(' + ').map((term) => /^FILL\((\w+), 0\)$/.exec(term)?.[1]);
     expect(summed.sort()).toEqual(inputs.map((query) => query.Id).sort());
     anyAbove(drift, 0);
+    // The heartbeat: a day without a completed run is a day of zero, for as many days as the schedule allows.
+    const heartbeat = named(alarms, d, 'reconcile-runs-not-completing');
+    expectMathAlarm(
+      heartbeat,
+      { completed: { name: MetricName.ReconcileRunCompleted } },
+      { expression: 'FILL(completed, 0)', period: 86_400 },
+      d,
+    );
+    const days = d.reconcile.overdueDays ?? DEFAULT_RECONCILE.overdueDays;
+    expectShape(heartbeat, {
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      EvaluationPeriods: days,
+      DatapointsToAlarm: days,
+    });
   }
 
   const actions = d.alarmTopicArn ? [d.alarmTopicArn] : [];
-  for (const alarm of alarms) {
-    expect(alarm.AlarmName.startsWith(`${d.prefix}-`), alarm.AlarmName).toBe(true);
+  for (const entry of alarmsOf(d)) {
+    const alarm = named(alarms, d, entry.suffix);
     expect(alarm.AlarmActions, `${alarm.AlarmName} notifies`).toEqual(actions);
     expect(alarm.OKActions, `${alarm.AlarmName} notifies recovery`).toEqual(actions);
-    // No traffic is no news: an idle pool must not look like an outage.
-    expect(alarm.TreatMissingData, alarm.AlarmName).toBe('notBreaching');
+    // Missing data decided per alarm (docs/deploy.md, "Alarms: what they mean and what to do").
+    expect(alarm.TreatMissingData, alarm.AlarmName).toBe(entry.treatMissingData);
+    // What broke, the first command to run, the runbook: within CloudWatch's 1024 characters.
+    const tail = descriptionTailOf(d, entry);
+    expect(alarm.AlarmDescription.endsWith(tail), `${alarm.AlarmName}: ${alarm.AlarmDescription}`).toBe(true);
+    expect(alarm.AlarmDescription.length - tail.length, `${alarm.AlarmName} says what broke`).toBeGreaterThan(
+      40,
+    );
+    expect(alarm.AlarmDescription.length, alarm.AlarmName).toBeLessThanOrEqual(1024);
   }
+};
+
+/** A saved Logs Insights query as both flavours declare it: name, query, the log groups it runs on. */
+export interface QueryDefinition {
+  Name: string;
+  QueryString: string;
+  LogGroupNames: string[];
+}
+
+/** The Logs Insights queries of docs/deploy.md, saved; each on the log groups of the functions it reads. */
+export const QUERIES: readonly { name: string; functions: readonly FunctionRole[]; query: string }[] = [
+  {
+    name: 'dropped-users',
+    functions: ['postConfirmation'],
+    query:
+      'fields @timestamp, userPoolId, cognitoSub, reason, queueFailure | filter outcome = "dropped" | sort @timestamp desc',
+  },
+  {
+    name: 'user-service-failures',
+    functions: ['postConfirmation', 'retryWorker', 'userChanges'],
+    query:
+      'filter outcome in ["queued", "deferred", "dead-lettered"] | stats count(*) as failures by bin(5m), @log, outcome, reason, httpStatus',
+  },
+  {
+    name: 'dead-letters',
+    functions: ['retryWorker', 'userChanges'],
+    query:
+      'fields @timestamp, @log, cognitoSub, reason, detail, httpStatus | filter outcome = "dead-lettered" | sort @timestamp desc',
+  },
+  {
+    name: 'function-errors',
+    functions: ['postConfirmation', 'retryWorker', 'userChanges', 'reconcile'],
+    query:
+      'fields @timestamp, @log, @message | filter level = "ERROR" or @message like /Task timed out/ or @message like /Runtime\\./ | sort @timestamp desc | limit 200',
+  },
+  {
+    name: 'reconcile-runs',
+    functions: ['reconcile'],
+    query:
+      'fields @timestamp, runId, message | filter message like /Reconcile run completed|Reconcile handed on|DescribeUserPool failed/ | sort @timestamp desc',
+  },
+];
+
+export const expectQueryDefinitionsAsSpecified = (definitions: readonly QueryDefinition[], d: Deployment) => {
+  const names = namesOf(d.prefix);
+  const deployed = new Set(functionsOf(d));
+  const expected = QUERIES.map((query) => ({
+    Name: `${d.prefix}/${query.name}`,
+    QueryString: query.query,
+    LogGroupNames: query.functions
+      .filter((role) => deployed.has(role))
+      .map((role) => `/aws/lambda/${names[role]}`)
+      .sort(),
+  })).filter((query) => query.LogGroupNames.length > 0);
+  const byName = (a: QueryDefinition, b: QueryDefinition) => a.Name.localeCompare(b.Name);
+  expect(
+    definitions
+      .map((definition) => ({ ...definition, LogGroupNames: [...definition.LogGroupNames].sort() }))
+      .sort(byName),
+  ).toEqual(expected.sort(byName));
 };
