@@ -12,13 +12,14 @@
 // with thousands of orphans costs no more than the cap. Plain functions, dependencies passed in.
 
 import type { ListedServiceUser } from '../clients/user-service.js';
+import { COGNITO_OWNED_KEYS, type CognitoOwnedKey } from '../domain/contract.js';
 import type { PoolUser } from '../domain/pool-user.js';
 import type { UserPolicy } from '../domain/user-policy.js';
 import { belongs, recordOf } from '../domain/user-policy.js';
 
-/** The fields compared: what Cognito owns of a user in the User Service. */
-export const COMPARED_FIELDS = ['email', 'fullName', 'status'] as const;
-export type ComparedField = (typeof COMPARED_FIELDS)[number];
+/** The fields compared: what Cognito owns of a user in the User Service (the contract says which). */
+export const COMPARED_FIELDS: readonly CognitoOwnedKey[] = COGNITO_OWNED_KEYS;
+export type ComparedField = CognitoOwnedKey;
 
 export interface SliceDrift {
   /** Pool users the policy syncs, seen in this slice. */

@@ -8,7 +8,7 @@ import type { CognitoUser } from '../domain/cognito-event.js';
 import type { UserRecord } from '../domain/contract.js';
 import { idempotencyKey } from '../domain/idempotency.js';
 import type { OutcomeReport } from '../domain/outcomes.js';
-import type { RetryMessage } from '../domain/retry-message.js';
+import { RETRY_MESSAGE_VERSION, type RetryMessage } from '../domain/retry-message.js';
 import { failureCode } from '../errors.js';
 import type { Deadline } from './deadline.js';
 
@@ -83,7 +83,7 @@ export const queueUser = async (
   if (target === undefined) return { outcome: 'dropped', reason, queueFailure: 'no-queue-configured' };
 
   const message: RetryMessage = {
-    version: 1,
+    version: RETRY_MESSAGE_VERSION,
     idempotencyKey: idempotencyKey(user.userPoolId, user.sub),
     userPoolId: user.userPoolId,
     triggerSource: user.triggerSource,

@@ -3,7 +3,20 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { USER_RECORD_KEYS, type UserRecord } from '../domain/contract.js';
+import * as v from 'valibot';
+import {
+  type AlreadyExists,
+  type FieldConflict,
+  instantOf,
+  ListedUserView,
+  MAX_PAGE_SIZE,
+  MergePatchSchema,
+  type StaleWrite,
+  USER_RECORD_KEYS,
+  type UserPatch,
+  type UserRecord,
+  UserRecordSchema,
+} from '../domain/contract.js';
 import { isRecord } from '../guards.js';
 import { verifyUserSyncRequest } from '../verify.js';
 import { parseSigningSecret } from '../webhooks/signature.js';
@@ -11,35 +24,15 @@ import { parseSigningSecret } from '../webhooks/signature.js';
 export const USERS_PATH = '/api/v1/users';
 const MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
 const JSON_TYPE = 'application/json';
 const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
-/** A new user as POST carries it: the seven keys, and Cognito's UserLastModifiedDate when known. */
-export interface NewUser extends UserRecord {
-  cognitoLastModified?: string;
-}
-
-export interface StoredUser extends NewUser {
+export interface StoredUser extends UserRecord {
   createdAt: string;
   /** Set on every write; absent only on a user a test put in `users` itself. */
   updatedAt?: string;
   /** The idempotency-key of the POST that created the user. */
   idempotencyKey: string;
-}
-
-/** A JSON merge patch (RFC 7396) of the fields Cognito owns. */
-export type UserPatch = Partial<
-  Pick<NewUser, 'email' | 'fullName' | 'status' | 'updatedBy' | 'cognitoLastModified'>
->;
-
-/** What the list for reconcile shows of a user: the fields Cognito owns. */
-export interface ListedUser {
-  cognitoSub: string;
-  email: string | null;
-  fullName: string | null;
-  status: string;
-  cognitoLastModified: string | null;
 }
 
 export interface ReceivedRequest {
@@ -90,6 +83,10 @@ class Rejection extends Error {
 const unprocessable = (reason: string) => new Rejection(422, 'unprocessable', reason);
 const badRequest = (reason: string) => new Rejection(400, 'bad_request', reason);
 const notFound = () => new Rejection(404, 'not_found', 'no user with this cognitoSub');
+const emailConflict = () =>
+  new Rejection(409, 'conflict', 'another user has this email', {
+    field: 'email',
+  } satisfies Pick<FieldConflict, 'field'>);
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
@@ -108,91 +105,32 @@ const readBody = (request: IncomingMessage): Promise<Buffer> =>
     request.on('error', reject);
   });
 
-const isNullableString = (value: unknown): value is string | null =>
-  value === null || typeof value === 'string';
-
-// RFC 3339 `date-time`: a full date, a full time and a zone (Z or ±hh:mm).
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
-
-/** The instant of an RFC 3339 date-time in epoch milliseconds, or undefined when it is not one. */
-export const instantOf = (value: unknown): number | undefined => {
-  if (typeof value !== 'string') return undefined;
-  const match = DATE_TIME.exec(value);
-  if (!match) return undefined;
-  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
-  // Date.parse rolls 30 February over into March: check the calendar date itself.
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    return undefined;
-  }
-  const instant = Date.parse(value);
-  return Number.isNaN(instant) ? undefined : instant;
+/** A body held to the contract's rules: the first one it breaks is a 422, the rule's message its reason. */
+const checked = <S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> => {
+  const result = v.safeParse(schema, value, { abortEarly: true });
+  if (!result.success) throw unprocessable(result.issues[0].message);
+  return result.output;
 };
 
-/** The rule of each field wherever it is written, POST or PATCH: the reason a value breaks it, if it does. */
-const fieldRules: Record<string, (value: unknown) => string | undefined> = {
-  email: (value) =>
-    !isNullableString(value) || (value !== null && !/^[^@\s]+@[^@\s]+$/.test(value))
-      ? 'email must be null or an email address'
-      : undefined,
-  fullName: (value) => (isNullableString(value) ? undefined : 'fullName must be a string or null'),
-  status: (value) =>
-    typeof value === 'string' && value !== '' ? undefined : 'status must be a non-empty string',
-  role: (value) =>
-    typeof value === 'string' && value !== '' ? undefined : 'role must be a non-empty string',
-  updatedBy: (value) =>
-    typeof value === 'string' && value !== '' ? undefined : 'updatedBy must be a non-empty string',
-  cognitoLastModified: (value) =>
-    instantOf(value) === undefined ? 'cognitoLastModified must be an RFC 3339 date-time' : undefined,
-};
+const RECORD_KEYS = Object.keys(UserRecordSchema.pipe[0].entries);
+const PATCHABLE_KEYS = Object.keys(MergePatchSchema.entries);
 
-const checkFields = (record: Record<string, unknown>, keys: readonly string[]): void => {
-  for (const key of keys) {
-    const problem = key in record ? fieldRules[key]?.(record[key]) : undefined;
-    if (problem) throw unprocessable(problem);
-  }
-};
-
-const NEW_USER_KEYS: readonly string[] = [...USER_RECORD_KEYS, 'cognitoLastModified'];
-const PATCHABLE_KEYS: readonly string[] = ['email', 'fullName', 'status', 'updatedBy', 'cognitoLastModified'];
-
-/** The contract's rules for a new user: exactly the seven keys, plus cognitoLastModified when known. */
-export const validateUserRecord = (value: unknown): NewUser => {
+/** The contract's rules for a new user: exactly its keys (cognitoLastModified when known), each by its rule. */
+export const validateUserRecord = (value: unknown): UserRecord => {
   if (!isRecord(value)) throw badRequest('body must be a JSON object');
-  const unknown = Object.keys(value).filter((key) => !NEW_USER_KEYS.includes(key));
+  const unknown = Object.keys(value).filter((key) => !RECORD_KEYS.includes(key));
   if (unknown.length > 0) throw unprocessable(`unknown keys: ${unknown.join(', ')}`);
-  const missing = USER_RECORD_KEYS.filter((key) => !(key in value));
+  const missing = USER_RECORD_KEYS.filter((key) => !Object.hasOwn(value, key));
   if (missing.length > 0) throw unprocessable(`missing keys: ${missing.join(', ')}`);
-
-  const { cognitoSub, createdBy, updatedBy, cognitoLastModified } = value;
-  if (typeof cognitoSub !== 'string' || cognitoSub.trim() === '') {
-    throw unprocessable('cognitoSub must be a non-empty string');
-  }
-  checkFields(value, ['email', 'fullName', 'status', 'role', 'cognitoLastModified']);
-  if (createdBy !== cognitoSub || updatedBy !== cognitoSub) {
-    throw unprocessable('createdBy and updatedBy must equal cognitoSub');
-  }
-  const record = value as unknown as UserRecord;
-  return {
-    cognitoSub,
-    email: record.email,
-    fullName: record.fullName,
-    status: record.status,
-    role: record.role,
-    createdBy: cognitoSub,
-    updatedBy: cognitoSub,
-    ...(typeof cognitoLastModified === 'string' && { cognitoLastModified }),
-  };
+  return checked(UserRecordSchema, value);
 };
 
 /** The contract's rules for a merge patch: only the fields Cognito owns; null only where a field may be null. */
-export const validateUserPatch = (value: unknown): UserPatch => {
+export const validateUserPatch = (value: unknown): Partial<UserPatch> => {
   if (!isRecord(value)) throw badRequest('body must be a JSON object');
   const refused = Object.keys(value).filter((key) => !PATCHABLE_KEYS.includes(key));
   if (refused.length > 0) throw unprocessable(`not patchable: ${refused.join(', ')}`);
-  checkFields(value, PATCHABLE_KEYS);
-  return value as UserPatch;
+  return checked(MergePatchSchema, value);
 };
 
 const emailKey = (email: string | null | undefined): string | undefined =>
@@ -319,13 +257,8 @@ const listQueryOf = (params: URLSearchParams) => {
   return { limit, prefix, after: cursor === null ? undefined : decodeCursor(cursor, prefix) };
 };
 
-const listed = ({ cognitoSub, email, fullName, status, cognitoLastModified }: StoredUser): ListedUser => ({
-  cognitoSub,
-  email,
-  fullName,
-  status,
-  cognitoLastModified: cognitoLastModified ?? null,
-});
+/** What the list shows of a stored user: the listed fields, cognitoLastModified null until one is stored. */
+const listed = (user: StoredUser) => v.parse(ListedUserView, user);
 
 const mediaTypeOf = (request: IncomingMessage): string | undefined =>
   request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
@@ -410,11 +343,9 @@ export const startDevUserService = async ({
     if (users.has(record.cognitoSub)) {
       throw new Rejection(409, 'already_exists', 'a user with this cognitoSub exists', {
         cognitoSub: record.cognitoSub,
-      });
+      } satisfies Pick<AlreadyExists, 'cognitoSub'>);
     }
-    if (users.emailTaken(record.email, record.cognitoSub)) {
-      throw new Rejection(409, 'conflict', 'another user has this email', { field: 'email' });
-    }
+    if (users.emailTaken(record.email, record.cognitoSub)) throw emailConflict();
     const now = new Date().toISOString();
     const stored: StoredUser = { ...record, createdAt: now, updatedAt: now, idempotencyKey };
     users.set(record.cognitoSub, stored);
@@ -438,11 +369,9 @@ export const startDevUserService = async ({
     if (stored !== undefined && sent !== undefined && sent < stored) {
       throw new Rejection(412, 'stale_write', 'the user holds a newer cognitoLastModified', {
         cognitoLastModified: existing.cognitoLastModified,
-      });
+      } satisfies Partial<Pick<StaleWrite, 'cognitoLastModified'>>);
     }
-    if ('email' in patch && users.emailTaken(patch.email, sub)) {
-      throw new Rejection(409, 'conflict', 'another user has this email', { field: 'email' });
-    }
+    if ('email' in patch && users.emailTaken(patch.email, sub)) throw emailConflict();
     const updated: StoredUser = { ...existing, ...patch, updatedAt: new Date().toISOString() };
     users.set(sub, updated);
     return send(response, 200, updated);

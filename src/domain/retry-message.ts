@@ -1,21 +1,33 @@
 // The retry queue's message: what the sign-up path writes (src/core/sync-user.ts) and the worker
-// reads back here, strictly.
+// reads back here, strictly, in whichever version it was written: a message waits on the queue (and
+// in the dead-letter queue, to be replayed) across deployments.
 
+import * as v from 'valibot';
 import { MalformedMessageError } from '../errors.js';
-import { isRecord, nonEmptyString } from '../guards.js';
+import { isRecord } from '../guards.js';
 import { TRIGGER_SOURCES } from './cognito-event.js';
-import { USER_RECORD_KEYS, type UserRecord } from './contract.js';
+import { entriesOf, USER_RECORD_FIELDS, USER_RECORD_KEYS, type UserRecord } from './contract.js';
 import { idempotencyKey } from './idempotency.js';
 import type { UserDefaults } from './user-policy.js';
 import { isUserPoolId } from './user-pool-id.js';
 
+/**
+ * The version the sign-up path writes: the latest of its body's fields' (`since`, in ./contract.ts).
+ * It moves only when the body's shape does, and the worker reads every version up to it.
+ */
+export const RETRY_MESSAGE_VERSION = Math.max(
+  ...Object.values(USER_RECORD_FIELDS).map((field) => field.since),
+);
+
 /** The retry queue's message: a user the User Service has not got yet, with the exact request body. */
 export interface RetryMessage {
-  version: 1;
+  /** The shape of the body as written; read back, the body has the current shape. */
+  version: number;
   /** The same key the first attempt carried, so a redelivery can never create the user twice. */
   idempotencyKey: string;
   userPoolId: string;
   triggerSource: string;
+  /** A new user as the sign-up path sends it: never with cognitoLastModified. */
   body: UserRecord;
   /** A short code: `http-503`, `timeout`, `network-ECONNREFUSED`, `config-USER_SERVICE_URL`… */
   reason: string;
@@ -25,33 +37,69 @@ export interface RetryMessage {
   firstFailedAt: string;
 }
 
-const MESSAGE_KEYS = new Set([
-  'version',
-  'idempotencyKey',
-  'userPoolId',
-  'triggerSource',
-  'body',
-  'reason',
-  'detail',
-  'attempts',
-  'firstFailedAt',
-]);
-
 /** What only the sign-up trigger writes, and so what a message must say to be one of ours. */
 export interface RetryExpectations {
   /** DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as configured: a message cannot choose its own. */
   userDefaults: UserDefaults;
 }
 
-const nullableString = (value: unknown): boolean => value === null || typeof value === 'string';
+/** Exactly the keys of the fields a message of `version` carried, each of its JSON type (the service's rules are the service's). */
+const bodyOf = (version: number) => {
+  const keys = USER_RECORD_KEYS.filter((key) => USER_RECORD_FIELDS[key].since <= version);
+  return v.strictObject(
+    Object.fromEntries(keys.map((key) => [key, USER_RECORD_FIELDS[key].type])),
+    `body does not have exactly the keys ${keys.join(', ')}`,
+  );
+};
+
+const CURRENT_BODY = v.strictObject(entriesOf(USER_RECORD_FIELDS, 'type'));
+
+const ATTEMPTS = 'has no attempts count';
+const FIRST_FAILED_AT = 'has no firstFailedAt time';
+
+const messageOf = (version: number) =>
+  v.strictObject(
+    {
+      version: v.literal(version),
+      idempotencyKey: v.string('has no idempotencyKey'),
+      userPoolId: v.custom<string>(isUserPoolId, 'has no valid userPoolId'),
+      triggerSource: v.literal(TRIGGER_SOURCES.confirmSignUp, 'is not from a sign-up'),
+      body: bodyOf(version),
+      reason: v.string('has no reason'),
+      detail: v.optional(v.string('has a detail that is not text')),
+      attempts: v.pipe(v.number(ATTEMPTS), v.safeInteger(ATTEMPTS), v.minValue(0, ATTEMPTS)),
+      firstFailedAt: v.pipe(
+        v.string(FIRST_FAILED_AT),
+        v.check((text) => !Number.isNaN(Date.parse(text)), FIRST_FAILED_AT),
+      ),
+    },
+    (issue) =>
+      issue.expected === 'never'
+        ? 'has a key a retry message does not have'
+        : `has no ${String(issue.path?.at(-1)?.key ?? 'object')}`,
+  );
+
+/** The message of each version the worker reads, from 1. */
+const MESSAGES = Array.from({ length: RETRY_MESSAGE_VERSION }, (_, index) => messageOf(index + 1));
+
+/**
+ * What is wrong: the message's own words for the envelope and the body's keys; for a body field,
+ * where it is and what was expected there. Never what the message holds, which valibot's own
+ * message for a field names.
+ */
+const problemOf = (issue: v.BaseIssue<unknown>): string =>
+  issue.type === 'strict_object' || (issue.path?.length ?? 0) < 2
+    ? issue.message
+    : `${issue.path?.map((item) => String(item.key)).join('.')} is not ${issue.expected ?? 'valid'}`;
 
 /**
  * Reads a queue message back, strictly: whoever can send to the queue must not be able to make the
- * worker create any user it likes with our key and signature. Exactly the keys and types of a
- * RetryMessage; a body of exactly the contract's keys, made for the user it names (createdBy and
- * updatedBy are its sub), with the configured status and role; an idempotency key that is the one
- * derived from the pool and the sub. Throws a MalformedMessageError saying what is wrong, never
- * what the message holds.
+ * worker create any user it likes with our key and signature. A version the worker reads, and
+ * exactly the keys and types of a RetryMessage of that version; a body of exactly that version's
+ * keys, made for the user it names (createdBy and updatedBy are its sub), with the configured status
+ * and role; an idempotency key that is the one derived from the pool and the sub. The body comes
+ * back in the current shape: a field added since the message's version is null. Throws a
+ * MalformedMessageError saying what is wrong, never what the message holds.
  */
 export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectations): RetryMessage => {
   let value: unknown;
@@ -62,36 +110,38 @@ export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectati
   }
   const malformed = (problem: string) => new MalformedMessageError(`the message ${problem}`);
   if (!isRecord(value)) throw malformed('is not a JSON object');
-  const unknownKeys = Object.keys(value).filter((key) => !MESSAGE_KEYS.has(key));
-  if (unknownKeys.length > 0)
-    throw malformed(`has ${unknownKeys.length} key(s) a retry message does not have`);
-  if (value.version !== 1) throw malformed('version is not 1');
-  const { userPoolId, idempotencyKey: key, body } = value;
-  if (!isUserPoolId(userPoolId)) throw malformed('has no valid userPoolId');
-  if (value.triggerSource !== TRIGGER_SOURCES.confirmSignUp) throw malformed('is not from a sign-up');
-  if (typeof value.reason !== 'string') throw malformed('has no reason');
-  if (!Number.isSafeInteger(value.attempts) || (value.attempts as number) < 0)
-    throw malformed('has no attempts count');
-  if (typeof value.firstFailedAt !== 'string' || Number.isNaN(Date.parse(value.firstFailedAt))) {
-    throw malformed('has no firstFailedAt time');
+  const { version } = value;
+  if (
+    typeof version !== 'number' ||
+    !Number.isSafeInteger(version) ||
+    version < 1 ||
+    version > RETRY_MESSAGE_VERSION
+  ) {
+    // A newer version than this worker's (after a rollback) waits in the dead-letter queue for a replay.
+    throw malformed(`version is not ${RETRY_MESSAGE_VERSION === 1 ? '1' : `1 to ${RETRY_MESSAGE_VERSION}`}`);
   }
-  if ('detail' in value && typeof value.detail !== 'string') throw malformed('has a detail that is not text');
 
-  if (!isRecord(body)) throw malformed('has no body');
-  const bodyKeys = Object.keys(body);
-  if (bodyKeys.length !== USER_RECORD_KEYS.length || !USER_RECORD_KEYS.every((name) => name in body)) {
-    throw malformed(`body does not have exactly the keys ${USER_RECORD_KEYS.join(', ')}`);
-  }
-  const sub = nonEmptyString(body.cognitoSub);
-  if (sub === undefined) throw malformed('body has no cognitoSub');
-  if (!nullableString(body.email) || !nullableString(body.fullName)) {
-    throw malformed('body has an email or fullName that is neither text nor null');
-  }
-  if (body.createdBy !== sub || body.updatedBy !== sub)
+  const read = v.safeParse(MESSAGES[version - 1] as (typeof MESSAGES)[number], value, { abortEarly: true });
+  if (!read.success) throw malformed(problemOf(read.issues[0]));
+
+  const { body: written, ...message } = read.output;
+  // Fields added since the message was written: null, which each of them allows.
+  const upgraded = v.safeParse(
+    CURRENT_BODY,
+    Object.fromEntries(USER_RECORD_KEYS.map((key) => [key, key in written ? written[key] : null])),
+    { abortEarly: true },
+  );
+  if (!upgraded.success) throw malformed(`body of version ${version} cannot take a newer field`);
+  const body = upgraded.output;
+
+  if (body.createdBy !== body.cognitoSub || body.updatedBy !== body.cognitoSub) {
     throw malformed('body is not made for the user it names');
+  }
   if (body.status !== userDefaults.status || body.role !== userDefaults.role) {
     throw malformed('body has a status or role the configuration does not give');
   }
-  if (key !== idempotencyKey(userPoolId, sub)) throw malformed('idempotencyKey is not the one of its user');
-  return value as unknown as RetryMessage;
+  if (message.idempotencyKey !== idempotencyKey(message.userPoolId, body.cognitoSub)) {
+    throw malformed('idempotencyKey is not the one of its user');
+  }
+  return { ...message, body };
 };
