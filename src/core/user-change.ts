@@ -4,7 +4,7 @@
 // write never wins (the PATCH carries Cognito's last-modified time). Plain functions with their
 // dependencies passed in.
 
-import type { WriteResult } from '../clients/user-service.js';
+import { measurement, type WriteResult } from '../clients/user-service.js';
 import { idempotencyKey, writeKey } from '../domain/idempotency.js';
 import type { OutcomeReport, UserKeys } from '../domain/outcomes.js';
 import type { PoolUser } from '../domain/pool-user.js';
@@ -51,19 +51,12 @@ export interface ChangeReport extends OutcomeReport {
   detail?: string;
 }
 
-const measuredOf = (result: WriteResult) => ({
-  attempts: result.attempts,
-  attemptLatenciesMs: result.attemptLatenciesMs,
-  durationMs: result.durationMs,
-  ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }),
-});
-
 /** A write that is not done: refused (to the dead-letter queue) or to try again later. */
 const notDone = (result: WriteResult & { failure: string }, keys: ChangeReport['keys']): ChangeReport => ({
   outcome: result.failure === 'rejected' || result.failure === 'redirect' ? 'dead-lettered' : 'deferred',
   reason: result.reason ?? 'unknown',
   ...(result.detail !== undefined && { detail: result.detail }),
-  ...measuredOf(result),
+  ...measurement(result),
   keys,
 });
 
@@ -104,7 +97,7 @@ export const applyUserChange = async (
       sub,
       writeKey(deps.userPoolId, sub, { method: 'DELETE' }),
     );
-    if (deleted.outcome !== undefined) return { outcome: 'deleted', ...measuredOf(deleted), keys };
+    if (deleted.outcome !== undefined) return { outcome: 'deleted', ...measurement(deleted), keys };
     return notDone(deleted, keys);
   };
 
@@ -122,9 +115,9 @@ export const applyUserChange = async (
   const patch = patchOf(deps.policy, user);
   const patchKey = writeKey(deps.userPoolId, sub, { method: 'PATCH', body: JSON.stringify(patch) });
   const patched = await deps.userService.patchUser(sub, patch, patchKey);
-  if (patched.outcome === 'updated') return { outcome: 'updated', ...measuredOf(patched), keys };
+  if (patched.outcome === 'updated') return { outcome: 'updated', ...measurement(patched), keys };
   if (patched.outcome === 'stale')
-    return { outcome: 'skipped', reason: 'newer-state-stored', ...measuredOf(patched), keys };
+    return { outcome: 'skipped', reason: 'newer-state-stored', ...measurement(patched), keys };
   if (patched.outcome === undefined) return notDone(patched, keys);
 
   // Not in the User Service: create it with its whole current state.
@@ -132,13 +125,13 @@ export const applyUserChange = async (
     recordOf(deps.policy, user),
     idempotencyKey(deps.userPoolId, sub),
   );
-  if (created.outcome === 'created') return { outcome: 'created', ...measuredOf(created), keys };
+  if (created.outcome === 'created') return { outcome: 'created', ...measurement(created), keys };
   if (created.outcome === undefined) return notDone(created, keys);
   // Created meanwhile by another path (the trigger, a retry): make sure it holds this state.
   const again = await deps.userService.patchUser(sub, patch, patchKey);
-  if (again.outcome === 'updated') return { outcome: 'updated', ...measuredOf(again), keys };
+  if (again.outcome === 'updated') return { outcome: 'updated', ...measurement(again), keys };
   if (again.outcome === 'stale')
-    return { outcome: 'skipped', reason: 'newer-state-stored', ...measuredOf(again), keys };
+    return { outcome: 'skipped', reason: 'newer-state-stored', ...measurement(again), keys };
   if (again.outcome === undefined) return notDone(again, keys);
-  return { outcome: 'deferred', reason: 'created-and-gone', ...measuredOf(again), keys };
+  return { outcome: 'deferred', reason: 'created-and-gone', ...measurement(again), keys };
 };

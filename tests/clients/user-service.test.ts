@@ -1,12 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  createUserServiceClient,
-  MAX_DETAIL_BYTES,
-  retryAfterMs,
-  USER_AGENT,
-} from '../../src/clients/user-service.js';
+import { createUserServiceClient, MAX_DETAIL_BYTES, USER_AGENT } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import type { UserPatch } from '../../src/domain/contract.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
@@ -22,21 +17,6 @@ import {
 } from '../helpers/scripted-server.js';
 
 const body = toUserRecord('s-1', { email: 'a@example.com' }, { status: 'ACTIVE', role: 'USER' });
-
-describe('retryAfterMs', () => {
-  const now = Date.parse('2026-11-26T10:00:00Z');
-  it.each([
-    [{ 'retry-after': '1' }, 1000],
-    [{ 'retry-after': '120' }, 120_000],
-    [{ 'retry-after': 'Thu, 26 Nov 2026 10:00:30 GMT' }, 30_000],
-    [{ 'ratelimit-reset': '2' }, 2000],
-    [{ 'retry-after': String(now / 1000 + 5) }, 5000], // a Unix time, as ky reads it
-    [{ 'retry-after': 'soon' }, undefined],
-    [{}, undefined],
-  ])('%j → %j ms', (headers, expected) => {
-    expect(retryAfterMs(new Headers(headers), now)).toBe(expected);
-  });
-});
 
 describe('createUserServiceClient', () => {
   let server: ScriptedServer | undefined;
@@ -403,6 +383,59 @@ describe('createUserServiceClient', () => {
       huge.closeAllConnections();
       huge.close();
     }
+  });
+
+  describe('a wait the User Service asks for', () => {
+    const createWithin = async (script: Responder[], budgetMs: number) => {
+      server = await startScriptedServer(script);
+      const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+      const started = performance.now();
+      const result = await client.createUser(body, {
+        idempotencyKey: 'k',
+        credentials: { apiKey: undefined },
+        deadline: startDeadline(budgetMs),
+      });
+      return { result, elapsedMs: performance.now() - started };
+    };
+
+    it('is waited when it fits the budget, then the call is tried again', async () => {
+      const { result, elapsedMs } = await createWithin(
+        [reply(429, { error: 'slow down' }, { 'retry-after': '1' }), reply(201)],
+        2500,
+      );
+
+      expect(result).toMatchObject({ outcome: 'created', attempts: 2 });
+      expect(elapsedMs).toBeGreaterThanOrEqual(950);
+    });
+
+    it.each([
+      ['Retry-After: 120', { 'retry-after': '120' }],
+      ['Retry-After: Infinity', { 'retry-after': 'Infinity' }],
+      ['an HTTP date an hour away', { 'retry-after': new Date(Date.now() + 3600_000).toUTCString() }],
+      ['RateLimit-Reset: 120', { 'ratelimit-reset': '120' }],
+      [
+        'X-RateLimit-Reset: a Unix time a minute away',
+        { 'x-ratelimit-reset': String(Date.now() / 1000 + 60) },
+      ],
+    ])('is not started when it does not fit (%s): the answer is the result, at once', async (_, headers) => {
+      const { result, elapsedMs } = await createWithin(
+        [reply(429, { error: 'slow down' }, headers), reply(201)],
+        2000,
+      );
+
+      expect(result).toMatchObject({ failure: 'transient', reason: 'http-429', attempts: 1 });
+      expect(elapsedMs).toBeLessThan(500);
+    });
+
+    it('in a form nobody reads is not taken for the whole budget: the backoff instead', async () => {
+      const { result, elapsedMs } = await createWithin(
+        [reply(503, { error: 'busy' }, { 'retry-after': 'soon' }), reply(201)],
+        3000,
+      );
+
+      expect(result).toMatchObject({ outcome: 'created', attempts: 2 });
+      expect(elapsedMs).toBeLessThan(1000);
+    });
   });
 
   it('gives up at the deadline less the reserve', async () => {
