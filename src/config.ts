@@ -156,17 +156,17 @@ const rawValue = (env: Env, name: string): string | undefined => {
   return value ? value : undefined;
 };
 
-/** A variable parsed by its kind's parser; the fallback when it is unset. */
-function read<T>(env: Env, name: string, parse: Parser<T>): T | undefined;
-function read<T>(env: Env, name: string, parse: Parser<T>, fallback: T): T;
-function read<T>(env: Env, name: string, parse: Parser<T>, fallback?: T): T | undefined {
+/** A variable parsed by its kind's parser; the fallback when it is unset (or blank). */
+export function readVariable<T>(env: Env, name: string, parse: Parser<T>): T | undefined;
+export function readVariable<T>(env: Env, name: string, parse: Parser<T>, fallback: T): T;
+export function readVariable<T>(env: Env, name: string, parse: Parser<T>, fallback?: T): T | undefined {
   const raw = rawValue(env, name);
   return raw === undefined ? fallback : parse(name, raw);
 }
 
 /** A variable that must be set; `why` says what it is for. */
 const required = <T>(env: Env, name: string, parse: Parser<T>, why: string): T => {
-  const value = read(env, name, parse);
+  const value = readVariable(env, name, parse);
   if (value === undefined) throw new ConfigError(name, `is not set: ${why}`);
   return value;
 };
@@ -176,8 +176,8 @@ export const defaults = {
   userStatus: 'ACTIVE',
   userRole: 'USER',
   disabledUserStatus: 'DISABLED',
-  reconcileMaxRps: 5,
-  reconcileMaxDeletes: 10,
+  listUsersRps: 5,
+  maxDeletes: 10,
 } as const;
 
 /** Cognito waits 5 s for the trigger, cold start included. */
@@ -221,7 +221,7 @@ export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig
     parsers.collectionUrl,
     'give the full collection URL, e.g. https://users.internal.example.com/api/v1/users',
   ),
-  timeoutMs: read(
+  timeoutMs: readVariable(
     env,
     'USER_SERVICE_TIMEOUT_MS',
     parsers.number({ min: 50, max: 30_000, unit: 'milliseconds' }),
@@ -229,7 +229,7 @@ export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig
 });
 
 export const readSyncDeadlineMs = (env: Env = process.env): number =>
-  read(
+  readVariable(
     env,
     'SYNC_DEADLINE_MS',
     parsers.number({ min: 200, max: MAX_SYNC_DEADLINE_MS, unit: 'milliseconds' }),
@@ -237,15 +237,15 @@ export const readSyncDeadlineMs = (env: Env = process.env): number =>
   );
 
 export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
-  status: read(env, 'DEFAULT_USER_STATUS', parsers.token, defaults.userStatus),
-  role: read(env, 'DEFAULT_USER_ROLE', parsers.token, defaults.userRole),
+  status: readVariable(env, 'DEFAULT_USER_STATUS', parsers.token, defaults.userStatus),
+  role: readVariable(env, 'DEFAULT_USER_ROLE', parsers.token, defaults.userRole),
 });
 
 const readSyncStatuses = (env: Env): ReadonlySet<string> =>
-  read(env, 'SYNC_USER_STATUSES', parsers.statuses, new Set(DEFAULT_SYNCED_STATUSES));
+  readVariable(env, 'SYNC_USER_STATUSES', parsers.statuses, new Set(DEFAULT_SYNCED_STATUSES));
 
 const readDisabledStatus = (env: Env): string =>
-  read(env, 'DISABLED_USER_STATUS', parsers.token, defaults.disabledUserStatus);
+  readVariable(env, 'DISABLED_USER_STATUS', parsers.token, defaults.disabledUserStatus);
 
 /** The user policy: SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, DISABLED_USER_STATUS. */
 export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
@@ -265,8 +265,8 @@ export interface QueueConfig {
 }
 
 export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
-  retryQueueUrl: read(env, 'RETRY_QUEUE_URL', parsers.queueUrl),
-  deadLetterQueueUrl: read(env, 'DEAD_LETTER_QUEUE_URL', parsers.queueUrl),
+  retryQueueUrl: readVariable(env, 'RETRY_QUEUE_URL', parsers.queueUrl),
+  deadLetterQueueUrl: readVariable(env, 'DEAD_LETTER_QUEUE_URL', parsers.queueUrl),
 });
 
 /** A consumer's queue and its dead-letter queue: it defers on one and dead-letters to the other. */
@@ -457,9 +457,10 @@ export const RECONCILE_CONFIG: PartReaders<ReconcileConfig> = {
       parsers.queueUrl,
       'the repairs go to the user-changes function through it',
     ),
-  maxRps: (env) => read(env, 'RECONCILE_MAX_RPS', parsers.number(LIST_USERS_RPS), defaults.reconcileMaxRps),
+  maxRps: (env) =>
+    readVariable(env, 'RECONCILE_MAX_RPS', parsers.number(LIST_USERS_RPS), defaults.listUsersRps),
   maxDeletes: (env) =>
-    read(env, 'RECONCILE_MAX_DELETES', parsers.number(MAX_DELETES), defaults.reconcileMaxDeletes),
-  sliceDigits: (env) => read(env, 'RECONCILE_SLICES', parsers.slices),
+    readVariable(env, 'RECONCILE_MAX_DELETES', parsers.number(MAX_DELETES), defaults.maxDeletes),
+  sliceDigits: (env) => readVariable(env, 'RECONCILE_SLICES', parsers.slices),
   userService: readUserServiceConfig,
 };

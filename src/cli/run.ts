@@ -1,12 +1,39 @@
-// What the long commands (backfill, reconcile) share: stopping cleanly on Ctrl-C, SIGTERM or
-// SIGHUP (the work in hand is finished, the position stays in the report), a report file written
-// after every step, out of the working tree by default, and progress with a rate and an ETA.
+// What the long commands (backfill, reconcile) share as they run: the flags both take, stopping
+// cleanly on Ctrl-C, SIGTERM or SIGHUP (the work in hand is finished, the position stays in the
+// report: ./report.ts), progress with a rate and an ETA, and the summary at the end.
 
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { defaults, LIST_USERS_RPS, parsers } from '../config.js';
+import { DEFAULT_SYNCED_STATUSES } from '../domain/user-policy.js';
+import { option, text } from './flags.js';
 import type { Io } from './usage.js';
+
+/** The flags both long commands take. */
+export const RUN_FLAGS = {
+  'user-pool-id': option(
+    'ID',
+    parsers.userPoolId,
+    'the pool, e.g. eu-west-1_Qx7Lm2Rt9 (required, unless a report gives it)',
+  ),
+  status: option(
+    'LIST',
+    parsers.statuses,
+    `the Cognito statuses whose users belong in the User Service, comma-separated
+(default: SYNC_USER_STATUSES, else
+${DEFAULT_SYNCED_STATUSES.join(',')})`,
+  ),
+  'max-rps': option(
+    'N',
+    parsers.number(LIST_USERS_RPS),
+    `ListUsers requests a second, ${LIST_USERS_RPS.min} to ${LIST_USERS_RPS.max} (default ${defaults.listUsersRps}; the quota is 30 a
+second per account and region, shared with everything else)`,
+  ),
+  report: text(
+    'FILE',
+    `the JSON report, written as the run goes, and read by --resume-from
+(default: ~/.local/state/cognito-user-sync/reports/, or
+$COGNITO_USER_SYNC_REPORTS_DIR)`,
+  ),
+};
 
 /** The signals that stop a run, and the exit status each gives (128 + its number). */
 const STOP_SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
@@ -55,41 +82,57 @@ export const controlRun = (io: Io): RunControl => {
   };
 };
 
-/** Where reports go by default: the state directory, never the working tree. */
-export const reportsDirectory = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
-  env.COGNITO_USER_SYNC_REPORTS_DIR ||
-  join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'cognito-user-sync', 'reports');
+/** Runs `work` under a RunControl, whose signal handlers go when it settles, whatever happens. */
+export const underControl = async <T>(io: Io, work: (control: RunControl) => Promise<T>): Promise<T> => {
+  const control = controlRun(io);
+  try {
+    return await work(control);
+  } finally {
+    control.dispose();
+  }
+};
 
-export const defaultReportPath = (command: string, userPoolId: string, at: Date): string =>
-  join(reportsDirectory(), `${command}-${userPoolId}-${at.toISOString().replace(/[-:]|\.\d+/g, '')}.json`);
-
-export interface ReportFile {
-  path: string;
-  /** Replaces the report, atomically: a run killed mid-write leaves the previous one whole. */
-  write(report: unknown): Promise<void>;
-}
+/** Counts by label, as the summary shows them. */
+export type SummaryRows = readonly (readonly [label: string, count: number])[];
 
 /**
- * Opens the report and writes a first version of it at once: a path that cannot be written is a
- * usage error before the run, not a crash after it.
+ * The end of a run: what it did and how long it took, the counts in a column, what to run next
+ * (the command that goes on from the report, when it stopped), and where the report is.
  */
-export const openReport = async (path: string, first: unknown): Promise<ReportFile> => {
-  const absolute = resolve(path);
-  const write = async (report: unknown) => {
-    const temporary = `${absolute}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
-    await rename(temporary, absolute);
-  };
-  try {
-    await mkdir(dirname(absolute), { recursive: true });
-    await write(first);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).name;
-    throw new UsageError(
-      `cannot write the report to ${absolute} (${code}): pass --report with a writable path`,
-    );
-  }
-  return { path: absolute, write };
+export const printSummary = (
+  io: Io,
+  {
+    complete,
+    what,
+    startedAt,
+    finishedAt,
+    rows,
+    next = [],
+    command,
+    reportPath,
+    resumable = !complete,
+  }: {
+    /** Whether the run did all it was to do (else it stopped, resumable). */
+    complete: boolean;
+    /** What it did, in a few words. */
+    what: string;
+    startedAt: Date;
+    finishedAt: Date;
+    rows: SummaryRows;
+    /** Lines on what to do next, before the one that resumes. */
+    next?: string[];
+    command: string;
+    reportPath: string;
+    /** Whether --resume-from goes on from the report (by default: when the run stopped). */
+    resumable?: boolean;
+  },
+): void => {
+  const seconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+  io.out(`${complete ? 'Done' : 'Stopped'}: ${what}, ${seconds.toFixed(1)} s`);
+  for (const [label, count] of rows) io.out(`  ${label.padEnd(18)}${String(count).padStart(8)}`);
+  for (const line of next) io.out(line);
+  if (resumable) io.out(`Resume with: cognito-user-sync ${command} --resume-from ${reportPath}`);
+  io.out(`Report: ${reportPath}`);
 };
 
 export interface Progress {

@@ -1,0 +1,55 @@
+// The User Service as the long commands write to it (backfill's creations, reconcile's repairs):
+// one client made from the configuration, the credentials loaded once, and each write with its
+// idempotency key, a deadline of its own and a few retries. A write that fails comes back as a
+// result with its reason, for the report's list of failures.
+
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import {
+  type Credentials,
+  credentialSources,
+  loadCredentials,
+  secretsManagerGetter,
+} from '../clients/credentials.js';
+import { createUserServiceClient, type UserServiceClient } from '../clients/user-service.js';
+import { type Env, readUserServiceConfig } from '../config.js';
+import { startDeadline } from '../core/deadline.js';
+import type { UserPatch, UserRecord } from '../domain/contract.js';
+
+/** One write's time with the User Service, retries included. */
+const WRITE_BUDGET_MS = 30_000;
+const WRITE_RETRIES = 4;
+
+type Result<M extends 'createUser' | 'patchUser' | 'deleteUser'> = Awaited<ReturnType<UserServiceClient[M]>>;
+
+export interface Writes {
+  /** The client itself, for what is not a write (reconcile lists the service's users). */
+  client: UserServiceClient;
+  credentials: Credentials;
+  create(body: UserRecord, idempotencyKey: string): Promise<Result<'createUser'>>;
+  patch(cognitoSub: string, patch: UserPatch, idempotencyKey: string): Promise<Result<'patchUser'>>;
+  remove(cognitoSub: string, idempotencyKey: string): Promise<Result<'deleteUser'>>;
+}
+
+/** Reads USER_SERVICE_URL and the credentials (a secret's fetch included) and opens the client. */
+export const openWrites = async (env: Env = process.env): Promise<Writes> => {
+  const config = readUserServiceConfig(env);
+  const credentials = await loadCredentials(
+    credentialSources(env),
+    secretsManagerGetter(() => new SecretsManagerClient(AWS_CLIENT_PROFILES.cli)),
+  );
+  const client = createUserServiceClient({ ...config, baseBackoffMs: 200, maxBackoffMs: 5000 });
+  const options = (idempotencyKey: string) => ({
+    idempotencyKey,
+    credentials,
+    retryLimit: WRITE_RETRIES,
+    deadline: startDeadline(WRITE_BUDGET_MS),
+  });
+  return {
+    client,
+    credentials,
+    create: (body, key) => client.createUser(body, options(key)),
+    patch: (sub, patch, key) => client.patchUser(sub, patch, options(key)),
+    remove: (sub, key) => client.deleteUser(sub, options(key)),
+  };
+};
