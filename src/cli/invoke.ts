@@ -5,25 +5,26 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type DevUserService, startDevUserService } from '../dev/user-service.js';
 import { decide } from '../domain/cognito-event.js';
 import { UsageError } from '../errors.js';
+import { command } from './flags.js';
 import { createLambdaContext } from './lambda-context.js';
 import type { Io } from './usage.js';
 
-export const INVOKE_USAGE = `Usage: cognito-user-sync invoke [event.json]
-
-Runs the post-confirmation handler, with its whole middleware chain, on a Cognito event
+const INVOKE = command({
+  synopsis: 'Usage: cognito-user-sync invoke [event.json]',
+  about: `Runs the post-confirmation handler, with its whole middleware chain, on a Cognito event
 (default: events/post-confirmation-signup.json). The User Service is USER_SERVICE_URL when
-set, else a dev User Service started on a free loopback port for the run.
-
-Options:
-  -h, --help   show this help
-
-Exit status: 0 when the user was synced (created, or there already), or when the event has
+set, else a dev User Service started on a free loopback port for the run.`,
+  flags: {},
+  footer: `Exit status: 0 when the user was synced (created, or there already), or when the event has
 nothing to sync; 1 when it was not (queued, dropped) or the event did not come back unchanged;
-2 for a usage error. So it serves as a smoke test.`;
+2 for a usage error. So it serves as a smoke test.`,
+  positionals: true,
+});
+
+export const INVOKE_USAGE = INVOKE.usage;
 
 /** The sample sign-up: beside the sources (src/cli/) in a checkout, beside dist/cli.mjs in the package. */
 const DEFAULT_EVENT = fileURLToPath(
@@ -80,15 +81,9 @@ const outcomeOf = (lines: string[]): Record<string, unknown> | undefined => {
 };
 
 export const invoke = async (args: string[], io: Io): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    io.out(INVOKE_USAGE);
-    return 0;
-  }
+  const flags = INVOKE.read(args, io);
+  if (flags === undefined) return 0;
+  const { positionals } = flags;
   if (positionals.length > 1) throw new UsageError('invoke takes at most one event file');
   const eventPath = positionals[0] ?? DEFAULT_EVENT;
   const event = await readEvent(eventPath);

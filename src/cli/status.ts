@@ -2,12 +2,13 @@
 // age, and why dead letters are dead. It never consumes a message, nor touches one of a queue that
 // redrives.
 
-import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type QueueStatus, queueStatus } from '../clients/queue-status.js';
+import { parsers, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
+import { command, type Flag, option } from './flags.js';
 import type { Io } from './usage.js';
 
 /** The queues of a deployment, by the variables the functions read them from. */
@@ -24,20 +25,23 @@ export const QUEUES = [
   { name: 'reconcile', variable: 'RECONCILE_QUEUE_URL', flag: 'reconcile-queue-url', deadLetter: false },
 ] as const;
 
-export const STATUS_USAGE = `Usage: cognito-user-sync status [--output table|json] [--<queue>-queue-url URL]...
-
-Shows every queue of the deployment: messages waiting, hidden (in flight or waiting out the
+const STATUS = command({
+  synopsis: 'Usage: cognito-user-sync status [--output table|json] [--<queue>-queue-url URL]...',
+  about: `Shows every queue of the deployment: messages waiting, hidden (in flight or waiting out the
 workers' backoff) and delayed, the age of the oldest, and for a dead-letter queue the count of
 its messages by reason (none: moved there by SQS after maxReceiveCount). Reads never consume a
 message; dead letters are read and shown again at once, and a queue that redrives is never read
-(its oldest age comes from CloudWatch's ApproximateAgeOfOldestMessage, when published).
+(its oldest age comes from CloudWatch's ApproximateAgeOfOldestMessage, when published).`,
+  flags: {
+    output: option('table|json', parsers.oneOf(['table', 'json'] as const), '(default table)', 'table'),
+    ...(Object.fromEntries(
+      QUEUES.map((queue) => [queue.flag, option('URL', parsers.queueUrl, `default: ${queue.variable}`)]),
+    ) as Record<(typeof QUEUES)[number]['flag'], Flag<string | undefined>>),
+  },
+  footer: 'Exit status: 0; 1 when a queue cannot be read; 2 for a usage error.',
+});
 
-Options:
-  --output table|json                     (default table)
-${QUEUES.map((queue) => `${`  --${queue.flag} URL`.padEnd(42)}default: ${queue.variable}`).join('\n')}
-  -h, --help                              show this help
-
-Exit status: 0; 1 when a queue cannot be read; 2 for a usage error.`;
+export const STATUS_USAGE = STATUS.usage;
 
 const age = (seconds: number | undefined): string => {
   if (seconds === undefined) return '-';
@@ -75,23 +79,13 @@ const table = (statuses: QueueStatus[]): string[] => {
 };
 
 export const status = async (args: string[], io: Io): Promise<number> => {
-  const { values } = parseArgs({
-    args,
-    options: {
-      output: { type: 'string', default: 'table' },
-      ...Object.fromEntries(QUEUES.map((queue) => [queue.flag, { type: 'string' as const }])),
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    io.out(STATUS_USAGE);
-    return 0;
-  }
-  if (values.output !== 'table' && values.output !== 'json')
-    throw new UsageError('--output is table or json');
+  const flags = STATUS.read(args, io);
+  if (flags === undefined) return 0;
+  const { values } = flags;
+  // A flag, else the queue's variable: each checked as every queue URL is.
   const queues = QUEUES.flatMap((queue) => {
-    const url = (values as Record<string, unknown>)[queue.flag] ?? process.env[queue.variable];
-    return typeof url === 'string' && url.trim() !== '' ? [{ ...queue, url: url.trim() }] : [];
+    const url = values[queue.flag] ?? readVariable(process.env, queue.variable, parsers.queueUrl);
+    return url === undefined ? [] : [{ ...queue, url }];
   });
   if (queues.length === 0) {
     throw new UsageError(

@@ -6,14 +6,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { command, text, toggle } from './flags.js';
 import type { Io } from './usage.js';
 
-export const TERRAFORM_EXAMPLE_USAGE = `Usage: cognito-user-sync terraform-example <name> --out DIR [--force]
-
-Writes a Terraform example of the package into DIR, a folder of your own infrastructure code:
+const TERRAFORM_EXAMPLE = command({
+  synopsis: 'Usage: cognito-user-sync terraform-example <name> --out DIR [--force]',
+  about: `Writes a Terraform example of the package into DIR, a folder of your own infrastructure code:
 its *.tf files, with the module's source and the zips' paths rewritten to point at this installed
 package (node_modules/cognito-user-sync), so terraform init and apply work from DIR. Reads only
 the package; writes only DIR.
@@ -22,16 +22,18 @@ Examples:
   basic           a new user pool (or an existing one, by id) with the trigger, the retry worker,
                   the user-changes function and its rule, the queues, dashboard and alarms
   existing-pool   a pool that exists already, with a daily reconcile
-  vpc             the functions in your VPC, with a customer-managed KMS key
-
-Options:
-  --out DIR     the folder to write (made if missing)
-  --force       overwrite the files DIR already holds
-  -h, --help    show this help
-
-Run it from the project that installs the package (npm install cognito-user-sync): the paths it
+  vpc             the functions in your VPC, with a customer-managed KMS key`,
+  flags: {
+    out: text('DIR', 'the folder to write (made if missing)'),
+    force: toggle('overwrite the files DIR already holds'),
+  },
+  footer: `Run it from the project that installs the package (npm install cognito-user-sync): the paths it
 writes are relative, so DIR and node_modules can move together. Exit status: 0 written; 2 a usage
-error (an unknown example, a file already there without --force, a folder that cannot be written).`;
+error (an unknown example, a file already there without --force, a folder that cannot be written).`,
+  positionals: true,
+});
+
+export const TERRAFORM_EXAMPLE_USAGE = TERRAFORM_EXAMPLE.usage;
 
 /** The package: beside the sources (src/cli/) in a checkout, beside dist/cli.mjs when installed. */
 const PACKAGE_ROOT = fileURLToPath(
@@ -74,19 +76,9 @@ const orList = (names: string[]) =>
   names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '');
 
 export const terraformExample = async (args: string[], io: Io): Promise<number> => {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    io.out(TERRAFORM_EXAMPLE_USAGE);
-    return 0;
-  }
+  const flags = TERRAFORM_EXAMPLE.read(args, io);
+  if (flags === undefined) return 0;
+  const { values, positionals } = flags;
   const known = await examples();
   const [name, ...more] = positionals;
   if (name === undefined) throw new UsageError(`name an example: ${orList(known)}`);

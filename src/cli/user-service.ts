@@ -1,13 +1,14 @@
 // `user-service`: runs the dev User Service alone, until interrupted.
 
-import { parseArgs } from 'node:util';
+import { parsers } from '../config.js';
 import { startDevUserService } from '../dev/user-service.js';
-import { UsageError } from '../errors.js';
+import { command, option, repeated, text } from './flags.js';
 import type { Io } from './usage.js';
 
-export const USER_SERVICE_USAGE = `Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]... [--signing-secret S]...
-
-Runs the dev User Service, the User Service contract (openapi.yaml) in memory:
+const USER_SERVICE = command({
+  synopsis:
+    'Usage: cognito-user-sync user-service [--port N] [--host H] [--api-key KEY]... [--signing-secret S]...',
+  about: `Runs the dev User Service, the User Service contract (openapi.yaml) in memory:
   POST   /api/v1/users              create: 201, 409 already_exists (known cognitoSub) or
                                     409 conflict (email held by another user)
   PATCH  /api/v1/users/{sub}        merge patch of email, fullName, status, updatedBy,
@@ -17,34 +18,34 @@ Runs the dev User Service, the User Service contract (openapi.yaml) in memory:
                                     a page of users in cognitoSub order, with nextCursor
   GET    /api/v1/users/{sub}        one stored user (dev inspection, no key needed)
 400/415/422 with a reason for a bad request; with keys or signing secrets set, the first four
-answer 401 unless the request carries an accepted x-api-key and a valid signature.
+answer 401 unless the request carries an accepted x-api-key and a valid signature.`,
+  flags: {
+    port: option(
+      'N',
+      parsers.number({ min: 0, max: 65535 }),
+      'port to listen on (default 3000; 0 picks a free one)',
+      3000,
+    ),
+    host: text('H', 'address to bind (default 127.0.0.1)'),
+    'api-key': repeated(
+      'KEY',
+      'require this x-api-key; repeat for several (default: USER_SERVICE_API_KEY, else none)',
+    ),
+    'signing-secret': repeated(
+      'S',
+      `require a signature by this whsec_ secret; repeat for several
+(default: USER_SERVICE_SIGNING_SECRET, else none)`,
+    ),
+  },
+  footer: '',
+});
 
-Options:
-  --port N        port to listen on (default 3000; 0 picks a free one)
-  --host H        address to bind (default 127.0.0.1)
-  --api-key KEY   require this x-api-key; repeat for several (default: USER_SERVICE_API_KEY, else none)
-  --signing-secret S
-                  require a signature by this whsec_ secret; repeat for several
-                  (default: USER_SERVICE_SIGNING_SECRET, else none)
-  -h, --help      show this help`;
+export const USER_SERVICE_USAGE = USER_SERVICE.usage;
 
 export const userService = async (args: string[], io: Io): Promise<number> => {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string', default: '3000' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'api-key': { type: 'string', multiple: true },
-      'signing-secret': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    io.out(USER_SERVICE_USAGE);
-    return 0;
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0 to 65535');
+  const flags = USER_SERVICE.read(args, io);
+  if (flags === undefined) return 0;
+  const { values } = flags;
   const envKey = process.env.USER_SERVICE_API_KEY;
   const apiKeys = values['api-key'] ?? (envKey ? [envKey] : []);
 
@@ -52,8 +53,8 @@ export const userService = async (args: string[], io: Io): Promise<number> => {
   const signingSecrets = values['signing-secret'] ?? (envSecret ? [envSecret] : []);
 
   const service = await startDevUserService({
-    port,
-    host: values.host,
+    port: values.port,
+    host: values.host ?? '127.0.0.1',
     apiKeys,
     signingSecrets,
     onRequest: ({ method, path, status }) =>
