@@ -3,6 +3,7 @@
 // only some messages are to move: at most --max, or those of one --reason). A dry run counts what
 // would move, by reason, and moves nothing.
 
+import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -22,6 +23,8 @@ export interface MoveResult {
   fallbackReason?: string;
   /** Dry run (and one by one): the messages seen, by their `reason` attribute. */
   reasons?: Record<string, number>;
+  /** One by one: messages moved in this run that were dead-lettered again before it ended. */
+  cameBack?: number;
 }
 
 export interface MoveOptions {
@@ -111,9 +114,18 @@ const awaitMoveTask = async (
 
 const reasonOf = (message: Message) => message.MessageAttributes?.reason?.StringValue ?? 'none';
 
+/** What a message holds, as a digest: the same message back under a new MessageId has the same one. */
+const bodyDigest = (message: Message) =>
+  createHash('sha256')
+    .update(message.Body ?? '')
+    .digest('base64');
+
 /**
  * Reads the dead-letter queue message by message: the chosen ones are sent back and deleted,
  * the others (another reason; a dry run) shown again at once. Stops when the queue has nothing new.
+ * A message moved in this run that comes back (the worker dead-lettered it again: its cause is not
+ * fixed) arrives under a new MessageId: it is known by its body, not moved again, and counted, so
+ * the loop ends rather than send the same users round and round.
  */
 const moveOneByOne = async (
   client: SQSClient,
@@ -121,7 +133,9 @@ const moveOneByOne = async (
 ) => {
   const reasons: Record<string, number> = {};
   const seen = new Set<string>();
+  const movedBodies = new Set<string>();
   let moved = 0;
+  let cameBack = 0;
   for (let empty = 0; moved < max && empty < 2; ) {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
@@ -132,11 +146,12 @@ const moveOneByOne = async (
         MessageAttributeNames: ['All'],
       }),
     );
-    const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
-    for (const message of fresh) {
-      seen.add(message.MessageId ?? '');
-      reasons[reasonOf(message)] = (reasons[reasonOf(message)] ?? 0) + 1;
-    }
+    const unseen = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
+    for (const message of unseen) seen.add(message.MessageId ?? '');
+    const back = unseen.filter((message) => movedBodies.has(bodyDigest(message)));
+    cameBack += back.length;
+    const fresh = unseen.filter((message) => !back.includes(message));
+    for (const message of fresh) reasons[reasonOf(message)] = (reasons[reasonOf(message)] ?? 0) + 1;
     const chosen = dryRun
       ? []
       : fresh.filter((message) => reason === undefined || reasonOf(message) === reason).slice(0, max - moved);
@@ -183,10 +198,11 @@ const moveOneByOne = async (
         }),
       );
     }
+    for (const message of sent) movedBodies.add(bodyDigest(message));
     moved += sent.length;
     onProgress?.(moved, undefined);
   }
-  return { moved, reasons };
+  return { moved, reasons, ...(cameBack > 0 && { cameBack }) };
 };
 
 export const moveDeadLetters = async (client: SQSClient, options: MoveOptions): Promise<MoveResult> => {
@@ -195,13 +211,11 @@ export const moveDeadLetters = async (client: SQSClient, options: MoveOptions): 
     return { moved: 0, method: 'dry-run', reasons };
   }
   if (options.max !== undefined || options.reason !== undefined) {
-    const { moved, reasons } = await moveOneByOne(client, options);
-    return { moved, method: 'one-by-one', reasons };
+    return { ...(await moveOneByOne(client, options)), method: 'one-by-one' };
   }
   const task = await startMoveTask(client, options);
   if (task.started !== undefined) {
     return { moved: await awaitMoveTask(client, task.started, options), method: 'message-move-task' };
   }
-  const { moved, reasons } = await moveOneByOne(client, options);
-  return { moved, method: 'one-by-one', fallbackReason: task.unavailable, reasons };
+  return { ...(await moveOneByOne(client, options)), method: 'one-by-one', fallbackReason: task.unavailable };
 };

@@ -36,13 +36,12 @@ const digestOf = (cursor: string): string =>
 /** Enough of a cursor to tell two apart in a message, never the whole of one. */
 const shown = (cursor: string): string => (cursor.length <= 8 ? `"${cursor}"` : `"${cursor.slice(0, 6)}…"`);
 
-const sameKeys = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((key, index) => key === b[index]);
-
 export const listGuard = ({ what, maxPages, ordered = false }: ListGuardOptions): ListGuard => {
   if (!(maxPages >= 1)) throw new RangeError(`maxPages must be at least 1, got ${maxPages}`);
   /** Each next cursor given so far, by digest, and the page that gave it. */
   const cursors = new Map<string, number>();
+  /** Unordered lists: each page that had items, by the digest of its keys, and its number. */
+  const pageDigests = new Map<string, number>();
   /** The last page that had items, and its number: what the next page must not repeat or go back on. */
   let last: { keys: readonly string[]; page: number } | undefined;
   let pages = 0;
@@ -73,8 +72,13 @@ export const listGuard = ({ what, maxPages, ordered = false }: ListGuardOptions)
         ) {
           throw loop(`page ${page} does not go past page ${last.page}: a page repeated or out of order`);
         }
-      } else if (last !== undefined && keys.length > 0 && sameKeys(keys, last.keys)) {
-        throw loop(`page ${page} repeats page ${last.page}, item for item`);
+      } else if (keys.length > 0) {
+        // Unordered, a repeat can come back after other pages (A, B, A, B… under fresh cursors):
+        // every page that had items is remembered, as a digest.
+        const digest = digestOf(keys.join('\u0000'));
+        const first = pageDigests.get(digest);
+        if (first !== undefined) throw loop(`page ${page} repeats page ${first}, item for item`);
+        pageDigests.set(digest, page);
       }
       if (next !== undefined) {
         const digest = digestOf(next);

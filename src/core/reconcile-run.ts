@@ -54,7 +54,7 @@ export class PositionError extends Error {
   override name = 'PositionError';
 }
 
-/** A run id: the schedule's event id (or the invocation's request id), after the pool id. */
+/** A run id: the pool id, a slash, and what named its start (START_ID). */
 const RUN_ID = /^[\w.:/-]{1,200}$/;
 
 const wholeIn = (value: unknown, min: number, max: number): value is number =>
@@ -249,9 +249,13 @@ const work = async (claimed: RunRecord, lease: string, deps: RunDeps): Promise<S
   };
 };
 
+/** What may name a run's start: an EventBridge event id (a UUID), or an invocation's request id. */
+export const START_ID = /^[\w.:-]{1,128}$/;
+
 /** A new run, unless one is in hand; `startId` names it (a retried start finds its own run). */
 export const startRun = async (startId: string, deps: RunDeps): Promise<StepOutcome> => {
   const now = deps.now ?? Date.now;
+  if (!START_ID.test(startId)) throw new RangeError('a run is named by an id of letters, digits and . : _ -');
   const runId = `${deps.config.userPoolId}/${startId}`;
   const current = await deps.ledger.get(deps.config.userPoolId);
   // Lambda retried this start (an asynchronous invocation is tried three times): the run it
@@ -290,19 +294,24 @@ const newRun = (
   counts: { ...emptyReconcileCounts(sliceCount(sliceDigits)) },
 });
 
-/** The step of one position message; a version 1 position becomes a run of the ledger first. */
+/**
+ * The step of one position message. A version 1 position (0.2.0) becomes a run of the ledger only
+ * while the pool has none: it can only be one an upgrade left in flight. Once the ledger holds a
+ * run, a version 1 position of another run is ignored, whatever it says: a redrive of old dead
+ * letters, or a forged message, must not start a run with a budget of its own.
+ */
 export const stepOf = async (position: ParsedPosition, deps: RunDeps): Promise<StepOutcome> => {
   if (position.version === 2) return continueRun(position.runId, position.slice, deps);
   const now = deps.now ?? Date.now;
   const current = await deps.ledger.get(deps.config.userPoolId);
-  if (current?.runId !== position.runId) {
-    if (current !== undefined && isLive(current, now())) {
-      return { outcome: 'ignored', runId: position.runId, reason: 'another-run-in-hand' };
-    }
+  if (current !== undefined && current.runId !== position.runId) {
+    return { outcome: 'ignored', runId: position.runId, reason: 'version-1-position-of-another-run' };
+  }
+  if (current === undefined) {
     // Its budget as it says, but never more than this deployment allows a run.
     const maxDeletes = Math.min(position.deletesLeft, deps.config.maxDeletes);
     const run = newRun(position.runId, position.sliceDigits, position.nextSlice, maxDeletes, now(), deps);
-    if (!(await deps.ledger.start(run, current?.runId))) {
+    if (!(await deps.ledger.start(run, undefined))) {
       return { outcome: 'ignored', runId: position.runId, reason: 'another-run-in-hand' };
     }
   }

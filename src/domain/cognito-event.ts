@@ -3,6 +3,7 @@
 // is skipped rather than guessed at.
 
 import { isRecord, nonEmptyString } from '../guards.js';
+import { isUserPoolId } from './user-pool-id.js';
 
 export const TRIGGER_SOURCES = {
   confirmSignUp: 'PostConfirmation_ConfirmSignUp',
@@ -52,13 +53,14 @@ export const decide = (event: unknown): TriggerDecision => {
     return { action: 'skip', reason: 'unsupported-trigger', triggerSource };
   }
 
-  const userPoolId = nonEmptyString(event.userPoolId);
+  // Read with the one pool-id parser, as everywhere: a pool id Cognito could not have made is none.
+  const userPoolId = isUserPoolId(event.userPoolId) ? event.userPoolId : undefined;
   const attributes = stringAttributes(isRecord(event.request) ? event.request.userAttributes : undefined);
   const sub = nonEmptyString(attributes.sub);
   if (userPoolId === undefined || sub === undefined) {
     return {
       action: 'invalid',
-      problem: userPoolId === undefined ? 'event has no userPoolId' : 'event has no sub attribute',
+      problem: userPoolId === undefined ? 'event has no valid userPoolId' : 'event has no sub attribute',
       triggerSource,
       ...(userPoolId !== undefined && { userPoolId }),
       ...(sub !== undefined && { sub }),

@@ -44,6 +44,7 @@ import {
   parsePosition,
   type ReconcilePosition,
   type RunDeps,
+  START_ID,
   type StepOutcome,
   startRun,
   stepOf,
@@ -190,7 +191,9 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
     // The schedule's event (or an invocation by hand): a new run, named by the event's id, which
     // Lambda's retries of it keep (EventBridge, "Amazon EventBridge events": every event has an id).
     const startId =
-      isRecord(event) && typeof event.id === 'string' && event.id !== '' ? event.id : context.awsRequestId;
+      isRecord(event) && typeof event.id === 'string' && START_ID.test(event.id)
+        ? event.id
+        : context.awsRequestId;
     reportStep(await startRun(startId, deps));
     return;
   }

@@ -113,6 +113,19 @@ describe('listUserPages', () => {
     expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(2);
   });
 
+  it('throws a ListLoopError when pages cycle (A, B, A…) under fresh tokens, at the third page', async () => {
+    answering((n) => ({
+      Users: n % 2 === 1 ? [listed(1), listed(2)] : [listed(3), listed(4)],
+      PaginationToken: `token-${n}`,
+    }));
+
+    const { pages, error } = await drain(listUserPages(client, POOL, { pacer: fast() }));
+
+    expect(error).toBeInstanceOf(ListLoopError);
+    expect(pages).toBe(2);
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(3);
+  });
+
   it('throws a ListLoopError past maxPages, when every page is new and none is the last', async () => {
     answering((n) => ({ Users: [listed(n)], PaginationToken: `token-${n}` }));
 

@@ -165,6 +165,36 @@ describe('moveDeadLetters', () => {
     ]);
   });
 
+  it('ends when what it moves comes back to the dead-letter queue (its cause not fixed), and says how many did', async () => {
+    // The worker dead-letters each user it is given again at once: the same body, a new MessageId.
+    let waiting = 1;
+    let receives = 0;
+    sqs.on(ReceiveMessageCommand).callsFake(async () => {
+      receives++;
+      if (receives > 100) throw new Error(`still going after ${receives - 1} receives`);
+      if (waiting === 0) return { Messages: [] };
+      waiting--;
+      return {
+        Messages: [
+          { ...message('same user', 'http-422'), MessageId: `m-${receives}`, ReceiptHandle: `r-${receives}` },
+        ],
+      };
+    });
+    sqs.on(SendMessageBatchCommand).callsFake(async ({ Entries = [] }) => {
+      waiting += Entries.length;
+      return {
+        Successful: Entries.map(({ Id }: { Id: string }) => ({ Id, MessageId: 'x', MD5OfMessageBody: '' })),
+      };
+    });
+    sqs.on(DeleteMessageBatchCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+
+    const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to, reason: 'http-422' });
+
+    expect(result).toMatchObject({ moved: 1, method: 'one-by-one', cameBack: 1 });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+
   it.each([
     [
       { name: 'AccessDeniedException', message: 'not authorized to perform sqs:StartMessageMoveTask' },

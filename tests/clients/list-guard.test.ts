@@ -83,6 +83,14 @@ describe('listGuard', () => {
     expect(() => guard.page('t2', ['ada', 'bob'])).toThrow(/page 2 .*repeats page 1/);
   });
 
+  it('without `ordered`, calls a page that comes back after others a loop (A, B, A under fresh cursors)', () => {
+    const guard = listGuard({ what: 'ListUsers', maxPages: 1_000_000 });
+    guard.page('t1', ['ada', 'bob']);
+    guard.page('t2', ['cy', 'dee']);
+
+    expect(() => guard.page('t3', ['ada', 'bob'])).toThrow(/page 3 .*repeats page 1/);
+  });
+
   it('without `ordered`, lets empty pages and pages out of order through', () => {
     const guard = listGuard({ what: 'ListUsers', maxPages: 100 });
     guard.page('t1', []);

@@ -258,6 +258,67 @@ describe('the scheduled reconcile run', () => {
     expect(run.planned).toEqual(['0']);
   });
 
+  it('one scheduled run, a cap of two: version 1 positions of other runs grant no budget of their own', async () => {
+    const orphans = ['0-a', '0-b', '1-a', '1-b', '2-a', '2-b', '3-a', '3-b'];
+    const run = harness({ maxDeletes: 2, orphans, longInvocations: true });
+
+    await startRun('schedule-event-1', run.deps);
+    // Old dead letters redriven, or forged: positions of 0.2.0 naming runs the ledger never had.
+    for (const day of [1, 2, 3]) {
+      const v1 = {
+        type: 'cognito-user-sync.reconcile',
+        version: 1,
+        runId: `${POOL}-2026-12-0${day}T00:00:00.000Z`,
+        userPoolId: POOL,
+        startedAt: `2026-12-0${day}T00:00:00.000Z`,
+        sliceDigits: 1,
+        nextSlice: 0,
+        deletesLeft: 2,
+        counts: {},
+      };
+      await expect(stepOf(parsePosition(JSON.stringify(v1), POOL), run.deps)).resolves.toMatchObject({
+        outcome: 'ignored',
+        reason: 'version-1-position-of-another-run',
+      });
+    }
+
+    expect(run.deleted).toHaveLength(2);
+  });
+
+  it('a ledger write that fails before the deletions are counted sends none of them; the retry stays under the cap', async () => {
+    const run = harness({
+      maxDeletes: 2,
+      orphans: ['0-a', '0-b', '0-c', '0-d', '0-e', '0-f'],
+      longInvocations: true,
+    });
+    const reserve = run.ledger.reserveDeletes.bind(run.ledger);
+    let failOnce = true;
+    run.ledger.reserveDeletes = async (...args) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('ProvisionedThroughputExceededException');
+      }
+      return reserve(...args);
+    };
+
+    await expect(startRun('event-1', run.deps)).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(run.deleted).toEqual([]);
+    await startRun('event-1', run.deps);
+    await run.drain();
+
+    expect(run.deleted).toEqual(['0-a', '0-b']);
+  });
+
+  it.each(['reconcile now', 'x'.repeat(190)])(
+    'refuses to start a run named %j, which no position could carry on',
+    async (id) => {
+      const run = harness();
+
+      await expect(startRun(id, run.deps)).rejects.toThrow(RangeError);
+      expect(run.ledger.writes).toEqual([]);
+    },
+  );
+
   it('lets the lease go when a step fails, so the next delivery need not wait for it', async () => {
     const run = harness({ failingSlices: new Set(['0']) });
 

@@ -97,7 +97,7 @@ describe('resolveSignUp', () => {
 
     expect(signUp).toEqual({
       action: 'invalid',
-      problem: 'event has no userPoolId',
+      problem: 'event has no valid userPoolId',
       keys: { cognitoSub: SUB, triggerSource: CONFIRM_SIGN_UP },
     });
   });

@@ -53,7 +53,9 @@ describe('decide', () => {
   });
 
   it.each([
-    [signUp({ userPoolId: '' }), 'event has no userPoolId'],
+    [signUp({ userPoolId: '' }), 'event has no valid userPoolId'],
+    [signUp({ userPoolId: 'not a pool' }), 'event has no valid userPoolId'],
+    [signUp({ userPoolId: `eu-west-1_${'a'.repeat(50)}` }), 'event has no valid userPoolId'],
     [signUp({ request: { userAttributes: { email: 'a@example.com' } } }), 'event has no sub attribute'],
     [signUp({ request: null }), 'event has no sub attribute'],
   ])('calls a sign-up it cannot make a user of invalid', (event, problem) => {
