@@ -636,7 +636,17 @@ const errorOf = (service: AwsJsonService, response: HttpAnswer) => {
     )
       error[key] = value;
   }
-  if (service.queryCompatible && error.$metadata.requestId) error.RequestId = error.$metadata.requestId;
+  if (service.queryCompatible) {
+    // As the SDK's query-compatible errors: an `Error` with the query code, type and message,
+    // undefined when the answer had no x-amzn-query-error (@aws-sdk/core, decorateServiceException).
+    const details = isRecord(error.Error) ? error.Error : {};
+    error.Error = Object.assign(details, {
+      Type: details.Type,
+      Code: details.Code,
+      Message: details.message ?? details.Message ?? data.Message,
+    });
+    if (error.$metadata.requestId) error.RequestId = error.$metadata.requestId;
+  }
   return error;
 };
 
