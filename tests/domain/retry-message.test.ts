@@ -1,9 +1,12 @@
-// parseRetryMessage on the pool a message names: every partition's pool ids, read by the one parser.
+// parseRetryMessage: the pool a message names (every partition's pool ids, read by the one parser), and
+// the versions of the message, each read as it was written, its body brought to the current shape.
 
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { USER_RECORD_FIELDS, USER_RECORD_KEYS } from '../../src/domain/contract.js';
 import { idempotencyKey } from '../../src/domain/idempotency.js';
 import type { RetryMessage } from '../../src/domain/retry-message.js';
-import { parseRetryMessage } from '../../src/domain/retry-message.js';
+import { parseRetryMessage, RETRY_MESSAGE_VERSION } from '../../src/domain/retry-message.js';
 import { MalformedMessageError } from '../../src/errors.js';
 
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
@@ -51,5 +54,83 @@ describe('parseRetryMessage', () => {
 
     expect(() => parseRetryMessage(text, expectations)).toThrow(MalformedMessageError);
     expect(() => parseRetryMessage(text, expectations)).toThrow('the message has no valid userPoolId');
+  });
+});
+
+describe('parseRetryMessage and the versions of a message', () => {
+  /** A version-1 message as the sign-up path wrote it before any field was added: exactly these seven body keys. */
+  const VERSION_1 = JSON.stringify({
+    version: 1,
+    idempotencyKey: idempotencyKey('eu-west-1_Qx7Lm2Rt9', SUB),
+    userPoolId: 'eu-west-1_Qx7Lm2Rt9',
+    triggerSource: 'PostConfirmation_ConfirmSignUp',
+    body: {
+      cognitoSub: SUB,
+      email: 'ada.lovelace@example.com',
+      fullName: 'Ada Lovelace',
+      status: 'ACTIVE',
+      role: 'USER',
+      createdBy: SUB,
+      updatedBy: SUB,
+    },
+    reason: 'http-503',
+    attempts: 3,
+    firstFailedAt: '2026-11-26T10:00:00.000Z',
+  });
+  /** The fields the contract added since version 1, each null: what a version-1 body is read with. */
+  const addedSinceVersion1 = Object.fromEntries(
+    USER_RECORD_KEYS.filter((key) => USER_RECORD_FIELDS[key].since > 1).map((key) => [key, null]),
+  );
+
+  it('reads a version-1 message of today, its body in the current shape: a field added since is null', () => {
+    const message = parseRetryMessage(VERSION_1, expectations);
+
+    expect(message.body).toEqual({ ...JSON.parse(VERSION_1).body, ...addedSinceVersion1 });
+    expect(Object.keys(message.body)).toEqual([...USER_RECORD_KEYS]);
+  });
+
+  it('holds a version-1 body to its own seven keys, whatever was added since', () => {
+    const written = JSON.parse(VERSION_1);
+    const withAnother = { ...written, body: { ...written.body, phoneNumber: null } };
+    const { role: _role, ...withoutRole } = written.body;
+
+    for (const body of [withAnother.body, withoutRole]) {
+      expect(() => parseRetryMessage(JSON.stringify({ ...written, body }), expectations)).toThrow(
+        'the message body does not have exactly the keys cognitoSub, email, fullName, status, role, createdBy, updatedBy',
+      );
+    }
+  });
+
+  it('writes the version of the latest field, and every field added since version 1 can be null', () => {
+    const versions = Object.values(USER_RECORD_FIELDS).map((field) => field.since);
+
+    expect(RETRY_MESSAGE_VERSION).toBe(Math.max(...versions));
+    for (const key of Object.keys(addedSinceVersion1)) {
+      expect(v.is(USER_RECORD_FIELDS[key as keyof typeof USER_RECORD_FIELDS].type, null), key).toBe(true);
+    }
+  });
+
+  it.each([
+    ['a version newer than the worker reads', RETRY_MESSAGE_VERSION + 1],
+    ['version 0', 0],
+    ['a version that is no integer', 1.5],
+    ['a version that is text', '1'],
+  ])('refuses %s', (_, version) => {
+    const text = JSON.stringify({ ...JSON.parse(VERSION_1), version });
+
+    expect(() => parseRetryMessage(text, expectations)).toThrow(/^the message version is not 1/);
+  });
+
+  it.each([
+    ['an unknown key', { cause: 'x' }, 'the message has a key a retry message does not have'],
+    ['no reason', { reason: undefined }, 'the message has no reason'],
+    ['a negative attempts count', { attempts: -1 }, 'the message has no attempts count'],
+    ['an email that is a number', { body: { email: 42 } }, 'the message body.email is not string'],
+  ])('says what is wrong with a message with %s, never what it holds', (_, change, problem) => {
+    const written = JSON.parse(VERSION_1);
+    const { body, ...envelope } = change as { body?: Record<string, unknown> };
+    const text = JSON.stringify({ ...written, ...envelope, body: { ...written.body, ...body } });
+
+    expect(() => parseRetryMessage(text, expectations)).toThrow(problem);
   });
 });

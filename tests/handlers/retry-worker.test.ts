@@ -16,6 +16,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RETRY_SCHEDULE_SECONDS } from '../../src/core/backoff.js';
+import { USER_RECORD_FIELDS, USER_RECORD_KEYS } from '../../src/domain/contract.js';
 import { idempotencyKey } from '../../src/domain/idempotency.js';
 import type { RetryMessage } from '../../src/domain/retry-message.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
@@ -133,6 +134,27 @@ describe('retry worker', () => {
     expect(sent?.headers['x-api-key']).toBe('worker-key');
     expect(output.metric(MetricName.RetrySucceeded)).toEqual([1, 1]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('still retries a version-1 message of today: its body sent in the current shape, a field added since null', async () => {
+    const service = await serve(reply(201));
+    // As the sign-up path of today writes it, exactly these keys: a message queued before any field
+    // was added waits through the deployment that adds one.
+    const queued = `{"version":1,"idempotencyKey":"${idempotencyKey(POOL, 'sub-1')}","userPoolId":"${POOL}","triggerSource":"PostConfirmation_ConfirmSignUp","body":{"cognitoSub":"sub-1","email":"sub-1@example.com","fullName":"Queued User","status":"ACTIVE","role":"USER","createdBy":"sub-1","updatedBy":"sub-1"},"reason":"http-503","attempts":3,"firstFailedAt":"2026-11-26T10:00:00.000Z"}`;
+
+    const { result, output } = await invoke([record('m-1', queued)]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(output.metric(MetricName.RetrySucceeded)).toEqual([1]);
+    const [sent] = service.requests;
+    expect(sent?.headers['idempotency-key']).toBe(idempotencyKey(POOL, 'sub-1'));
+    expect(Object.keys(sent?.json as object)).toEqual([...USER_RECORD_KEYS]);
+    expect(sent?.json).toEqual({
+      ...Object.fromEntries(
+        USER_RECORD_KEYS.filter((key) => USER_RECORD_FIELDS[key].since > 1).map((key) => [key, null]),
+      ),
+      ...(JSON.parse(queued) as { body: object }).body,
+    });
   });
 
   it('signs its requests as the function does, the same webhook-id for the same user', async () => {
