@@ -36,7 +36,7 @@ const ENTRIES: Record<string, string> = {
     import { Tracer } from '@aws-lambda-powertools/tracer';
     import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
     export const x = [new Logger(), new Metrics({ namespace: 'x' }), new Tracer(), injectLambdaContext, logMetrics, captureLambdaHandler];`,
-  'the SQS client (the zips’ own, scripts/lambda/aws-sdk/client-sqs.mjs)': SQS,
+  'the SQS client (the zips’ own, src/stand-ins/aws-sdk/client-sqs.ts)': SQS,
   '@aws-sdk/client-sqs (the SDK’s, with its whole credential chain)': `${SDK}${SQS}`,
   '@middy/secrets-manager with the zips’ Secrets Manager client': SECRETS,
   '@middy/secrets-manager with @aws-sdk/client-secrets-manager (whole credential chain)': `${SDK}${SECRETS}`,
