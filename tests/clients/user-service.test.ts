@@ -151,6 +151,48 @@ describe('createUserServiceClient', () => {
     expect(request?.headers['transfer-encoding']).toBeUndefined();
   });
 
+  describe('listUsers and a page', () => {
+    const list = async (answer: Responder) => {
+      server = await startScriptedServer([answer]);
+      const client = createUserServiceClient({ url: new URL(server.url), timeoutMs: 1000, baseBackoffMs: 1 });
+      return client.listUsers({
+        limit: 10,
+        credentials: { apiKey: undefined },
+        deadline: startDeadline(2000),
+      });
+    };
+
+    it('reads a user whose nulls are left out and who shows keys the list does not have', async () => {
+      const result = await list(
+        reply(200, { users: [{ cognitoSub: 's-1', status: 'ACTIVE', role: 'USER' }] }),
+      );
+
+      expect(result.page).toEqual({
+        users: [
+          { cognitoSub: 's-1', email: null, fullName: null, status: 'ACTIVE', cognitoLastModified: null },
+        ],
+        nextCursor: null,
+      });
+    });
+
+    it.each([
+      ['a user without a cognitoSub', { users: [{ status: 'ACTIVE' }], nextCursor: null }],
+      ['a user whose status is null', { users: [{ cognitoSub: 's-1', status: null }], nextCursor: null }],
+      [
+        'an email that is a number',
+        { users: [{ cognitoSub: 's-1', status: 'A', email: 7 }], nextCursor: null },
+      ],
+      ['no users', { nextCursor: null }],
+      ['a cursor that is a number', { users: [], nextCursor: 2 }],
+      ['an array', [{ users: [] }]],
+    ])('is no page with %s: transient, tried again later', async (_, body) => {
+      const result = await list(reply(200, body));
+
+      expect(result).toMatchObject({ failure: 'transient', reason: 'http-200-unexpected' });
+      expect(result.page).toBeUndefined();
+    });
+  });
+
   it('lets go of the deadline once a call is done: its signal never aborts later', async () => {
     server = await startScriptedServer([reply(201), reply(422, { error: 'invalid' })]);
     const client = createUserServiceClient({ url: new URL(server.url) });
