@@ -193,19 +193,29 @@ export interface SlicePlan {
  * Lists both sides of one slice, compares them, and confirms deletion candidates with Cognito,
  * in sub order, at most `allowed` of them: an orphan candidate Cognito no longer has is orphaned,
  * one it holds with a status the policy leaves out is excluded, one it holds as a user (ListUsers
- * lagged) is left alone. Candidates beyond `allowed` are capped.
+ * lagged) is left alone. Candidates beyond `allowed`, or left when `outOfTime` says so (each
+ * lookup may cost a paced ListUsers: a Lambda invocation must end), are capped: the next run takes
+ * them up.
  */
-export const planSlice = async (prefix: string, deps: SliceDeps, allowed: number): Promise<SlicePlan> => {
+export const planSlice = async (
+  prefix: string,
+  deps: SliceDeps,
+  allowed: number,
+  outOfTime: () => boolean = () => false,
+): Promise<SlicePlan> => {
   const [poolUsers, serviceUsers] = await Promise.all([deps.listPool(prefix), deps.listService(prefix)]);
   const drift = compareSlice(deps.policy, poolUsers, serviceUsers);
   const candidates = [...drift.orphanCandidates, ...drift.excludedCandidates].sort();
   const removals: Removal[] = [];
+  let confirmed = 0;
   for (const sub of candidates.slice(0, Math.max(0, allowed))) {
+    if (outOfTime()) break;
+    confirmed++;
     const user = await deps.lookup(sub);
     if (user === undefined) removals.push({ sub, kind: 'orphaned' });
     else if (!belongs(deps.policy, user.status)) removals.push({ sub, kind: 'excluded' });
   }
-  return { prefix, drift, removals, capped: candidates.slice(Math.max(0, allowed)) };
+  return { prefix, drift, removals, capped: candidates.slice(confirmed) };
 };
 
 /** Adds a slice's drift to the run's totals (the repairs made are the runner's to count). */

@@ -41,6 +41,7 @@ import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
 import { planSlice, type SlicePlan } from '../core/reconcile.js';
 import {
+  HAND_OFF_MS,
   parsePosition,
   type ReconcilePosition,
   type RunDeps,
@@ -175,7 +176,9 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
       }
       return slicing.sliceDigits;
     },
-    plan: (prefix, allowed) => planSlice(prefix, sources, allowed),
+    // Confirming deletion candidates stops with half the hand-off time left: the slice must end.
+    plan: (prefix, allowed) =>
+      planSlice(prefix, sources, allowed, () => context.getRemainingTimeInMillis() < HAND_OFF_MS / 2),
     sendRepairs: (plan) => sendRepairs(config.changesQueueUrl, repairsOf(userPoolId, plan)),
     handOff: async (position: ReconcilePosition) => {
       await sqsClient().send(

@@ -23,10 +23,11 @@ import { main } from '../../src/cli/main.js';
 import type { StoredUser } from '../../src/dev/user-service.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
 import { createHandler as createReconcile } from '../../src/handlers/reconcile.js';
+import { createHandler as createUserChanges } from '../../src/handlers/user-changes.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 import { type FaultyProxy, startProxy } from '../helpers/proxy.js';
-import { createQueues, moto, sqs, useMoto } from './aws.js';
+import { createQueues, drain, moto, sqs, useMoto } from './aws.js';
 import { createLedgerTable, ledgerRun } from './ledger.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -438,6 +439,25 @@ describe('reconcile, safe to leave alone', () => {
       const [position] = await takeAll(reconcileQueueUrl);
       expect(position).toMatchObject({ version: 2, slice: 1 });
     }, 120_000);
+
+    it('removes an unconfirmed sign-up the service holds: the repair reaches user-changes as remove, and it deletes', async () => {
+      vi.stubEnv('RECONCILE_SLICES', '1');
+      const changes = await createQueues();
+      vi.stubEnv('CHANGES_QUEUE_URL', changes.retryQueueUrl);
+      vi.stubEnv('CHANGES_DEAD_LETTER_QUEUE_URL', changes.deadLetterQueueUrl);
+      const [pending] = unconfirmed;
+      holdOnly([pending as string]);
+      const output = captureOutput();
+      try {
+        await createReconcile()({ id: randomUUID(), source: 'aws.events' }, context());
+        await drain(changes.retryQueueUrl, 10, createUserChanges());
+      } finally {
+        output.restore();
+      }
+
+      expect(output.metric('ReconcileExcluded')).toEqual([1]);
+      expect(service.users.has(pending as string)).toBe(false);
+    }, 60_000);
 
     it('a position of another sender (forged, a later slice) does nothing', async () => {
       holdOnly([subIn('0')]);

@@ -230,6 +230,15 @@ describe('planSlice', () => {
     expect(counts).toMatchObject({ orphaned: 2, deletesCapped: 4998 });
   });
 
+  it('stops confirming when the invocation runs out of time: the rest is capped, for the next run', async () => {
+    const { sliceDeps, lookups } = deps([], [held('a'), held('b'), held('c'), held('d')], []);
+
+    const plan = await planSlice('', sliceDeps, 10, () => lookups.length >= 2);
+
+    expect(lookups).toEqual(['a', 'b']);
+    expect(plan).toMatchObject({ removals: [{ sub: 'a' }, { sub: 'b' }], capped: ['c', 'd'] });
+  });
+
   it('with nothing left of the cap, looks nothing up', async () => {
     const { sliceDeps, lookups } = deps([], [held('x'), held('y')], []);
 
