@@ -13,12 +13,10 @@ import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
-  type ConfigReading,
-  configOnce,
   type Env,
-  partOf,
   RETRY_WORKER_CONFIG,
   type RetryWorkerConfig,
+  type WorkerQueues,
   wholeOf,
 } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
@@ -124,26 +122,19 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
  * Nothing could be sent (a secret, the configuration): every message waits its next backoff step,
  * as for a User Service outage, rather than come back at once and burn its receives.
  */
-const deferTheBatch = async (
-  event: SQSEvent,
-  error: unknown,
-  config: ConfigReading<RetryWorkerConfig>,
-): Promise<void> => {
-  const queue = createRetryQueueOps(sqsClient, partOf(config, 'queues'));
+const deferTheBatch = async (event: SQSEvent, error: unknown, queues: WorkerQueues): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, queues);
   const reason = failureCode(error);
   await mapConcurrent(recordsOf(event), WORKER_CONCURRENCY, async (record) =>
     report({ ...(await deferRecord(record, reason, { queue })), keys: {} }, record),
   );
 };
 
-/**
- * Builds the chain for an environment (one container); its configuration is read at the first
- * invocation, and kept once valid.
- */
+/** Builds the chain (one container) for an environment, read at the first invocation. */
 export const createHandler = (env: Env = process.env) =>
   sqsConsumer<RetryWorkerConfig, WorkerContext>({
     env,
-    config: configOnce(RETRY_WORKER_CONFIG, env),
+    config: RETRY_WORKER_CONFIG,
     failureMessage: 'The retry worker cannot send; deferring the whole batch',
     deferTheBatch,
     core: retryWorker,

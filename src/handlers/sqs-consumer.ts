@@ -16,7 +16,14 @@ import { failOpen } from '../../middlewares/fail-open.js';
 import { resolveOnce } from '../../middlewares/resolve-once.js';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
-import type { ConfigReading, Env } from '../config.js';
+import {
+  type ConfigReading,
+  configOnce,
+  type Env,
+  type PartReaders,
+  partOf,
+  type WorkerQueues,
+} from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
 import { everyRecordFailed } from '../core/sqs-batch.js';
@@ -31,25 +38,32 @@ export interface ConsumerContext<TConfig> extends Context {
   credentials?: Credentials;
 }
 
-export interface ConsumerOptions<TConfig, TContext extends ConsumerContext<TConfig>> {
+/** A consumer's configuration: whatever it needs, and the queue it defers on with its dead-letter queue. */
+export interface ConsumerConfig {
+  queues: WorkerQueues;
+}
+
+export interface ConsumerOptions<TConfig extends ConsumerConfig, TContext extends ConsumerContext<TConfig>> {
+  /** The environment; read at the first invocation, and kept for the container once valid. */
   env: Env;
-  /** The function's configuration, read once per container (src/config.ts, configOnce). */
-  config: () => ConfigReading<TConfig>;
+  /** How the function's configuration is read (src/config.ts). */
+  config: PartReaders<TConfig>;
   /** What the failure is called in the log when nothing could be done. */
   failureMessage: string;
-  /** Defers every record of the batch on the backoff schedule, on the queues `config` names. */
-  deferTheBatch: (event: SQSEvent, error: unknown, config: ConfigReading<TConfig>) => Promise<void>;
+  /** Defers every record of the batch on the backoff schedule. */
+  deferTheBatch: (event: SQSEvent, error: unknown, queues: WorkerQueues) => Promise<void>;
   core: (event: SQSEvent, context: TContext) => Promise<SQSBatchResponse>;
 }
 
-export const sqsConsumer = <TConfig, TContext extends ConsumerContext<TConfig>>({
+export const sqsConsumer = <TConfig extends ConsumerConfig, TContext extends ConsumerContext<TConfig>>({
   env,
-  config,
+  config: readers,
   failureMessage,
   deferTheBatch,
   core,
-}: ConsumerOptions<TConfig, TContext>) =>
-  middy<SQSEvent, SQSBatchResponse, Error, TContext>()
+}: ConsumerOptions<TConfig, TContext>) => {
+  const config = configOnce(readers, env);
+  return middy<SQSEvent, SQSBatchResponse, Error, TContext>()
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
     .use(logMetrics(metrics))
@@ -58,7 +72,9 @@ export const sqsConsumer = <TConfig, TContext extends ConsumerContext<TConfig>>(
       failOpen<SQSEvent, SQSBatchResponse, TContext>({
         failureMessage,
         logError: logFailure,
-        recover: (request, error) => deferTheBatch(request.event, error, request.context.config ?? config()),
+        // The queues may be valid when another variable is not; if they are not, nothing can defer.
+        recover: (request, error) =>
+          deferTheBatch(request.event, error, partOf(request.context.config ?? config(), 'queues')),
         // Every record failed: SQS keeps each message, hidden until its next step.
         response: (request) => everyRecordFailed(request.event),
       }),
@@ -72,3 +88,4 @@ export const sqsConsumer = <TConfig, TContext extends ConsumerContext<TConfig>>(
       }),
     )
     .handler(core);
+};

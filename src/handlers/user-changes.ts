@@ -14,12 +14,10 @@ import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
-  type ConfigReading,
-  configOnce,
   type Env,
-  partOf,
   USER_CHANGES_CONFIG,
   type UserChangesConfig,
+  type WorkerQueues,
   wholeOf,
 } from '../config.js';
 import { retryDelaySeconds } from '../core/backoff.js';
@@ -169,26 +167,19 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
 };
 
 /** Nothing could be done (a secret, the configuration): every message waits its next backoff step. */
-const deferTheBatch = async (
-  event: SQSEvent,
-  error: unknown,
-  config: ConfigReading<UserChangesConfig>,
-): Promise<void> => {
-  const queue = createRetryQueueOps(sqsClient, partOf(config, 'queues'));
+const deferTheBatch = async (event: SQSEvent, error: unknown, queues: WorkerQueues): Promise<void> => {
+  const queue = createRetryQueueOps(sqsClient, queues);
   const reason = failureCode(error);
   await mapConcurrent(recordsOf(event), USER_CHANGES_CONCURRENCY, (record) =>
     settle(record, { outcome: 'deferred', reason, keys: {} }, queue),
   );
 };
 
-/**
- * Builds the chain for an environment (one container); its configuration is read at the first
- * invocation, and kept once valid.
- */
+/** Builds the chain (one container) for an environment, read at the first invocation. */
 export const createHandler = (env: Env = process.env) =>
   sqsConsumer<UserChangesConfig, UserChangesContext>({
     env,
-    config: configOnce(USER_CHANGES_CONFIG, env),
+    config: USER_CHANGES_CONFIG,
     failureMessage: 'The user-changes function cannot work; deferring the whole batch',
     deferTheBatch,
     core: userChanges,

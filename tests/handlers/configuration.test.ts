@@ -5,7 +5,7 @@
 
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/config.js';
@@ -137,101 +137,58 @@ describe('configuration, read once per container', () => {
     });
   });
 
-  describe('retry worker', () => {
-    beforeEach(() => setEnv({ RETRY_QUEUE_URL: QUEUE('retry') }));
+  describe.each([
+    {
+      consumer: 'retry worker',
+      create: createRetryWorker,
+      env: { RETRY_QUEUE_URL: QUEUE('retry') },
+      variables: ['RETRY_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'USER_SERVICE_URL', 'DEFAULT_USER_ROLE'],
+      bad: { DEFAULT_USER_ROLE: 'power user' },
+    },
+    {
+      consumer: 'user-changes',
+      create: createUserChanges,
+      env: {
+        USER_POOL_ID: POOL,
+        CHANGES_QUEUE_URL: QUEUE('changes'),
+        CHANGES_DEAD_LETTER_QUEUE_URL: QUEUE('changes-dlq'),
+      },
+      variables: ['USER_POOL_ID', 'SYNC_USER_STATUSES', 'CHANGES_QUEUE_URL', 'USER_SERVICE_URL'],
+      bad: { USER_POOL_ID: 'Qx7Lm2Rt9' },
+    },
+  ])('$consumer', ({ create, env: variables, variables: read, bad }) => {
+    beforeEach(() => setEnv(variables));
 
     it('reads each variable once for two batches', async () => {
       const { env, reads } = countingEnv();
-      const worker = createRetryWorker(env);
+      const consumer = create(env);
 
       // Malformed: dead-lettered without Cognito or the User Service, after the configuration is read.
-      const first = await invokeOnce(worker, batch('not json'));
-      const second = await invokeOnce(worker, batch('not json'));
+      const first = await invokeOnce(consumer, batch('not json'));
+      const second = await invokeOnce(consumer, batch('not json'));
 
       expect([first.result, second.result]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
       expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(2);
-      for (const variable of [
-        'RETRY_QUEUE_URL',
-        'DEAD_LETTER_QUEUE_URL',
-        'USER_SERVICE_URL',
-        'DEFAULT_USER_ROLE',
-      ]) {
+      for (const variable of read) {
         expect({ variable, reads: reads(variable) }).toEqual({ variable, reads: 1 });
       }
     });
 
     it('defers every batch while a value is bad, naming the variable, and reads it again each time', async () => {
-      setEnv({ DEFAULT_USER_ROLE: 'power user' });
+      setEnv(bad);
+      const [variable = ''] = Object.keys(bad);
       const { env, reads } = countingEnv();
-      const worker = createRetryWorker(env);
-
-      const results: (SQSBatchResponse | undefined)[] = [];
-      for (let n = 0; n < 2; n++) {
-        const { result, output } = await invokeOnce(worker, batch('not json'));
-        results.push(result);
-        expect(output.logs()).toContainEqual(
-          expect.objectContaining({
-            level: 'ERROR',
-            variable: 'DEFAULT_USER_ROLE',
-            reason: 'config-DEFAULT_USER_ROLE',
-          }),
-        );
-      }
-
-      expect(results).toEqual([
-        { batchItemFailures: [{ itemIdentifier: 'm-1' }] },
-        { batchItemFailures: [{ itemIdentifier: 'm-1' }] },
-      ]);
-      expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(2);
-      expect(reads('DEFAULT_USER_ROLE')).toBe(2);
-    });
-  });
-
-  describe('user-changes', () => {
-    beforeEach(() =>
-      setEnv({
-        USER_POOL_ID: POOL,
-        CHANGES_QUEUE_URL: QUEUE('changes'),
-        CHANGES_DEAD_LETTER_QUEUE_URL: QUEUE('changes-dlq'),
-      }),
-    );
-
-    it('reads each variable once for two batches', async () => {
-      const { env, reads } = countingEnv();
-      const worker = createUserChanges(env);
-
-      await invokeOnce(worker, batch('not json'));
-      const second = await invokeOnce(worker, batch('not json'));
-
-      expect(second.result).toEqual({ batchItemFailures: [] });
-      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(2);
-      for (const variable of [
-        'USER_POOL_ID',
-        'SYNC_USER_STATUSES',
-        'CHANGES_QUEUE_URL',
-        'USER_SERVICE_URL',
-      ]) {
-        expect({ variable, reads: reads(variable) }).toEqual({ variable, reads: 1 });
-      }
-    });
-
-    it('defers every batch while USER_POOL_ID is bad, naming it, and reads it again each time', async () => {
-      setEnv({ USER_POOL_ID: 'Qx7Lm2Rt9' });
-      const { env, reads } = countingEnv();
-      const worker = createUserChanges(env);
+      const consumer = create(env);
 
       for (let n = 0; n < 2; n++) {
-        const { result, output } = await invokeOnce(worker, batch('not json'));
+        const { result, output } = await invokeOnce(consumer, batch('not json'));
         expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
         expect(output.logs()).toContainEqual(
-          expect.objectContaining({
-            level: 'ERROR',
-            variable: 'USER_POOL_ID',
-            reason: 'config-USER_POOL_ID',
-          }),
+          expect.objectContaining({ level: 'ERROR', variable, reason: `config-${variable}` }),
         );
       }
-      expect(reads('USER_POOL_ID')).toBe(2);
+      expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(2);
+      expect(reads(variable)).toBe(2);
     });
   });
 
