@@ -52,8 +52,6 @@ const bodyOf = (version: number) => {
   );
 };
 
-const CURRENT_BODY = v.strictObject(entriesOf(USER_RECORD_FIELDS, 'type'));
-
 const ATTEMPTS = 'has no attempts count';
 const FIRST_FAILED_AT = 'has no firstFailedAt time';
 
@@ -79,8 +77,17 @@ const messageOf = (version: number) =>
         : `has no ${String(issue.path?.at(-1)?.key ?? 'object')}`,
   );
 
-/** The message of each version the worker reads, from 1. */
-const MESSAGES = Array.from({ length: RETRY_MESSAGE_VERSION }, (_, index) => messageOf(index + 1));
+/**
+ * The message of each version the worker reads (from 1), and the current body: made at the first
+ * read, not in the functions that only write a message.
+ */
+let schemas: { messages: ReturnType<typeof messageOf>[]; body: ReturnType<typeof currentBody> } | undefined;
+const currentBody = () => v.strictObject(entriesOf(USER_RECORD_FIELDS, 'type'));
+const schemasOf = () =>
+  (schemas ??= {
+    messages: Array.from({ length: RETRY_MESSAGE_VERSION }, (_, index) => messageOf(index + 1)),
+    body: currentBody(),
+  });
 
 /**
  * What is wrong: the message's own words for the envelope and the body's keys; for a body field,
@@ -121,13 +128,14 @@ export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectati
     throw malformed(`version is not ${RETRY_MESSAGE_VERSION === 1 ? '1' : `1 to ${RETRY_MESSAGE_VERSION}`}`);
   }
 
-  const read = v.safeParse(MESSAGES[version - 1] as (typeof MESSAGES)[number], value, { abortEarly: true });
+  const { messages, body: current } = schemasOf();
+  const read = v.safeParse(messages[version - 1] as (typeof messages)[number], value, { abortEarly: true });
   if (!read.success) throw malformed(problemOf(read.issues[0]));
 
   const { body: written, ...message } = read.output;
   // Fields added since the message was written: null, which each of them allows.
   const upgraded = v.safeParse(
-    CURRENT_BODY,
+    current,
     Object.fromEntries(USER_RECORD_KEYS.map((key) => [key, key in written ? written[key] : null])),
     { abortEarly: true },
   );
