@@ -9,6 +9,7 @@ import {
   CognitoIdentityProviderClient,
   DescribeUserPoolCommand,
   ListUsersCommand,
+  type UserStatusType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -18,7 +19,7 @@ import { type DevUserService, startDevUserService } from '../../src/dev/user-ser
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const cognito = mockClient(CognitoIdentityProviderClient);
 
-const poolUser = (n: number, status = 'CONFIRMED') => ({
+const poolUser = (n: number, status: UserStatusType = 'CONFIRMED') => ({
   Username: `user${n}`,
   UserStatus: status,
   Enabled: true,
