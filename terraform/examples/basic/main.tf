@@ -1,7 +1,8 @@
 # A complete deployment from the zips that `npm run package` leaves in dist/: the post-confirmation
 # trigger, the retry worker, the user-changes function with its EventBridge rule (and, with
-# create_trail, the CloudTrail trail it needs), the queues, the dashboard and alarms, and a new user
-# pool with the trigger set, unless an existing pool's id is given.
+# create_trail, the CloudTrail trail it needs), the daily reconcile, the queues, the dashboard, the
+# alarms and saved queries, and a new user pool with the trigger set, unless an existing pool's id
+# is given.
 
 provider "aws" {
   region = var.region
@@ -25,10 +26,13 @@ module "cognito_user_sync" {
   enable_user_changes              = var.enable_user_changes
   create_trail                     = var.create_trail
   operator_role_arns               = var.operator_role_arns
+  reconcile_schedule               = var.reconcile_schedule
+  runbook_url                      = var.runbook_url
 
   post_confirmation_zip = "${path.module}/../../../dist/post-confirmation.zip"
   retry_worker_zip      = "${path.module}/../../../dist/retry-worker.zip"
   user_changes_zip      = "${path.module}/../../../dist/user-changes.zip"
+  reconcile_zip         = "${path.module}/../../../dist/reconcile.zip"
 
   tags = { Project = "cognito-user-sync" }
 }

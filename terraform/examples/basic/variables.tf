@@ -69,6 +69,18 @@ variable "enable_user_changes" {
   default     = true
 }
 
+variable "reconcile_schedule" {
+  description = "When the reconcile runs (an EventBridge schedule expression); null for no reconcile (also needed with enable_user_changes = false)."
+  type        = string
+  default     = "rate(1 day)"
+}
+
+variable "runbook_url" {
+  description = "Where on-call reads docs/deploy.md; the alarms link to its sections."
+  type        = string
+  default     = "node_modules/cognito-user-sync/docs/deploy.md"
+}
+
 variable "create_trail" {
   description = "Create the CloudTrail trail the rule needs (leave false when the account has one)."
   type        = bool

@@ -1,6 +1,6 @@
 # The functions inside your VPC (to reach a User Service that is only reachable there), and a
-# customer-managed KMS key for the queues and the log groups, with the key policy that CloudWatch
-# Logs and EventBridge need. The subnets need a route to SQS, Secrets Manager and Cognito (VPC
+# customer-managed KMS key for the queues, the log groups and reconcile's run ledger, with the key
+# policy that CloudWatch Logs and EventBridge need. The subnets need a route to SQS, Secrets Manager and Cognito (VPC
 # endpoints or a NAT): see docs/deploy.md.
 
 provider "aws" {
@@ -94,6 +94,7 @@ module "cognito_user_sync" {
   post_confirmation_zip = "${path.module}/../../../dist/post-confirmation.zip"
   retry_worker_zip      = "${path.module}/../../../dist/retry-worker.zip"
   user_changes_zip      = "${path.module}/../../../dist/user-changes.zip"
+  reconcile_zip         = "${path.module}/../../../dist/reconcile.zip"
 
   tags = { Project = "cognito-user-sync" }
 }

@@ -234,7 +234,63 @@ locals {
     },
   ]]
 
-  dashboard_widgets = concat(local.base_widgets, flatten(local.user_changes_widgets), flatten(local.reconcile_widgets))
+  # The failure ratio of each function, as its alarm computes it (alarms.tf), over hidden inputs.
+  failure_ratios = concat(
+    [
+      {
+        x          = 0, title = "Post-confirmation: sign-ups not synced (%)", label = "% of sign-ups queued"
+        inputs     = [["queued", "UserSyncQueued"], ["synced", "UserSynced"], ["exists", "UserAlreadyExists"]]
+        expression = "IF(FILL(queued, 0) >= 2, 100 * FILL(queued, 0) / (FILL(queued, 0) + FILL(synced, 0) + FILL(exists, 0)), 0)"
+      },
+      {
+        x          = 8, title = "Retry worker: retries failing (%)", label = "% of retries deferred"
+        inputs     = [["deferred", "RetryDeferred"], ["succeeded", "RetrySucceeded"]]
+        expression = "IF(FILL(deferred, 0) >= 1, 100 * FILL(deferred, 0) / (FILL(deferred, 0) + FILL(succeeded, 0)), 0)"
+      },
+    ],
+    local.user_changes ? [
+      {
+        x          = 16, title = "User changes: writes failing (%)", label = "% of user changes deferred"
+        inputs     = [["deferred", "UserChangeDeferred"], ["created", "UserChangeCreated"], ["updated", "UserChangeUpdated"], ["deleted", "UserChangeDeleted"]]
+        expression = "IF(FILL(deferred, 0) >= 1, 100 * FILL(deferred, 0) / (FILL(deferred, 0) + FILL(created, 0) + FILL(updated, 0) + FILL(deleted, 0)), 0)"
+      },
+    ] : [],
+  )
+
+  failure_ratio_widgets = [for ratio in local.failure_ratios : {
+    type = "metric", x = ratio.x, y = 42, width = 8, height = 6
+    properties = {
+      title  = ratio.title, view = "timeSeries"
+      region = local.region, period = 300, stat = "Sum"
+      metrics = concat(
+        [for input in ratio.inputs : concat(local.own_metric[input[1]], [{ id = input[0], visible = false }])],
+        [[{ expression = ratio.expression, label = ratio.label, id = "failing" }]],
+      )
+      yAxis       = { left = { min = 0, max = 100 } }
+      annotations = { horizontal = [{ label = "alarm: more than 50 % in 2 of 3 periods", value = 50 }] }
+    }
+  }]
+
+  # Silent loss: Cognito's events reaching the changes queue, and the rule's failed deliveries.
+  cognito_events_widgets = [for rule in aws_cloudwatch_event_rule.user_changes : {
+    type = "metric", x = 0, y = 48, width = 12, height = 6
+    properties = {
+      title  = "Cognito's events: into the changes queue, and failed deliveries of the rule", view = "timeSeries"
+      region = local.region, period = 3600, stat = "Sum"
+      metrics = [
+        ["AWS/SQS", "NumberOfMessagesSent", "QueueName", aws_sqs_queue.changes[0].name, { label = "messages into the changes queue" }],
+        ["AWS/Events", "FailedInvocations", "RuleName", rule.name, { label = "failed deliveries", color = "#d62728" }],
+      ]
+    }
+  }]
+
+  dashboard_widgets = concat(
+    local.base_widgets,
+    flatten(local.user_changes_widgets),
+    flatten(local.reconcile_widgets),
+    local.failure_ratio_widgets,
+    local.cognito_events_widgets,
+  )
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

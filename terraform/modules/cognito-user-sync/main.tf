@@ -1,6 +1,7 @@
 # cognito-user-sync: the Cognito post-confirmation trigger, the retry worker behind its retry queue,
-# the user-changes function fed by Cognito's CloudTrail events, an optional scheduled reconcile,
-# the queues, a dashboard and alarms; the same deployment as template.yaml (SAM).
+# the user-changes function fed by Cognito's CloudTrail events, a daily reconcile (on by default),
+# the queues, a dashboard, alarms that say what to do, and saved Logs Insights queries; the same
+# deployment as template.yaml (SAM).
 
 # Cross-variable checks ride on a data source (Terraform before 1.9 cannot compare variables in a
 # validation block).
@@ -8,7 +9,7 @@ data "aws_caller_identity" "current" {
   lifecycle {
     precondition {
       condition     = var.reconcile_schedule == null || var.enable_user_changes
-      error_message = "reconcile_schedule needs enable_user_changes: a scheduled reconcile hands its repairs to the user-changes function."
+      error_message = "reconcile_schedule needs enable_user_changes: a scheduled reconcile hands its repairs to the user-changes function. Set reconcile_schedule = null too (reconcile is on by default)."
     }
     precondition {
       condition     = length(var.subnet_ids) == 0 || length(var.security_group_ids) > 0
@@ -34,8 +35,8 @@ locals {
   user_changes_name      = "${var.name_prefix}-user-changes"
   reconcile_name         = "${var.name_prefix}-reconcile"
 
-  # The optional parts: user changes (on by default) and the scheduled reconcile, which hands its
-  # repairs to the user-changes function and so needs it.
+  # The optional parts, both on by default: user changes, and the scheduled reconcile, which hands
+  # its repairs to the user-changes function and so needs it.
   user_changes = var.enable_user_changes
   reconcile    = var.enable_user_changes && var.reconcile_schedule != null
 

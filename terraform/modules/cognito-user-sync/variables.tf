@@ -72,6 +72,18 @@ variable "alarm_sns_topic_arn" {
   }
 }
 
+variable "runbook_url" {
+  description = "Where on-call reads docs/deploy.md: each alarm's description ends with this, followed by #alarm-<name>, the anchor of that alarm's section. The default is the installed package's copy; give your own copy's URL (a wiki, a repository browser) instead."
+  type        = string
+  default     = "node_modules/cognito-user-sync/docs/deploy.md"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[^\\s#]+$", var.runbook_url))
+    error_message = "runbook_url must be a URL or path without spaces or a fragment (the alarms add one)."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days the functions' log groups keep their logs."
   type        = number
@@ -209,9 +221,9 @@ variable "create_trail" {
 }
 
 variable "reconcile_schedule" {
-  description = "Schedule of the reconcile run (e.g. rate(1 day) or cron(0 3 * * ? *)); null for no scheduled reconcile, and then no reconcile resource at all. Needs enable_user_changes."
+  description = "Schedule of the reconcile run, the backstop for lost events: daily by default (a cron such as cron(0 3 * * ? *) picks your quiet hour); null to opt out, and then no reconcile resource at all. Needs enable_user_changes: set it to null too when you turn user changes off."
   type        = string
-  default     = null
+  default     = "rate(1 day)"
 
   validation {
     condition     = var.reconcile_schedule == null || can(regex("^(rate|cron)\\(.+\\)$", var.reconcile_schedule))
@@ -240,6 +252,18 @@ variable "reconcile_max_deletes" {
   validation {
     condition     = var.reconcile_max_deletes == floor(var.reconcile_max_deletes) && var.reconcile_max_deletes >= 0 && var.reconcile_max_deletes <= 1000
     error_message = "reconcile_max_deletes must be a whole number from 0 to 1000."
+  }
+}
+
+variable "reconcile_overdue_days" {
+  description = "Days without a completed reconcile run after which the reconcile-runs-not-completing alarm fires: the schedule's interval in days plus one (2 for a daily schedule; 7 at most, the longest a CloudWatch alarm evaluates)."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.reconcile_overdue_days == floor(var.reconcile_overdue_days) && var.reconcile_overdue_days >= 1 && var.reconcile_overdue_days <= 7
+    error_message = "reconcile_overdue_days must be a whole number from 1 to 7."
   }
 }
 
