@@ -38,7 +38,7 @@ const CREDENTIALS = {
 const REGION = 'eu-west-1';
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 
-/** The config both clients get (the SDK also a logger, to keep its SQS endpoint notice quiet). */
+/** The config both clients get. */
 interface ClientConfig {
   region: string;
   credentials: typeof CREDENTIALS;
@@ -46,6 +46,11 @@ interface ClientConfig {
   endpoint?: string;
 }
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
+/**
+ * What the SDK gets besides: a quiet logger, and the standard retry mode pinned (the stand-in has
+ * no other), so that neither AWS_RETRY_MODE nor a profile's retry_mode makes it adaptive.
+ */
+const sdkConfig = (config: ClientConfig) => ({ ...config, logger: SILENT, retryMode: 'standard' });
 
 // ---------------------------------------------------------------------------------------------
 // The recorder's answers
@@ -152,9 +157,11 @@ const canonicalJson = (value: unknown): string =>
   );
 
 /**
- * One attempt on the wire, in what must be the same for both. The signature is checked twice: as
- * sent (it is the SigV4 signature of what was sent: `signatureValid`), and as it would be without
- * what legitimately differs (`signature`: the SDK-only headers left out, the invocation id and the
+ * One attempt on the wire, in what must be the same for both. The body is compared as JSON: the
+ * SDK writes an input's members in its model's order, the stand-in in the input's, so the text
+ * (and its hash) may differ where the JSON does not. The signature is checked twice: as sent (it
+ * is the SigV4 signature of what was sent: `signatureValid`), and as it would be without what
+ * legitimately differs (`signature`: the SDK-only headers left out, the invocation id and the
  * body's member order made the same, the body's length following): equal signatures there mean the
  * same key, scope, date, token and signed content.
  */
@@ -286,7 +293,15 @@ beforeEach(() => {
   vi.setSystemTime(NOW);
   vi.spyOn(Math, 'random').mockReturnValue(0);
   // The environment either client would read instead of its config.
-  for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS', 'AWS_MAX_ATTEMPTS', 'AWS_REGION']) {
+  for (const name of [
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_SQS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_REGION',
+    'AWS_RETRY_MODE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+  ]) {
     vi.stubEnv(name, undefined);
   }
   vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', undefined);
@@ -336,7 +351,7 @@ const operation = <Input>(
 const OPERATIONS = {
   AdminGetUser: operation<sdkCognito.AdminGetUserCommandInput>({
     sdk: (config, input) =>
-      new sdkCognito.CognitoIdentityProviderClient({ ...config, logger: SILENT }).send(
+      new sdkCognito.CognitoIdentityProviderClient(sdkConfig(config)).send(
         new sdkCognito.AdminGetUserCommand(input),
       ),
     standIn: (config, input) =>
@@ -355,7 +370,7 @@ const OPERATIONS = {
   }),
   ListUsers: operation<sdkCognito.ListUsersCommandInput>({
     sdk: (config, input) =>
-      new sdkCognito.CognitoIdentityProviderClient({ ...config, logger: SILENT }).send(
+      new sdkCognito.CognitoIdentityProviderClient(sdkConfig(config)).send(
         new sdkCognito.ListUsersCommand(input),
       ),
     standIn: (config, input) =>
@@ -378,7 +393,7 @@ const OPERATIONS = {
   }),
   DescribeUserPool: operation<sdkCognito.DescribeUserPoolCommandInput>({
     sdk: (config, input) =>
-      new sdkCognito.CognitoIdentityProviderClient({ ...config, logger: SILENT }).send(
+      new sdkCognito.CognitoIdentityProviderClient(sdkConfig(config)).send(
         new sdkCognito.DescribeUserPoolCommand(input),
       ),
     standIn: (config, input) =>
@@ -404,7 +419,7 @@ const OPERATIONS = {
   }),
   GetSecretValue: operation<sdkSecrets.GetSecretValueCommandInput>({
     sdk: (config, input) =>
-      new sdkSecrets.SecretsManagerClient({ ...config, logger: SILENT }).send(
+      new sdkSecrets.SecretsManagerClient(sdkConfig(config)).send(
         new sdkSecrets.GetSecretValueCommand(input),
       ),
     standIn: (config, input) =>
@@ -423,7 +438,7 @@ const OPERATIONS = {
   SendMessage: operation<sdkSqs.SendMessageCommandInput>({
     queueUrlEndpoint: true,
     sdk: (config, input) =>
-      new sdkSqs.SQSClient({ ...config, logger: SILENT }).send(new sdkSqs.SendMessageCommand(input)),
+      new sdkSqs.SQSClient(sdkConfig(config)).send(new sdkSqs.SendMessageCommand(input)),
     standIn: (config, input) =>
       new standInSqs.SQSClient(config).send(new standInSqs.SendMessageCommand(input)),
     input: (origin) => ({
@@ -438,7 +453,7 @@ const OPERATIONS = {
   SendMessageBatch: operation<sdkSqs.SendMessageBatchCommandInput>({
     queueUrlEndpoint: true,
     sdk: (config, input) =>
-      new sdkSqs.SQSClient({ ...config, logger: SILENT }).send(new sdkSqs.SendMessageBatchCommand(input)),
+      new sdkSqs.SQSClient(sdkConfig(config)).send(new sdkSqs.SendMessageBatchCommand(input)),
     standIn: (config, input) =>
       new standInSqs.SQSClient(config).send(new standInSqs.SendMessageBatchCommand(input)),
     input: (origin) => ({
@@ -454,9 +469,7 @@ const OPERATIONS = {
   ChangeMessageVisibility: operation<sdkSqs.ChangeMessageVisibilityCommandInput>({
     queueUrlEndpoint: true,
     sdk: (config, input) =>
-      new sdkSqs.SQSClient({ ...config, logger: SILENT }).send(
-        new sdkSqs.ChangeMessageVisibilityCommand(input),
-      ),
+      new sdkSqs.SQSClient(sdkConfig(config)).send(new sdkSqs.ChangeMessageVisibilityCommand(input)),
     standIn: (config, input) =>
       new standInSqs.SQSClient(config).send(new standInSqs.ChangeMessageVisibilityCommand(input)),
     input: (origin) => ({ QueueUrl: QUEUE(origin), ReceiptHandle: 'receipt-1', VisibilityTimeout: 120 }),
@@ -465,7 +478,7 @@ const OPERATIONS = {
   }),
   GetItem: operation<sdkDynamo.GetItemCommandInput>({
     sdk: (config, input) =>
-      new sdkDynamo.DynamoDBClient({ ...config, logger: SILENT }).send(new sdkDynamo.GetItemCommand(input)),
+      new sdkDynamo.DynamoDBClient(sdkConfig(config)).send(new sdkDynamo.GetItemCommand(input)),
     standIn: (config, input) =>
       new standInDynamo.DynamoDBClient(config).send(new standInDynamo.GetItemCommand(input)),
     input: () => ({ TableName: 'runs', Key: KEY, ConsistentRead: true }),
@@ -476,7 +489,7 @@ const OPERATIONS = {
   }),
   PutItem: operation<sdkDynamo.PutItemCommandInput>({
     sdk: (config, input) =>
-      new sdkDynamo.DynamoDBClient({ ...config, logger: SILENT }).send(new sdkDynamo.PutItemCommand(input)),
+      new sdkDynamo.DynamoDBClient(sdkConfig(config)).send(new sdkDynamo.PutItemCommand(input)),
     standIn: (config, input) =>
       new standInDynamo.DynamoDBClient(config).send(new standInDynamo.PutItemCommand(input)),
     input: () => ({
@@ -496,9 +509,7 @@ const OPERATIONS = {
   }),
   UpdateItem: operation<sdkDynamo.UpdateItemCommandInput>({
     sdk: (config, input) =>
-      new sdkDynamo.DynamoDBClient({ ...config, logger: SILENT }).send(
-        new sdkDynamo.UpdateItemCommand(input),
-      ),
+      new sdkDynamo.DynamoDBClient(sdkConfig(config)).send(new sdkDynamo.UpdateItemCommand(input)),
     standIn: (config, input) =>
       new standInDynamo.DynamoDBClient(config).send(new standInDynamo.UpdateItemCommand(input)),
     input: () => ({
