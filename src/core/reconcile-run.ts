@@ -101,6 +101,11 @@ export const parsePosition = (body: string, userPoolId: string): ParsedPosition 
 export const STALE_RUN_MS = 2 * 3600_000;
 /** Time an invocation keeps free at its end: a slice started with less left is handed on. */
 export const HAND_OFF_MS = 120_000;
+/**
+ * Time a slice keeps when it confirms deletion candidates (each lookup may cost a paced ListUsers):
+ * enough to send its repairs and record it in the ledger before the invocation ends.
+ */
+export const CONFIRM_RESERVE_MS = 20_000;
 /** How long a lease outlives its invocation's time limit. */
 const LEASE_MARGIN_MS = 30_000;
 

@@ -41,7 +41,7 @@ import { startDeadline } from '../core/deadline.js';
 import { maskSqsEvent } from '../core/mask.js';
 import { planSlice, type SlicePlan } from '../core/reconcile.js';
 import {
-  HAND_OFF_MS,
+  CONFIRM_RESERVE_MS,
   parsePosition,
   type ReconcilePosition,
   type RunDeps,
@@ -176,9 +176,9 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
       }
       return slicing.sliceDigits;
     },
-    // Confirming deletion candidates stops with half the hand-off time left: the slice must end.
+    // Confirming deletion candidates stops with CONFIRM_RESERVE_MS left: the slice must end in time.
     plan: (prefix, allowed) =>
-      planSlice(prefix, sources, allowed, () => context.getRemainingTimeInMillis() < HAND_OFF_MS / 2),
+      planSlice(prefix, sources, allowed, () => context.getRemainingTimeInMillis() < CONFIRM_RESERVE_MS),
     sendRepairs: (plan) => sendRepairs(config.changesQueueUrl, repairsOf(userPoolId, plan)),
     handOff: async (position: ReconcilePosition) => {
       await sqsClient().send(

@@ -1,6 +1,7 @@
 // Runs a packaged function the way the nodejs22.x runtime does: unzipped into a task root,
 // imported as index.mjs under Node 22, its `handler` called with an event and a context, with
-// the Lambda environment (tracing on, no NODE_OPTIONS: as deployed) around it.
+// the Lambda environment (tracing on, no NODE_OPTIONS: as deployed) around it. The context's time
+// limit is 5 s, a trigger's, unless TEST_TIME_LIMIT_MS gives the function's own.
 
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -19,7 +20,7 @@ const { handler } = await import(process.env.LAMBDA_TASK_ROOT + '/index.mjs');
 const results = [];
 for (const path of JSON.parse(process.env.TEST_EVENTS)) {
   const event = JSON.parse(readFileSync(path, 'utf8'));
-  const endsAt = Date.now() + 5000;
+  const endsAt = Date.now() + Number(process.env.TEST_TIME_LIMIT_MS || 5000);
   const context = {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: '$LATEST',
     invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,

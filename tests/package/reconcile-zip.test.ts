@@ -36,6 +36,8 @@ describe('dist/reconcile.zip', () => {
     CHANGES_QUEUE_URL: changesQueueUrl,
     USER_SERVICE_URL: url,
     USER_SERVICE_API_KEY: 'zip-key',
+    // The function's Timeout in both IaC flavours: 900 s.
+    TEST_TIME_LIMIT_MS: '900000',
     ...extra,
   });
 
