@@ -1,4 +1,4 @@
-// moto for the packaged-zip tier: the zips bundle their own AWS client (scripts/lambda/aws-sdk/),
+// moto for the packaged-zip tier: the zips bundle their own AWS client (src/stand-ins/aws-sdk/),
 // so they are run against moto over HTTP here, as the AWS tier runs the handlers from src with the
 // SDK. The fixtures are made with the SDK, from this process.
 
