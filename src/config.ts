@@ -18,6 +18,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 // ---------------------------------------------------------------------------------------------
 // One parser per kind of value: a variable and a flag of the same kind are checked by the same
 // code, in the same words. Each throws a ConfigError naming what it parses (a variable or a flag).
+// Each is its own export, so that a zip bundles only the kinds its function reads.
 
 /** Parses a value of one kind; `name` is the variable (or flag) it came from, for the error. */
 export type Parser<T> = (name: string, raw: string) => T;
@@ -29,7 +30,7 @@ export const isLoopbackHost = (hostname: string): boolean =>
   LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /** An absolute https:// URL (plain http:// to loopback only), without credentials. */
-const url: Parser<URL> = (name, raw) => {
+export const parseUrl: Parser<URL> = (name, raw) => {
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -65,85 +66,88 @@ const range = ({ min, max }: NumberRange) =>
 
 const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-export const parsers = {
-  url,
-  /** A queue's URL (SQS takes it as a string). */
-  queueUrl: ((name, raw) => url(name, raw).href) satisfies Parser<string>,
-  /** The User Service's collection URL: a URL, and no query string or fragment. */
-  collectionUrl: ((name, raw) => {
-    const parsed = url(name, raw);
-    if (parsed.search || parsed.hash) throw new ConfigError(name, 'must not have a query string or fragment');
-    return parsed;
-  }) satisfies Parser<URL>,
-  /** A number in a range, written in decimal digits (no sign, no exponent, no unit). */
-  number:
-    (bounds: NumberRange): Parser<number> =>
-    (name, raw) => {
-      const { min, max = Number.POSITIVE_INFINITY, integer = true, unit } = bounds;
-      const value = Number(raw);
-      if (!(integer ? /^\d+$/ : DECIMAL).test(raw) || value < min || value > max) {
-        const kind = `${integer ? 'a whole number' : 'a number'}${unit ? ` of ${unit}` : ''}`;
-        throw new ConfigError(name, `must be ${kind}${range(bounds)}, got "${raw}"`);
-      }
-      return value;
-    },
-  /** A short label the User Service stores: a status, a role. */
-  token: ((name, raw) => {
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) {
-      throw new ConfigError(name, `must be 1 to 64 letters, digits or _ . : -, got "${raw}"`);
-    }
-    return raw;
-  }) satisfies Parser<string>,
-  /** A comma-separated list of Cognito user statuses. */
-  statuses: ((name, raw) => {
-    const statuses = raw
-      .split(',')
-      .map((status) => status.trim().toUpperCase())
-      .filter(Boolean);
-    const unknown = statuses.filter(
-      (status) => !(COGNITO_USER_STATUSES as readonly string[]).includes(status),
-    );
-    if (statuses.length === 0 || unknown.length > 0) {
-      throw new ConfigError(
-        name,
-        `must list Cognito user statuses, comma-separated, of ${COGNITO_USER_STATUSES.join(', ')}; got "${raw}"`,
-      );
-    }
-    return new Set(statuses);
-  }) satisfies Parser<ReadonlySet<string>>,
-  /** A user pool's id, read as src/domain/user-pool-id.ts reads every one. */
-  userPoolId: ((name, raw) => {
-    if (parseUserPoolId(raw) === undefined) {
-      throw new ConfigError(
-        name,
-        `is not a user pool id (region_id, at most ${USER_POOL_ID_MAX_LENGTH} characters, e.g. eu-west-1_Qx7Lm2Rt9), got "${raw}"`,
-      );
-    }
-    return raw;
-  }) satisfies Parser<string>,
-  /** A DynamoDB table's name (API reference, CreateTable: 3 to 255 of a-z, A-Z, 0-9, _ - .), or its ARN. */
-  tableName: ((name, raw) => {
-    if (!/^(?:[\w.-]{3,255}|arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(raw)) {
-      throw new ConfigError(name, `is not a DynamoDB table name or ARN, got "${raw}"`);
-    }
-    return raw;
-  }) satisfies Parser<string>,
-  /** How many slices reconcile cuts the sub space into, as the hex digits of their prefixes. */
-  slices: ((name, raw) => {
-    const digits = SLICE_DIGITS[raw];
-    if (digits === undefined) throw new ConfigError(name, `must be 1, 16, 256 or 4096, got "${raw}"`);
-    return digits;
-  }) satisfies Parser<number>,
-  /** One of a few words. */
-  oneOf:
-    <T extends string>(choices: readonly T[]): Parser<T> =>
-    (name, raw) => {
-      if (!(choices as readonly string[]).includes(raw)) {
-        throw new ConfigError(name, `must be ${choices.join(' or ')}, got "${raw}"`);
-      }
-      return raw as T;
-    },
+/** A queue's URL (SQS takes it as a string). */
+export const parseQueueUrl: Parser<string> = (name, raw) => parseUrl(name, raw).href;
+
+/** The User Service's collection URL: a URL, and no query string or fragment. */
+export const parseCollectionUrl: Parser<URL> = (name, raw) => {
+  const parsed = parseUrl(name, raw);
+  if (parsed.search || parsed.hash) throw new ConfigError(name, 'must not have a query string or fragment');
+  return parsed;
 };
+
+/** A number in a range, written in decimal digits (no sign, no exponent, no unit). */
+export const numberIn =
+  (bounds: NumberRange): Parser<number> =>
+  (name, raw) => {
+    const { min, max = Number.POSITIVE_INFINITY, integer = true, unit } = bounds;
+    const value = Number(raw);
+    if (!(integer ? /^\d+$/ : DECIMAL).test(raw) || value < min || value > max) {
+      const kind = `${integer ? 'a whole number' : 'a number'}${unit ? ` of ${unit}` : ''}`;
+      throw new ConfigError(name, `must be ${kind}${range(bounds)}, got "${raw}"`);
+    }
+    return value;
+  };
+
+/** A short label the User Service stores: a status, a role. */
+export const parseToken: Parser<string> = (name, raw) => {
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) {
+    throw new ConfigError(name, `must be 1 to 64 letters, digits or _ . : -, got "${raw}"`);
+  }
+  return raw;
+};
+
+/** A comma-separated list of Cognito user statuses. */
+export const parseStatuses: Parser<ReadonlySet<string>> = (name, raw) => {
+  const statuses = raw
+    .split(',')
+    .map((status) => status.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = statuses.filter((status) => !(COGNITO_USER_STATUSES as readonly string[]).includes(status));
+  if (statuses.length === 0 || unknown.length > 0) {
+    throw new ConfigError(
+      name,
+      `must list Cognito user statuses, comma-separated, of ${COGNITO_USER_STATUSES.join(', ')}; got "${raw}"`,
+    );
+  }
+  return new Set(statuses);
+};
+
+/** A user pool's id, read as src/domain/user-pool-id.ts reads every one. */
+export const parsePoolId: Parser<string> = (name, raw) => {
+  if (parseUserPoolId(raw) === undefined) {
+    throw new ConfigError(
+      name,
+      `is not a user pool id (region_id, at most ${USER_POOL_ID_MAX_LENGTH} characters, e.g. eu-west-1_Qx7Lm2Rt9), got "${raw}"`,
+    );
+  }
+  return raw;
+};
+
+/** A DynamoDB table's name (API reference, CreateTable: 3 to 255 of a-z, A-Z, 0-9, _ - .), or its ARN. */
+export const parseTableName: Parser<string> = (name, raw) => {
+  if (!/^(?:[\w.-]{3,255}|arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table\/[\w.-]{3,255})$/.test(raw)) {
+    throw new ConfigError(name, `is not a DynamoDB table name or ARN, got "${raw}"`);
+  }
+  return raw;
+};
+
+/** How many slices reconcile cuts the sub space into, as the hex digits of their prefixes. */
+export const parseSlices: Parser<number> = (name, raw) => {
+  const digits = SLICE_DIGITS[raw];
+  if (digits === undefined) throw new ConfigError(name, `must be 1, 16, 256 or 4096, got "${raw}"`);
+  return digits;
+};
+
+/** One of a few words. */
+export const oneOf =
+  <T extends string>(choices: readonly T[]): Parser<T> =>
+  (name, raw) => {
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new ConfigError(name, `must be ${choices.join(' or ')}, got "${raw}"`);
+    }
+    return raw as T;
+  };
 
 const SLICE_DIGITS: Readonly<Record<string, number>> = { '1': 0, '16': 1, '256': 2, '4096': 3 };
 
@@ -218,13 +222,13 @@ export const readUserServiceConfig = (env: Env = process.env): UserServiceConfig
   url: required(
     env,
     'USER_SERVICE_URL',
-    parsers.collectionUrl,
+    parseCollectionUrl,
     'give the full collection URL, e.g. https://users.internal.example.com/api/v1/users',
   ),
   timeoutMs: readVariable(
     env,
     'USER_SERVICE_TIMEOUT_MS',
-    parsers.number({ min: 50, max: 30_000, unit: 'milliseconds' }),
+    numberIn({ min: 50, max: 30_000, unit: 'milliseconds' }),
   ),
 });
 
@@ -232,20 +236,20 @@ export const readSyncDeadlineMs = (env: Env = process.env): number =>
   readVariable(
     env,
     'SYNC_DEADLINE_MS',
-    parsers.number({ min: 200, max: MAX_SYNC_DEADLINE_MS, unit: 'milliseconds' }),
+    numberIn({ min: 200, max: MAX_SYNC_DEADLINE_MS, unit: 'milliseconds' }),
     defaults.syncDeadlineMs,
   );
 
 export const readUserDefaults = (env: Env = process.env): UserDefaults => ({
-  status: readVariable(env, 'DEFAULT_USER_STATUS', parsers.token, defaults.userStatus),
-  role: readVariable(env, 'DEFAULT_USER_ROLE', parsers.token, defaults.userRole),
+  status: readVariable(env, 'DEFAULT_USER_STATUS', parseToken, defaults.userStatus),
+  role: readVariable(env, 'DEFAULT_USER_ROLE', parseToken, defaults.userRole),
 });
 
 const readSyncStatuses = (env: Env): ReadonlySet<string> =>
-  readVariable(env, 'SYNC_USER_STATUSES', parsers.statuses, new Set(DEFAULT_SYNCED_STATUSES));
+  readVariable(env, 'SYNC_USER_STATUSES', parseStatuses, new Set(DEFAULT_SYNCED_STATUSES));
 
 const readDisabledStatus = (env: Env): string =>
-  readVariable(env, 'DISABLED_USER_STATUS', parsers.token, defaults.disabledUserStatus);
+  readVariable(env, 'DISABLED_USER_STATUS', parseToken, defaults.disabledUserStatus);
 
 /** The user policy: SYNC_USER_STATUSES, DEFAULT_USER_STATUS, DEFAULT_USER_ROLE, DISABLED_USER_STATUS. */
 export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
@@ -256,7 +260,7 @@ export const readUserPolicy = (env: Env = process.env): UserPolicy => ({
 
 /** The pool the user-changes function and reconcile serve: USER_POOL_ID. */
 export const readUserPoolId = (env: Env = process.env): string =>
-  required(env, 'USER_POOL_ID', parsers.userPoolId, 'the id of the user pool to keep in step');
+  required(env, 'USER_POOL_ID', parsePoolId, 'the id of the user pool to keep in step');
 
 /** The trigger's queues, each optional: without them a user that cannot be synced is dropped. */
 export interface QueueConfig {
@@ -265,8 +269,8 @@ export interface QueueConfig {
 }
 
 export const readQueueConfig = (env: Env = process.env): QueueConfig => ({
-  retryQueueUrl: readVariable(env, 'RETRY_QUEUE_URL', parsers.queueUrl),
-  deadLetterQueueUrl: readVariable(env, 'DEAD_LETTER_QUEUE_URL', parsers.queueUrl),
+  retryQueueUrl: readVariable(env, 'RETRY_QUEUE_URL', parseQueueUrl),
+  deadLetterQueueUrl: readVariable(env, 'DEAD_LETTER_QUEUE_URL', parseQueueUrl),
 });
 
 /** A consumer's queue and its dead-letter queue: it defers on one and dead-letters to the other. */
@@ -278,19 +282,23 @@ export interface WorkerQueues {
 const queuePair =
   (queue: string, deadLetter: string, consumer: string) =>
   (env: Env = process.env): WorkerQueues => ({
-    retryQueueUrl: required(env, queue, parsers.queueUrl, `the ${consumer} defers messages on it`),
+    retryQueueUrl: required(env, queue, parseQueueUrl, `the ${consumer} defers messages on it`),
     deadLetterQueueUrl: required(
       env,
       deadLetter,
-      parsers.queueUrl,
+      parseQueueUrl,
       `the ${consumer} dead-letters refused messages to it`,
     ),
   });
 
 /** The retry worker's: RETRY_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
-export const readWorkerQueues = queuePair('RETRY_QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'retry worker');
+export const readWorkerQueues = /* @__PURE__ */ queuePair(
+  'RETRY_QUEUE_URL',
+  'DEAD_LETTER_QUEUE_URL',
+  'retry worker',
+);
 /** The user-changes function's: CHANGES_QUEUE_URL and CHANGES_DEAD_LETTER_QUEUE_URL. */
-export const readChangesQueues = queuePair(
+export const readChangesQueues = /* @__PURE__ */ queuePair(
   'CHANGES_QUEUE_URL',
   'CHANGES_DEAD_LETTER_QUEUE_URL',
   'user-changes function',
@@ -364,12 +372,6 @@ export const configOnce = <T>(readers: PartReaders<T>, env: Env): (() => ConfigR
   };
 };
 
-const POLICY: PartReaders<UserPolicy> = {
-  statuses: readSyncStatuses,
-  userDefaults: readUserDefaults,
-  disabledStatus: readDisabledStatus,
-};
-
 /** What a sync needs up front. */
 export interface Config {
   userService: UserServiceConfig;
@@ -422,7 +424,9 @@ export interface UserChangesConfig extends UserPolicy {
 
 export const USER_CHANGES_CONFIG: PartReaders<UserChangesConfig> = {
   userPoolId: readUserPoolId,
-  ...POLICY,
+  statuses: readSyncStatuses,
+  userDefaults: readUserDefaults,
+  disabledStatus: readDisabledStatus,
   queues: readChangesQueues,
   userService: readUserServiceConfig,
 };
@@ -445,22 +449,22 @@ export interface ReconcileConfig extends UserPolicy {
 
 export const RECONCILE_CONFIG: PartReaders<ReconcileConfig> = {
   userPoolId: readUserPoolId,
-  ...POLICY,
+  statuses: readSyncStatuses,
+  userDefaults: readUserDefaults,
+  disabledStatus: readDisabledStatus,
   reconcileQueueUrl: (env) =>
-    required(env, 'RECONCILE_QUEUE_URL', parsers.queueUrl, 'a run hands its position on through it'),
+    required(env, 'RECONCILE_QUEUE_URL', parseQueueUrl, 'a run hands its position on through it'),
   tableName: (env) =>
-    required(env, 'RECONCILE_TABLE_NAME', parsers.tableName, 'the run ledger, a DynamoDB table'),
+    required(env, 'RECONCILE_TABLE_NAME', parseTableName, 'the run ledger, a DynamoDB table'),
   changesQueueUrl: (env) =>
     required(
       env,
       'CHANGES_QUEUE_URL',
-      parsers.queueUrl,
+      parseQueueUrl,
       'the repairs go to the user-changes function through it',
     ),
-  maxRps: (env) =>
-    readVariable(env, 'RECONCILE_MAX_RPS', parsers.number(LIST_USERS_RPS), defaults.listUsersRps),
-  maxDeletes: (env) =>
-    readVariable(env, 'RECONCILE_MAX_DELETES', parsers.number(MAX_DELETES), defaults.maxDeletes),
-  sliceDigits: (env) => readVariable(env, 'RECONCILE_SLICES', parsers.slices),
+  maxRps: (env) => readVariable(env, 'RECONCILE_MAX_RPS', numberIn(LIST_USERS_RPS), defaults.listUsersRps),
+  maxDeletes: (env) => readVariable(env, 'RECONCILE_MAX_DELETES', numberIn(MAX_DELETES), defaults.maxDeletes),
+  sliceDigits: (env) => readVariable(env, 'RECONCILE_SLICES', parseSlices),
   userService: readUserServiceConfig,
 };

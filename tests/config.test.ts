@@ -2,7 +2,13 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   configOnce,
   LIST_USERS_RPS,
-  parsers,
+  numberIn,
+  oneOf,
+  parsePoolId,
+  parseQueueUrl,
+  parseSlices,
+  parseStatuses,
+  parseTableName,
   partOf,
   RECONCILE_CONFIG,
   readChangesQueues,
@@ -122,12 +128,12 @@ describe('readUserPoolId', () => {
   });
 });
 
-describe('parsers', () => {
+describe('the parsers, one per kind of value', () => {
   it.each([
     ['RECONCILE_MAX_RPS', '--max-rps'],
     ['SYNC_USER_STATUSES', '--status'],
   ])('checks a variable (%s) and a flag (%s) of one kind in the same words', (variable, flag) => {
-    const parse = variable === 'RECONCILE_MAX_RPS' ? parsers.number(LIST_USERS_RPS) : parsers.statuses;
+    const parse = variable === 'RECONCILE_MAX_RPS' ? numberIn(LIST_USERS_RPS) : parseStatuses;
     const problem = (name: string) => {
       try {
         parse(name, 'lots');
@@ -141,30 +147,30 @@ describe('parsers', () => {
   });
 
   it.each([
-    [parsers.number({ min: 1, max: 64 }), '8', 8],
-    [parsers.number(LIST_USERS_RPS), '0.2', 0.2],
-    [parsers.number({ min: 0 }), '500', 500],
-    [parsers.slices, '256', 2],
-    [parsers.userPoolId, 'eu-west-1_Qx7Lm2Rt9', 'eu-west-1_Qx7Lm2Rt9'],
+    [numberIn({ min: 1, max: 64 }), '8', 8],
+    [numberIn(LIST_USERS_RPS), '0.2', 0.2],
+    [numberIn({ min: 0 }), '500', 500],
+    [parseSlices, '256', 2],
+    [parsePoolId, 'eu-west-1_Qx7Lm2Rt9', 'eu-west-1_Qx7Lm2Rt9'],
     [
-      parsers.tableName,
+      parseTableName,
       'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
       'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
     ],
-    [parsers.queueUrl, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'https://sqs.eu-west-1.amazonaws.com/1/q'],
+    [parseQueueUrl, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'https://sqs.eu-west-1.amazonaws.com/1/q'],
   ])('reads a good value (%#)', (parse, raw, value) => {
     expect((parse as (name: string, raw: string) => unknown)('X', raw)).toEqual(value);
   });
 
   it.each([
-    [parsers.number({ min: 1, max: 64 }), '1e1', /^--n must be a whole number between 1 and 64, got "1e1"$/],
-    [parsers.number({ min: 1, max: 64 }), '-3', /whole number between 1 and 64/],
-    [parsers.number({ min: 1 }), '0', /^--n must be a whole number, at least 1, got "0"$/],
-    [parsers.number(LIST_USERS_RPS), '30', /a number of ListUsers requests a second between 0.2 and 25/],
-    [parsers.slices, '8', /must be 1, 16, 256 or 4096, got "8"/],
-    [parsers.userPoolId, 'Qx7Lm2Rt9', /is not a user pool id/],
-    [parsers.tableName, 'no', /is not a DynamoDB table name or ARN/],
-    [parsers.oneOf(['table', 'json']), 'yaml', /must be table or json, got "yaml"/],
+    [numberIn({ min: 1, max: 64 }), '1e1', /^--n must be a whole number between 1 and 64, got "1e1"$/],
+    [numberIn({ min: 1, max: 64 }), '-3', /whole number between 1 and 64/],
+    [numberIn({ min: 1 }), '0', /^--n must be a whole number, at least 1, got "0"$/],
+    [numberIn(LIST_USERS_RPS), '30', /a number of ListUsers requests a second between 0.2 and 25/],
+    [parseSlices, '8', /must be 1, 16, 256 or 4096, got "8"/],
+    [parsePoolId, 'Qx7Lm2Rt9', /is not a user pool id/],
+    [parseTableName, 'no', /is not a DynamoDB table name or ARN/],
+    [oneOf(['table', 'json']), 'yaml', /must be table or json, got "yaml"/],
   ])('refuses a bad value, naming what it parses (%#)', (parse, raw, message) => {
     expect(() => (parse as (name: string, raw: string) => unknown)('--n', raw)).toThrow(message);
   });

@@ -7,7 +7,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { estimatedUserCount, findUserBySub, listUserPages, type UserPage } from '../clients/cognito-users.js';
 import { createPacer } from '../clients/pacer.js';
-import { defaults, parsers, readUserPolicy } from '../config.js';
+import { defaults, numberIn, readUserPolicy } from '../config.js';
 import { type BackfillCounts, type BackfillResult, emptyCounts, runBackfill } from '../core/backfill.js';
 import type { PoolUser } from '../domain/pool-user.js';
 import { UsageError } from '../errors.js';
@@ -33,12 +33,12 @@ nothing.`,
     ...RUN_FLAGS,
     concurrency: option(
       'N',
-      parsers.number(CONCURRENCY),
+      numberIn(CONCURRENCY),
       `users sent at once, ${CONCURRENCY.min} to ${CONCURRENCY.max} (default ${DEFAULT_CONCURRENCY})`,
     ),
     'max-failures': option(
       'N',
-      parsers.number({ min: 0 }),
+      numberIn({ min: 0 }),
       `stop (resumable) once N users failed; 0 for no limit (default ${DEFAULT_MAX_FAILURES})`,
     ),
     'dry-run': toggle('list and map the users, send nothing'),

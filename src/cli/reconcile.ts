@@ -9,7 +9,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { createPacer } from '../clients/pacer.js';
 import type { WriteResult } from '../clients/user-service.js';
-import { defaults, MAX_DELETES, parsers, readUserPolicy } from '../config.js';
+import { defaults, MAX_DELETES, numberIn, parseSlices, readUserPolicy } from '../config.js';
 import {
   countSlice,
   type DeletionBudget,
@@ -50,13 +50,13 @@ over the cap are reported, not confirmed: run again to take them up.`,
     apply: toggle('repair the drift (default: report only)'),
     'max-deletes': option(
       'N',
-      parsers.number(MAX_DELETES),
+      numberIn(MAX_DELETES),
       `deletions a run may make, ${MAX_DELETES.min} to ${MAX_DELETES.max} (default ${defaults.maxDeletes}); a resumed run counts the
 deletions it made before`,
     ),
     slices: option(
       'N',
-      parsers.slices,
+      parseSlices,
       `1, 16, 256 or 4096 slices of the sub space (default: from the pool's
 estimated size, about 10 000 users a slice; 4096 when it cannot be read)`,
     ),

@@ -5,7 +5,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { moveDeadLetters } from '../clients/dead-letters.js';
-import { parsers, readVariable } from '../config.js';
+import { numberIn, oneOf, parseQueueUrl, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import type { Io } from './usage.js';
@@ -23,7 +23,7 @@ attributes unchanged: with an SQS message move task when the endpoint offers one
   flags: {
     queue: option(
       'retry|changes',
-      parsers.oneOf(['retry', 'changes'] as const),
+      oneOf(['retry', 'changes'] as const),
       `which pair: the retry queue and its dead-letter queue (default),
 or the changes queue and its dead-letter queue`,
       'retry',
@@ -34,15 +34,15 @@ or the changes queue and its dead-letter queue`,
       `move only those whose reason is CODE (e.g. http-422; "none" for
 those SQS moved after maxReceiveCount)`,
     ),
-    max: option('N', parsers.number({ min: 1 }), 'move at most N messages'),
+    max: option('N', numberIn({ min: 1 }), 'move at most N messages'),
     'dead-letter-queue-url': option(
       'URL',
-      parsers.queueUrl,
+      parseQueueUrl,
       'default: DEAD_LETTER_QUEUE_URL (CHANGES_DEAD_LETTER_QUEUE_URL)',
     ),
     'retry-queue-url': option(
       'URL',
-      parsers.queueUrl,
+      parseQueueUrl,
       'the target; default: RETRY_QUEUE_URL (CHANGES_QUEUE_URL)',
     ),
   },
@@ -58,8 +58,8 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
   const { values } = flags;
   const pair = PAIRS[values.queue];
   // A flag, else the pair's variable: each checked as every queue URL is.
-  const from = values['dead-letter-queue-url'] ?? readVariable(process.env, pair.from, parsers.queueUrl);
-  const to = values['retry-queue-url'] ?? readVariable(process.env, pair.to, parsers.queueUrl);
+  const from = values['dead-letter-queue-url'] ?? readVariable(process.env, pair.from, parseQueueUrl);
+  const to = values['retry-queue-url'] ?? readVariable(process.env, pair.to, parseQueueUrl);
   if (!from) throw new UsageError(`no dead-letter queue: pass --dead-letter-queue-url or set ${pair.from}`);
   if (!to) throw new UsageError(`no queue to move to: pass --retry-queue-url or set ${pair.to}`);
 

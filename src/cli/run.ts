@@ -2,7 +2,7 @@
 // cleanly on Ctrl-C, SIGTERM or SIGHUP (the work in hand is finished, the position stays in the
 // report: ./report.ts), progress with a rate and an ETA, and the summary at the end.
 
-import { defaults, LIST_USERS_RPS, parsers } from '../config.js';
+import { defaults, LIST_USERS_RPS, numberIn, parsePoolId, parseStatuses } from '../config.js';
 import { DEFAULT_SYNCED_STATUSES } from '../domain/user-policy.js';
 import { option, text } from './flags.js';
 import type { Io } from './usage.js';
@@ -11,19 +11,19 @@ import type { Io } from './usage.js';
 export const RUN_FLAGS = {
   'user-pool-id': option(
     'ID',
-    parsers.userPoolId,
+    parsePoolId,
     'the pool, e.g. eu-west-1_Qx7Lm2Rt9 (required, unless a report gives it)',
   ),
   status: option(
     'LIST',
-    parsers.statuses,
+    parseStatuses,
     `the Cognito statuses whose users belong in the User Service, comma-separated
 (default: SYNC_USER_STATUSES, else
 ${DEFAULT_SYNCED_STATUSES.join(',')})`,
   ),
   'max-rps': option(
     'N',
-    parsers.number(LIST_USERS_RPS),
+    numberIn(LIST_USERS_RPS),
     `ListUsers requests a second, ${LIST_USERS_RPS.min} to ${LIST_USERS_RPS.max} (default ${defaults.listUsersRps}; the quota is 30 a
 second per account and region, shared with everything else)`,
   ),

@@ -6,7 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type QueueStatus, queueStatus } from '../clients/queue-status.js';
-import { parsers, readVariable } from '../config.js';
+import { oneOf, parseQueueUrl, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
 import { command, type Flag, option } from './flags.js';
 import type { Io } from './usage.js';
@@ -33,9 +33,9 @@ its messages by reason (none: moved there by SQS after maxReceiveCount). Reads n
 message; dead letters are read and shown again at once, and a queue that redrives is never read
 (its oldest age comes from CloudWatch's ApproximateAgeOfOldestMessage, when published).`,
   flags: {
-    output: option('table|json', parsers.oneOf(['table', 'json'] as const), '(default table)', 'table'),
+    output: option('table|json', oneOf(['table', 'json'] as const), '(default table)', 'table'),
     ...(Object.fromEntries(
-      QUEUES.map((queue) => [queue.flag, option('URL', parsers.queueUrl, `default: ${queue.variable}`)]),
+      QUEUES.map((queue) => [queue.flag, option('URL', parseQueueUrl, `default: ${queue.variable}`)]),
     ) as Record<(typeof QUEUES)[number]['flag'], Flag<string | undefined>>),
   },
   footer: 'Exit status: 0; 1 when a queue cannot be read; 2 for a usage error.',
@@ -84,7 +84,7 @@ export const status = async (args: string[], io: Io): Promise<number> => {
   const { values } = flags;
   // A flag, else the queue's variable: each checked as every queue URL is.
   const queues = QUEUES.flatMap((queue) => {
-    const url = values[queue.flag] ?? readVariable(process.env, queue.variable, parsers.queueUrl);
+    const url = values[queue.flag] ?? readVariable(process.env, queue.variable, parseQueueUrl);
     return url === undefined ? [] : [{ ...queue, url }];
   });
   if (queues.length === 0) {

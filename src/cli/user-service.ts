@@ -1,6 +1,6 @@
 // `user-service`: runs the dev User Service alone, until interrupted.
 
-import { parsers } from '../config.js';
+import { numberIn } from '../config.js';
 import { startDevUserService } from '../dev/user-service.js';
 import { command, option, repeated, text } from './flags.js';
 import type { Io } from './usage.js';
@@ -22,7 +22,7 @@ answer 401 unless the request carries an accepted x-api-key and a valid signatur
   flags: {
     port: option(
       'N',
-      parsers.number({ min: 0, max: 65535 }),
+      numberIn({ min: 0, max: 65535 }),
       'port to listen on (default 3000; 0 picks a free one)',
       3000,
     ),

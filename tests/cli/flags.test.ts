@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { command, option, repeated, text, toggle } from '../../src/cli/flags.js';
 import type { Io } from '../../src/cli/usage.js';
-import { LIST_USERS_RPS, parsers, readVariable } from '../../src/config.js';
+import { LIST_USERS_RPS, numberIn, parsePoolId, readVariable } from '../../src/config.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 
 const recordingIo = () => {
@@ -17,8 +17,8 @@ const example = command({
   synopsis: 'Usage: cognito-user-sync example [options] [file]',
   about: 'Does an example.',
   flags: {
-    'max-rps': option('N', parsers.number(LIST_USERS_RPS), 'ListUsers requests a second\n(default 5)', 5),
-    'user-pool-id': option('ID', parsers.userPoolId, 'the pool'),
+    'max-rps': option('N', numberIn(LIST_USERS_RPS), 'ListUsers requests a second\n(default 5)', 5),
+    'user-pool-id': option('ID', parsePoolId, 'the pool'),
     apply: toggle('repair'),
     report: text('FILE', 'the report'),
     key: repeated('KEY', 'a key; repeat for several'),
@@ -78,7 +78,7 @@ describe('command', () => {
     const { io } = recordingIo();
     const variable = (() => {
       try {
-        readVariable({ RECONCILE_MAX_RPS: '30' }, 'RECONCILE_MAX_RPS', parsers.number(LIST_USERS_RPS));
+        readVariable({ RECONCILE_MAX_RPS: '30' }, 'RECONCILE_MAX_RPS', numberIn(LIST_USERS_RPS));
       } catch (error) {
         return error as ConfigError;
       }
