@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createUserServiceClient, MAX_DETAIL_BYTES, USER_AGENT } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
-import type { UserPatch } from '../../src/domain/contract.js';
+import { ListedUserSchema, type UserPatch } from '../../src/domain/contract.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { VERSION } from '../../src/version.js';
@@ -167,9 +167,14 @@ describe('createUserServiceClient', () => {
         reply(200, { users: [{ cognitoSub: 's-1', status: 'ACTIVE', role: 'USER' }] }),
       );
 
+      // Every field of a listed user but these two may be null.
+      const nulls = Object.keys(ListedUserSchema.entries).filter(
+        (key) => key !== 'cognitoSub' && key !== 'status',
+      );
+      expect(nulls).toEqual(expect.arrayContaining(['email', 'fullName', 'cognitoLastModified']));
       expect(result.page).toEqual({
         users: [
-          { cognitoSub: 's-1', email: null, fullName: null, status: 'ACTIVE', cognitoLastModified: null },
+          { ...Object.fromEntries(nulls.map((key) => [key, null])), cognitoSub: 's-1', status: 'ACTIVE' },
         ],
         nextCursor: null,
       });

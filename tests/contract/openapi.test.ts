@@ -9,7 +9,7 @@ import type { Credentials } from '../../src/clients/credentials.js';
 import { createUserServiceClient, USER_AGENT } from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { type DevUserService, startDevUserService } from '../../src/dev/user-service.js';
-import { USER_RECORD_KEYS, type UserRecord } from '../../src/domain/contract.js';
+import { COGNITO_OWNED_KEYS, USER_RECORD_KEYS, type UserRecord } from '../../src/domain/contract.js';
 import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
 import { parseSigningSecret, signatureHeaders, webhookIdFor } from '../../src/webhooks/signature.js';
@@ -196,7 +196,7 @@ describe('openapi.yaml', () => {
 
     expect(Object.keys(patch)).toEqual(['application/merge-patch+json']);
     expect(Object.keys(schema.properties as object).sort()).toEqual(
-      ['cognitoLastModified', 'email', 'fullName', 'status', 'updatedBy'].sort(),
+      [...COGNITO_OWNED_KEYS, 'updatedBy', 'cognitoLastModified'].sort(),
     );
     expect(schema.additionalProperties).toBe(false);
     for (const owned of ['role', 'cognitoSub', 'createdBy', 'phone']) {

@@ -7,26 +7,23 @@ import { USER_RECORD_FIELDS, USER_RECORD_KEYS } from '../../src/domain/contract.
 import { idempotencyKey } from '../../src/domain/idempotency.js';
 import type { RetryMessage } from '../../src/domain/retry-message.js';
 import { parseRetryMessage, RETRY_MESSAGE_VERSION } from '../../src/domain/retry-message.js';
+import { toUserRecord } from '../../src/domain/user-record.js';
 import { MalformedMessageError } from '../../src/errors.js';
 
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
 const expectations = { userDefaults: { status: 'ACTIVE', role: 'USER' } };
 
-/** A retry message as the sign-up path writes it, for the pool given. */
+/** A retry message as the sign-up path writes it now, for the pool given. */
 const messageFor = (userPoolId: string): RetryMessage => ({
-  version: 1,
+  version: RETRY_MESSAGE_VERSION,
   idempotencyKey: idempotencyKey(userPoolId, SUB),
   userPoolId,
   triggerSource: 'PostConfirmation_ConfirmSignUp',
-  body: {
-    cognitoSub: SUB,
-    email: 'ada.lovelace@example.com',
-    fullName: 'Ada Lovelace',
-    status: 'ACTIVE',
-    role: 'USER',
-    createdBy: SUB,
-    updatedBy: SUB,
-  },
+  body: toUserRecord(
+    SUB,
+    { email: 'ada.lovelace@example.com', name: 'Ada Lovelace' },
+    expectations.userDefaults,
+  ),
   reason: 'http-503',
   attempts: 3,
   firstFailedAt: '2026-11-26T10:00:00.000Z',

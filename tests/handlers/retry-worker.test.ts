@@ -18,7 +18,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RETRY_SCHEDULE_SECONDS } from '../../src/core/backoff.js';
 import { USER_RECORD_FIELDS, USER_RECORD_KEYS } from '../../src/domain/contract.js';
 import { idempotencyKey } from '../../src/domain/idempotency.js';
-import type { RetryMessage } from '../../src/domain/retry-message.js';
+import { RETRY_MESSAGE_VERSION, type RetryMessage } from '../../src/domain/retry-message.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
 import { createHandler } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
@@ -62,7 +62,7 @@ const awsError = (name: string) => Object.assign(new Error(`${name}: message not
 const userNotFound = () => awsError('UserNotFoundException');
 
 const unsynced = (sub: string): RetryMessage => ({
-  version: 1,
+  version: RETRY_MESSAGE_VERSION,
   idempotencyKey: idempotencyKey(POOL, sub),
   userPoolId: POOL,
   triggerSource: 'PostConfirmation_ConfirmSignUp',
