@@ -156,6 +156,7 @@ describe('template.yaml deployed to the emulator with an existing user pool, use
     unreportedTableSettings: ['TimeToLiveAttribute'],
     queuePolicies: false,
     alarms: false,
+    queryDefinitions: false,
     cloudFormationPolicies: true,
   });
 

@@ -14,6 +14,7 @@ import { normalizePolicy } from './helpers/policies.js';
 import { REPO_ROOT } from './helpers/run.js';
 import { type Deployment, deploymentOf, expectedOperatorStatements } from './helpers/spec.js';
 import {
+  plannedQueryDefinitions,
   prepareExample,
   stateResources,
   type TerraformExample,
@@ -101,7 +102,7 @@ beforeAll(async () => {
     s3_prefix: s3Prefix,
   };
 
-  example = await prepareExample(emulator.env, { fixture: 'adoption' });
+  example = await prepareExample(emulator.env, { fixture: 'adoption', leaveOut: ['queries.tf'] });
   await example.apply(variables);
 
   deployment = deploymentOf({
@@ -139,7 +140,11 @@ afterAll(async () => {
 });
 
 describe('the Terraform module with every adoption option, applied to the emulator', () => {
-  itChecksTheDeployment(() => ({ emulator, deployment }));
+  itChecksTheDeployment(() => ({
+    emulator,
+    deployment,
+    queryDefinitions: () => plannedQueryDefinitions(example, variables),
+  }));
 
   it('takes each function from its object in S3, with no local zip', async () => {
     const resources = stateResources(await example.state());
@@ -180,5 +185,5 @@ describe('the Terraform module with every adoption option, applied to the emulat
     destroyed = true;
 
     expect(await leftovers(emulator.aws, prefix)).toEqual([]);
-  });
+  }, 300_000);
 });

@@ -1,4 +1,4 @@
-// terraform/examples/basic (a new pool, user changes, the CloudTrail trail, an operator) applied to
+// terraform/examples/basic (a new pool, user changes, the daily reconcile, the CloudTrail trail, an operator) applied to
 // the moto emulator with the zips from dist/, read back through the AWS APIs and checked against the
 // spec (and against template.yaml's dashboard, alarms and operator policy), then destroyed.
 
@@ -27,7 +27,12 @@ import {
   expectTrailAsSpecified,
   namesOf,
 } from './helpers/spec.js';
-import { prepareExample, type TerraformExample, type Variables } from './helpers/terraform.js';
+import {
+  plannedQueryDefinitions,
+  prepareExample,
+  type TerraformExample,
+  type Variables,
+} from './helpers/terraform.js';
 
 const prefix = 'tf-sync';
 const names = namesOf(prefix);
@@ -71,7 +76,7 @@ beforeAll(async () => {
     operator_role_arns: operatorRoleArns,
   };
 
-  example = await prepareExample(emulator.env);
+  example = await prepareExample(emulator.env, { leaveOut: ['queries.tf'] });
   await example.apply(variables);
 
   const { UserPools } = await aws<{ UserPools: { Id: string; Name: string }[] }>(
@@ -107,7 +112,11 @@ afterAll(async () => {
 });
 
 describe('terraform/examples/basic applied to the emulator', () => {
-  itChecksTheDeployment(() => ({ emulator, deployment }));
+  itChecksTheDeployment(() => ({
+    emulator,
+    deployment,
+    queryDefinitions: () => plannedQueryDefinitions(example, variables),
+  }));
 
   it('sends each log group to its function (read from the plan: moto keeps no LoggingConfig)', async () => {
     // moto drops a function's LoggingConfig (so every plan on it shows it as pending): what
@@ -122,6 +131,7 @@ describe('terraform/examples/basic applied to the emulator', () => {
       ['post_confirmation', 'postConfirmation'],
       ['retry_worker', 'retryWorker'],
       ['user_changes[0]', 'userChanges'],
+      ['reconcile[0]', 'reconcile'],
     ] as const) {
       expect(sent(name), name).toEqual([
         expect.objectContaining({ log_group: `/aws/lambda/${names[role]}` }),
@@ -212,35 +222,61 @@ describe('terraform/examples/basic applied to the emulator', () => {
 
     const change = (type: string) => plan.resource_changes.filter((resource) => resource.type === type);
     expect(change('aws_cognito_user_pool').map((resource) => resource.change.actions)).toEqual([['delete']]);
-    expect(change('aws_lambda_permission').map((resource) => resource.change.after)).toEqual([
+    const cognitoPermissions = change('aws_lambda_permission').filter(
+      (resource) => resource.change.after?.principal === 'cognito-idp.amazonaws.com',
+    );
+    expect(cognitoPermissions.map((resource) => resource.change.after)).toEqual([
       expect.objectContaining({
         principal: 'cognito-idp.amazonaws.com',
         source_account: ACCOUNT_ID,
         source_arn: `arn:aws:cognito-idp:${deployment.region}:${ACCOUNT_ID}:userpool/${existing}`,
       }),
     ]);
-    const [rule] = change('aws_cloudwatch_event_rule').map((resource) => resource.change.after);
+    const [rule] = change('aws_cloudwatch_event_rule')
+      .filter((resource) => resource.address.includes('user_changes'))
+      .map((resource) => resource.change.after);
     expect(JSON.parse(String(rule?.event_pattern)).detail.$or[0].requestParameters).toEqual({
       userPoolId: [existing],
     });
   });
 
-  it('with user changes off, plans no user-changes resource at all', async () => {
-    const plan = await example.planJson({ ...variables, enable_user_changes: false, create_trail: false });
+  it('with user changes off (and so reconcile, on by default, too), plans no user-changes or reconcile resource at all', async () => {
+    const plan = await example.planJson({
+      ...variables,
+      enable_user_changes: false,
+      reconcile_schedule: null,
+      create_trail: false,
+    });
 
     const deleted = plan.resource_changes
       .filter((resource) => resource.change.actions.includes('delete'))
       .map((resource) => resource.address.replace(/^module\.cognito_user_sync\./, ''));
-    expect(deleted.filter((address) => !/user_changes|changes|trail|cloudtrail/.test(address))).toEqual([]);
+    expect(
+      deleted.filter(
+        (address) => !/user_changes|changes|trail|cloudtrail|reconcile|cognito_events/.test(address),
+      ),
+    ).toEqual([]);
     expect(deleted).toEqual(
       expect.arrayContaining([
         'aws_lambda_function.user_changes[0]',
         'aws_sqs_queue.changes[0]',
         'aws_sqs_queue.changes_dead_letter[0]',
         'aws_cloudwatch_event_rule.user_changes[0]',
+        'aws_cloudwatch_metric_alarm.cognito_events_missing[0]',
         'aws_cloudtrail.this[0]',
+        'aws_lambda_function.reconcile[0]',
+        'aws_dynamodb_table.reconcile[0]',
+        'aws_cloudwatch_metric_alarm.reconcile_runs_not_completing[0]',
       ]),
     );
+  });
+
+  it('with user changes off and reconcile left on, names the variable to empty', async () => {
+    const { code, output } = await example.plan({ ...variables, enable_user_changes: false });
+
+    expect(code).toBe(1);
+    expect(output).toContain('reconcile_schedule needs enable_user_changes');
+    expect(output).toContain('Set reconcile_schedule = null too');
   });
 
   it('refuses out-of-range variables, naming each', async () => {
@@ -278,5 +314,5 @@ describe('terraform/examples/basic applied to the emulator', () => {
     destroyed = true;
 
     expect(await leftovers(emulator.aws, prefix)).toEqual([]);
-  });
+  }, 300_000);
 });

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { itPagesOnCall } from '../alarms/scenarios.js';
 import {
   type CfnTemplate,
   type JsonObject,
@@ -131,6 +132,19 @@ const everything = deploymentOf({
     defaultUserRole: 'MEMBER',
     disabledUserStatus: 'SUSPENDED',
   },
+});
+
+/** Every optional parameter at its default: a new pool, user changes, reconcile daily at 5 ListUsers a second. */
+const defaults = deploymentOf({
+  prefix: 'cognito-user-sync',
+  region,
+  accountId,
+  userServiceUrl: 'https://users.internal.example.com/api/v1/users',
+  syncDeadlineMs: 3500,
+  maxReceiveCount: 12,
+  maximumConcurrency: 2,
+  logRetentionDays: 30,
+  userPoolArn: createdPoolArn,
 });
 
 let template: CfnTemplate;
@@ -575,18 +589,6 @@ describe('template.yaml (SAM)', () => {
   });
 
   describe('with every optional parameter at its default', () => {
-    // A new pool, user changes, and reconcile daily at a sixth of ListUsers' 30 requests a second.
-    const defaults = deploymentOf({
-      prefix: 'cognito-user-sync',
-      region,
-      accountId,
-      userServiceUrl: 'https://users.internal.example.com/api/v1/users',
-      syncDeadlineMs: 3500,
-      maxReceiveCount: 12,
-      maximumConcurrency: 2,
-      logRetentionDays: 30,
-      userPoolArn: createdPoolArn,
-    });
     let rendered: Rendered;
     beforeAll(() => {
       rendered = renderTemplate(template, { UserServiceUrl: defaults.userServiceUrl }, { region, accountId });
@@ -610,6 +612,32 @@ describe('template.yaml (SAM)', () => {
       expectAlarmsAsSpecified(alarmsOf(rendered), defaults);
       expectQueryDefinitionsAsSpecified(queryDefinitionsOf(rendered), defaults);
     });
+  });
+
+  // The alarms as CloudFormation would create them, evaluated against the datapoints our functions
+  // emit through outages and normal traffic, and AWS's through silent loss (tests/alarms).
+  describe('alarm evaluation, with every optional parameter at its default', () => {
+    itPagesOnCall(
+      () =>
+        alarmsOf(
+          renderTemplate(template, { UserServiceUrl: defaults.userServiceUrl }, { region, accountId }),
+        ),
+      () => defaults,
+    );
+  });
+
+  describe('alarm evaluation, with user changes and reconcile off', () => {
+    itPagesOnCall(
+      () => alarmsOf(render(bare)),
+      () => bare,
+    );
+  });
+
+  describe('alarm evaluation, with every adoption option and reconcile overdue after 3 days', () => {
+    itPagesOnCall(
+      () => alarmsOf(render(everything)),
+      () => everything,
+    );
   });
 
   it("points every alarm's runbook link at a section of docs/deploy.md that exists", async () => {

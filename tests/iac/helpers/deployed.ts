@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { itPagesOnCall } from '../../alarms/scenarios.js';
 import {
   readAlarms,
   readDashboardBody,
@@ -17,7 +18,7 @@ import {
   readRule,
   readTables,
 } from './inventory.js';
-import { dashboardAlarmArns, dashboardMetrics } from './metrics.js';
+import { dashboardAlarmArns, dashboardExpressions, dashboardMetrics } from './metrics.js';
 import type { Emulator } from './moto.js';
 import { normalizePolicy, wildcardViolations } from './policies.js';
 import { REPO_ROOT } from './run.js';
@@ -30,6 +31,7 @@ import {
   expectedQueuePolicies,
   expectedStatements,
   expectFunctionAsSpecified,
+  expectQueryDefinitionsAsSpecified,
   expectQueuesAsSpecified,
   expectReconcileScheduleAsSpecified,
   expectSchedulePermissionAsSpecified,
@@ -39,6 +41,7 @@ import {
   type FunctionSettings,
   functionsOf,
   namesOf,
+  type QueryDefinition,
   queuesOf,
   type TableSettings,
 } from './spec.js';
@@ -53,6 +56,8 @@ export const ZIP_OF: Record<FunctionRole, string> = {
 export interface DeployedContext {
   emulator: Emulator;
   deployment: Deployment;
+  /** The saved Logs Insights queries, where the emulator cannot hold them (read from a plan instead). */
+  queryDefinitions?: () => Promise<QueryDefinition[]>;
 }
 
 export interface EmulatorGaps {
@@ -64,6 +69,8 @@ export interface EmulatorGaps {
   queuePolicies?: boolean;
   /** moto's CloudFormation has no AWS::CloudWatch::Alarm: checked on the rendered template. */
   alarms?: boolean;
+  /** moto has no CloudWatch Logs query definitions: Terraform's are read from a plan, SAM's on the rendered template. */
+  queryDefinitions?: boolean;
   /** moto's CloudFormation gives a log group's ARN without the ":*" CloudFormation adds, and keeps
    * AWS::NoValue list items as nulls. */
   cloudFormationPolicies?: boolean;
@@ -80,6 +87,7 @@ export const itChecksTheDeployment = (context: () => DeployedContext, gaps: Emul
     unreportedTableSettings = [],
     queuePolicies = true,
     alarms = true,
+    queryDefinitions = true,
     cloudFormationPolicies = false,
   } = gaps;
 
@@ -229,14 +237,34 @@ export const itChecksTheDeployment = (context: () => DeployedContext, gaps: Emul
     const { emulator, deployment } = context();
     const body = await readDashboardBody(emulator.aws, namesOf(deployment.prefix).dashboard);
 
-    expectDashboardAsSpecified(dashboardMetrics(body), dashboardAlarmArns(body), deployment);
+    expectDashboardAsSpecified(
+      dashboardMetrics(body),
+      dashboardAlarmArns(body),
+      deployment,
+      dashboardExpressions(body),
+    );
   });
 
+  if (queryDefinitions) {
+    it("saves the Logs Insights queries of docs/deploy.md on the deployed functions' log groups (from the plan: moto has no query definitions)", async () => {
+      const { deployment, queryDefinitions: planned } = context();
+      if (!planned) throw new Error('a deployment with saved queries says where to read them');
+
+      expectQueryDefinitionsAsSpecified(await planned(), deployment);
+    });
+  }
+
   if (alarms) {
-    it('alarms on dropped users, non-empty DLQs, hour-old messages, function errors, a p99 near the deadline (and drift), notifying the topic', async () => {
+    it('alarms on failing sign-ups, retries and changes, dead letters, lost events, errors and throttles, a p99 near the deadline (and drift and runs that stop), each saying what broke, the first command and the runbook', async () => {
       const { emulator, deployment } = context();
 
       expectAlarmsAsSpecified(await readAlarms(emulator.aws, deployment.prefix), deployment);
     });
+
+    // The alarms as CloudWatch holds them (DescribeAlarms), evaluated against outages and silent loss.
+    itPagesOnCall(
+      () => readAlarms(context().emulator.aws, context().deployment.prefix),
+      () => context().deployment,
+    );
   }
 };

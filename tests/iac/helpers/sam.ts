@@ -45,7 +45,8 @@ export const samParametersOf = (d: Deployment, { newPool = false } = {}): Record
     ReconcileSchedule: d.reconcile ? d.reconcile.schedule : '',
     ReconcileMaxRps: d.reconcile ? d.reconcile.maxRps : DEFAULT_RECONCILE.maxRps,
     ReconcileMaxDeletes: d.reconcile ? d.reconcile.maxDeletes : DEFAULT_RECONCILE.maxDeletes,
-    ReconcileOverdueDays: (d.reconcile && d.reconcile.overdueDays) || DEFAULT_RECONCILE.overdueDays,
+    ReconcileOverdueDays:
+      (d.reconcile ? d.reconcile.overdueDays : undefined) ?? DEFAULT_RECONCILE.overdueDays,
     RunbookUrl: d.runbookUrl,
     SubnetIds: d.vpc?.subnetIds.join(',') ?? '',
     SecurityGroupIds: d.vpc?.securityGroupIds.join(',') ?? '',

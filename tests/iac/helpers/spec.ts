@@ -897,18 +897,21 @@ export const expectDashboardAsSpecified = (
     d.userChanges ? 1 : 0,
   );
   // The failure ratio of each function, as its alarm computes it, over the same inputs.
-  const ratios = (['signUps', 'retries', ...(d.userChanges ? ['userChanges'] : [])] as const).map(
-    (ratio) => ({
-      expression: FAILURE_RATIO[ratio],
-      inputs: Object.fromEntries(
-        Object.entries(FAILURE_RATIO_INPUTS[ratio]).map(([id, name]) => [
-          id,
-          { namespace: DEFAULT_NAMESPACE, name, dimensions: { service: d.prefix }, stat: 'Sum' },
-        ]),
-      ),
-      period: 300,
-    }),
-  );
+  const ratioNames: (keyof typeof FAILURE_RATIO)[] = [
+    'signUps',
+    'retries',
+    ...(d.userChanges ? ['userChanges' as const] : []),
+  ];
+  const ratios = ratioNames.map((ratio) => ({
+    expression: FAILURE_RATIO[ratio],
+    inputs: Object.fromEntries(
+      Object.entries(FAILURE_RATIO_INPUTS[ratio]).map(([id, name]) => [
+        id,
+        { namespace: DEFAULT_NAMESPACE, name, dimensions: { service: d.prefix }, stat: 'Sum' },
+      ]),
+    ),
+    period: 300,
+  }));
   expect(
     expressions.map(({ expression, inputs, period }) => ({ expression, inputs, period })),
     'the failure ratios',
@@ -1217,7 +1220,8 @@ export const expectAlarmsAsSpecified = (alarms: readonly Alarm[], d: Deployment)
     expect(errors.Statistic).toBe('Sum');
     anyAbove(errors, 0);
   }
-  for (const role of ['postConfirmation', ...(d.userChanges ? ['userChanges'] : [])] as const) {
+  const throttled: FunctionRole[] = ['postConfirmation', ...(d.userChanges ? ['userChanges' as const] : [])];
+  for (const role of throttled) {
     const throttles = alarmOn(alarms, 'AWS/Lambda', 'Throttles', { FunctionName: names[role] });
     expect(throttles.Statistic).toBe('Sum');
     anyAbove(throttles, 0);

@@ -5,12 +5,14 @@
 // scripts/iac-terraform-plugin-dir.sh finds, so nothing is downloaded.
 
 import { existsSync } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { expect } from 'vitest';
 import { REPO_ROOT, run, runOk } from './run.js';
 
-export type Variables = Record<string, string | number | boolean | string[] | undefined>;
+/** A variable's value; undefined leaves it out (its default), null sets it to null. */
+export type Variables = Record<string, string | number | boolean | string[] | null | undefined>;
 
 export interface TerraformExample {
   /** The scratch copy of the example. */
@@ -24,6 +26,8 @@ export interface TerraformExample {
   /** The state as `terraform show -json` gives it. */
   state(): Promise<StateJson>;
   outputs(): Promise<Record<string, unknown>>;
+  /** Puts back the module files left out of the scratch copy (ExampleSource.leaveOut), for a plan to show them. */
+  restoreLeftOut(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -56,22 +60,37 @@ export const ZIPS = [
 export const pluginDir = async (): Promise<string> =>
   (await runOk('bash', [join(REPO_ROOT, 'scripts/iac-terraform-plugin-dir.sh')])).trim();
 
-// A list as HCL (JSON's form of a list of strings is HCL's too).
-const variableArgs = (variables: Variables) =>
-  Object.entries(variables).flatMap(([name, value]) =>
-    value === undefined ? [] : ['-var', `${name}=${Array.isArray(value) ? JSON.stringify(value) : value}`],
-  );
+// A list as HCL (JSON's form of a list of strings is HCL's too). A null cannot be given with -var
+// (a string variable would take "null" literally): the nulls go in a variables file of their own.
+const variableArgs = async (dir: string, variables: Variables) => {
+  const nulls = Object.entries(variables).filter(([, value]) => value === null);
+  const file = join(dir, 'scratch-nulls.tfvars.json');
+  await writeFile(file, JSON.stringify(Object.fromEntries(nulls)));
+  return [
+    ...Object.entries(variables).flatMap(([name, value]) =>
+      value === undefined || value === null
+        ? []
+        : ['-var', `${name}=${Array.isArray(value) ? JSON.stringify(value) : value}`],
+    ),
+    `-var-file=${file}`,
+  ];
+};
 
 export interface ExampleSource {
   /** terraform/examples/<example> (the default: basic) … */
   example?: string;
   /** … or tests/iac/fixtures/<fixture>, placed beside the examples. */
   fixture?: string;
+  /**
+   * Files of the module left out of the scratch copy, for what the emulator lacks (moto 5.2.1 has no
+   * CloudWatch Logs query definitions: queries.tf); `restoreLeftOut` puts them back for a plan.
+   */
+  leaveOut?: string[];
 }
 
 export const prepareExample = async (
   env: NodeJS.ProcessEnv,
-  { example = 'basic', fixture }: ExampleSource = {},
+  { example = 'basic', fixture, leaveOut = [] }: ExampleSource = {},
 ): Promise<TerraformExample> => {
   for (const zip of ZIPS) {
     await access(join(REPO_ROOT, 'dist', zip)).catch(() => {
@@ -85,6 +104,8 @@ export const prepareExample = async (
   });
   await mkdir(join(root, 'dist'));
   for (const zip of ZIPS) await cp(join(REPO_ROOT, 'dist', zip), join(root, 'dist', zip));
+  const moduleDir = join(root, 'terraform/modules/cognito-user-sync');
+  for (const file of leaveOut) await rm(join(moduleDir, file));
   const dir = join(root, 'terraform/examples', fixture ?? example);
   if (fixture) await cp(join(REPO_ROOT, 'tests/iac/fixtures', fixture), dir, { recursive: true });
   const tfEnv: NodeJS.ProcessEnv = { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
@@ -96,13 +117,14 @@ export const prepareExample = async (
 
   return {
     dir,
-    apply: (variables) => terraform(['apply', '-auto-approve', '-input=false', ...variableArgs(variables)]),
-    destroy: (variables) =>
-      terraform(['destroy', '-auto-approve', '-input=false', ...variableArgs(variables)]),
+    apply: async (variables) =>
+      terraform(['apply', '-auto-approve', '-input=false', ...(await variableArgs(dir, variables))]),
+    destroy: async (variables) =>
+      terraform(['destroy', '-auto-approve', '-input=false', ...(await variableArgs(dir, variables))]),
     plan: async (variables) => {
       const result = await run(
         'terraform',
-        ['plan', '-input=false', '-no-color', ...variableArgs(variables)],
+        ['plan', '-input=false', '-no-color', ...(await variableArgs(dir, variables))],
         {
           cwd: dir,
           env: tfEnv,
@@ -111,8 +133,18 @@ export const prepareExample = async (
       return { code: result.code, output: `${result.stdout}\n${result.stderr}` };
     },
     planJson: async (variables) => {
-      await terraform(['plan', '-input=false', '-out=scratch.tfplan', ...variableArgs(variables)]);
+      await terraform([
+        'plan',
+        '-input=false',
+        '-out=scratch.tfplan',
+        ...(await variableArgs(dir, variables)),
+      ]);
       return JSON.parse(await terraform(['show', '-json', 'scratch.tfplan'])) as PlanJson;
+    },
+    restoreLeftOut: async () => {
+      for (const file of leaveOut) {
+        await cp(join(REPO_ROOT, 'terraform/modules/cognito-user-sync', file), join(moduleDir, file));
+      }
     },
     state: async () => JSON.parse(await terraform(['show', '-json'])) as StateJson,
     outputs: async () => {
@@ -130,3 +162,20 @@ export const stateResources = (state: StateJson): Map<string, StateResource> =>
       .flatMap((module) => module.resources ?? [])
       .map((resource) => [`${resource.type}.${resource.name}`, resource]),
   );
+
+/** The saved Logs Insights queries a plan of the example would create (moto has none to read back). */
+export const plannedQueryDefinitions = async (example: TerraformExample, variables: Variables) => {
+  await example.restoreLeftOut();
+  const plan = await example.planJson(variables);
+  return plan.resource_changes
+    .filter((resource) => resource.type === 'aws_cloudwatch_query_definition')
+    .map(({ change }) => {
+      expect(change.actions).toEqual(['create']);
+      const after = change.after ?? {};
+      return {
+        Name: String(after.name),
+        QueryString: String(after.query_string),
+        LogGroupNames: (after.log_group_names as string[]).map(String),
+      };
+    });
+};
