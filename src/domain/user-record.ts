@@ -3,7 +3,6 @@
 // created them.
 
 import type { UserRecord } from './contract.js';
-import type { UserDefaults } from './user-policy.js';
 
 const present = (value: string | undefined): string | undefined =>
   value !== undefined && value.trim() !== '' ? value.trim() : undefined;
@@ -20,7 +19,8 @@ export const fullNameOf = (attributes: Readonly<Record<string, string>>): string
 export const toUserRecord = (
   sub: string,
   attributes: Readonly<Record<string, string>>,
-  userDefaults: UserDefaults,
+  /** The user policy's defaults (./user-policy.ts), which imports this module. */
+  userDefaults: Pick<UserRecord, 'status' | 'role'>,
 ): UserRecord => ({
   cognitoSub: sub,
   // As Cognito sent it: the User Service owns normalisation.
