@@ -180,7 +180,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   });
   const report = await openReport(
     values.report,
-    { command: 'backfill', userPoolId, startedAt },
+    { command: 'backfill', userPoolId, startedAt, resumes: resumeFrom },
     reportOf(undefined),
   );
 

@@ -23,7 +23,7 @@ import {
 } from '../core/reconcile.js';
 import { reconcileSources, sliceThePool } from '../core/reconcile-sources.js';
 import { idempotencyKey, writeKey } from '../domain/idempotency.js';
-import { patchOf, recordOf, type UserPolicy } from '../domain/user-policy.js';
+import { belongs, patchOf, recordOf, type UserPolicy } from '../domain/user-policy.js';
 import { failureCode, UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
@@ -98,6 +98,8 @@ interface ReconcileReport extends RunReport {
   nextSlice: number;
   /** Deletions asked for, each counted before it was sent (absent from reports of 0.2.0). */
   deletesAsked?: number;
+  /** A dry run: the deletions --apply would have asked for. */
+  wouldDelete?: number;
   counts: ReconcileCounts;
   drift: Partial<Drifted>;
   failures: { cognitoSub: string; repair: string; reason: string }[];
@@ -127,6 +129,7 @@ const rowsOf = (counts: ReconcileCounts, apply: boolean): SummaryRows => [
         ['created', counts.created],
         ['updated', counts.updated],
         ['deleted', counts.deleted],
+        ['gone, not created', counts.gone],
         ['failed', counts.failed],
       ] as const)
     : []),
@@ -191,7 +194,17 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
       capped: [...(earlier?.drift.capped ?? [])],
     };
     const failures: ReconcileReport['failures'] = [...(earlier?.failures ?? [])];
-    const budget: DeletionBudget = { max: maxDeletes.value, asked: earlier ? askedIn(earlier) : 0 };
+    // A dry run asks for no deletion: it counts those --apply would ask for, apart, so a dry run
+    // resumed with --apply starts with the whole budget.
+    const asked =
+      earlier === undefined
+        ? 0
+        : earlier.apply
+          ? askedIn(earlier)
+          : apply.value
+            ? 0
+            : (earlier.wouldDelete ?? 0);
+    const budget: DeletionBudget = { max: maxDeletes.value, asked };
     let nextSlice = earlier?.nextSlice ?? 0;
     let deleting: string | undefined;
     let stoppedBy: string | undefined;
@@ -203,7 +216,7 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
       statuses: statuses.value,
       sliceDigits,
       nextSlice,
-      deletesAsked: budget.asked,
+      ...(apply.value ? { deletesAsked: budget.asked } : { deletesAsked: 0, wouldDelete: budget.asked }),
       ...(deleting && { deleting }),
       ...(resumeFrom && { resumedFrom: resumeFrom }),
       complete: nextSlice >= slices,
@@ -214,9 +227,10 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
     });
     const report = await openReport(
       values.report,
-      { command: 'reconcile', userPoolId, startedAt },
+      { command: 'reconcile', userPoolId, startedAt, resumes: resumeFrom },
       reportOf(),
     );
+    io.out(`Report: ${report.path} (written after every slice and before every deletion)`);
 
     const progress = createProgress(process.stderr, estimate);
     let seen = 0;
@@ -253,7 +267,7 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
         `Resuming ${resumeFrom}; the run's limits:`,
         [apply, maxDeletes, maxRps, statuses],
         [
-          `${budget.asked} deletion(s) asked for already; ${deletesLeft(budget)} left under --max-deletes ${budget.max}`,
+          `${budget.asked} deletion(s) ${apply.value ? 'asked for' : 'counted'} already; ${deletesLeft(budget)} left under --max-deletes ${budget.max}`,
         ],
       );
     }
@@ -270,7 +284,15 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
         drift.capped.push(...plan.capped);
         if (!apply.value) budget.asked += plan.removals.length;
         else {
-          for (const user of plan.drift.missing) {
+          for (const listed of plan.drift.missing) {
+            // ListUsers is eventually consistent: a user deleted a moment ago may still be listed.
+            // Cognito is asked again (AdminGetUser) before a user is created, with what it holds
+            // now: a deleted user is never brought back.
+            const user = await sources.lookup(listed.sub);
+            if (user === undefined || !belongs(policy, user.status)) {
+              counts.gone++;
+              continue;
+            }
             const created = await writes.create(recordOf(policy, user), idempotencyKey(userPoolId, user.sub));
             if (repaired(created, user.sub, 'create')) counts.created++;
           }

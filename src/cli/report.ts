@@ -24,16 +24,22 @@ export interface ReportFile {
 }
 
 /**
- * Opens the report (`path`, else one named by the command, the pool and the time in the reports'
- * directory) and writes a first version of it at once: a path that cannot be written is a usage
- * error before the run, not a crash after it.
+ * Opens the report and writes a first version of it at once: a path that cannot be written is a
+ * usage error before the run, not a crash after it. The report is `path`; else, for a run that
+ * goes on from a report (`resumes`), that same report, which the run keeps writing; else one named
+ * by the command, the pool and the time in the reports' directory. A resumed run that writes
+ * elsewhere marks the report it resumed as superseded, pointing at its own: resuming the old one
+ * again (the only path an operator may know of after a kill) would start over from old counts,
+ * and a deletion cap would count its deletions twice over.
  */
 export const openReport = async (
   path: string | undefined,
-  run: { command: string; userPoolId: string; startedAt: Date },
+  run: { command: string; userPoolId: string; startedAt: Date; resumes?: string | undefined },
   first: unknown,
 ): Promise<ReportFile> => {
-  const absolute = resolve(path ?? defaultReportPath(run.command, run.userPoolId, run.startedAt));
+  const absolute = resolve(
+    path ?? run.resumes ?? defaultReportPath(run.command, run.userPoolId, run.startedAt),
+  );
   const write = async (report: unknown) => {
     const temporary = `${absolute}.${process.pid}.tmp`;
     await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
@@ -48,7 +54,18 @@ export const openReport = async (
       `cannot write the report to ${absolute} (${code}): pass --report with a writable path`,
     );
   }
+  if (run.resumes !== undefined && resolve(run.resumes) !== absolute) {
+    await supersede(resolve(run.resumes), absolute);
+  }
   return { path: absolute, write };
+};
+
+/** Marks a report as resumed into another: it can no longer be resumed itself. */
+const supersede = async (path: string, by: string): Promise<void> => {
+  const earlier = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ ...earlier, supersededBy: by }, null, 2)}\n`);
+  await rename(temporary, path);
 };
 
 /** What every report of a long command holds. */
@@ -86,6 +103,11 @@ export const readReport = async <T extends RunReport>(
     !has(value)
   ) {
     throw new UsageError(`${flag} ${path} is not a ${command} report`);
+  }
+  if (flag === '--resume-from' && typeof value.supersededBy === 'string') {
+    throw new UsageError(
+      `${flag} ${path}: this run was resumed into ${value.supersededBy}; resume from that report`,
+    );
   }
   return value as unknown as T;
 };

@@ -132,6 +132,8 @@ export interface ReconcileCounts {
   deletesCapped: number;
   /** Repairs that failed (the report lists them). */
   failed: number;
+  /** Missing users Cognito no longer had when asked again (a lagging listing): not created. */
+  gone: number;
 }
 
 export const emptyReconcileCounts = (slices: number): ReconcileCounts => ({
@@ -148,6 +150,7 @@ export const emptyReconcileCounts = (slices: number): ReconcileCounts => ({
   deleted: 0,
   deletesCapped: 0,
   failed: 0,
+  gone: 0,
 });
 
 export interface SliceDeps {

@@ -1,0 +1,177 @@
+// reconcile's command line with Cognito mocked at the SDK and the dev User Service on loopback:
+// what a resumed run really uses (its pace and its statuses, not only what it prints), that a dry
+// run asks for no deletion, that a report resumed into another cannot be resumed again, and that
+// --apply asks Cognito again before it creates a user a lagging listing still shows.
+
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
+  ListUsersCommand,
+  type UserStatusType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { emptyReconcileCounts } from '../../src/core/reconcile.js';
+import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
+
+const POOL = 'eu-west-1_Qx7Lm2Rt9';
+const cognito = mockClient(CognitoIdentityProviderClient);
+const SUB_F = 'f3c5a1e0-7b2d-4e8a-9f61-2d4b8c0e7a13';
+const SUB_A = 'a3c5a1e0-7b2d-4e8a-9f61-2d4b8c0e7a13';
+const userNotFound = () =>
+  Object.assign(new Error('User does not exist.'), {
+    name: 'UserNotFoundException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
+const poolUser = (sub: string, status: UserStatusType = 'CONFIRMED') => ({
+  Username: sub,
+  UserStatus: status,
+  Enabled: true,
+  Attributes: [
+    { Name: 'sub', Value: sub },
+    { Name: 'email', Value: `${sub}@example.com` },
+  ],
+});
+const held = (sub: string): StoredUser => ({
+  cognitoSub: sub,
+  email: `${sub}@example.com`,
+  fullName: null,
+  status: 'ACTIVE',
+  role: 'USER',
+  createdBy: sub,
+  updatedBy: sub,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  idempotencyKey: 'seed',
+});
+
+describe('reconcile', () => {
+  let service: DevUserService;
+  let dir: string;
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    const code = await main(['reconcile', ...argv], {
+      out: (line) => out.push(line),
+      err: (line) => out.push(line),
+    });
+    return { code, out: out.join('\n') };
+  };
+  const report = async (name: string) => JSON.parse(await readFile(join(dir, name), 'utf8'));
+  /** A report of a run stopped before slice 11 of 16, as reconcile writes one. */
+  const stoppedReport = async (name: string, fields: Record<string, unknown>) => {
+    await writeFile(
+      join(dir, name),
+      JSON.stringify({
+        command: 'reconcile',
+        userPoolId: POOL,
+        apply: false,
+        maxDeletes: 10,
+        sliceDigits: 1,
+        nextSlice: 11,
+        complete: false,
+        counts: { ...emptyReconcileCounts(16), slicesDone: 11 },
+        drift: {},
+        failures: [],
+        ...fields,
+      }),
+    );
+    return join(dir, name);
+  };
+
+  beforeEach(async () => {
+    cognito.reset();
+    cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { EstimatedNumberOfUsers: 2 } });
+    cognito.on(ListUsersCommand).resolves({ Users: [] });
+    cognito.on(AdminGetUserCommand).rejects(userNotFound());
+    service = await startDevUserService({ apiKeys: ['reconcile-key'] });
+    dir = await mkdtemp(join(tmpdir(), 'reconcile-cli-'));
+    for (const [name, value] of Object.entries({
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      USER_SERVICE_URL: service.url,
+      USER_SERVICE_API_KEY: 'reconcile-key',
+    })) {
+      vi.stubEnv(name, value);
+    }
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await service.close();
+  });
+
+  it("a resumed run goes at the report's pace and compares with the report's statuses, not the defaults", async () => {
+    // An invited user (FORCE_CHANGE_PASSWORD) the service holds, in slice f: a user under the
+    // default statuses, excluded under the report's CONFIRMED alone.
+    service.users.set(SUB_F, held(SUB_F));
+    cognito
+      .on(ListUsersCommand, { Filter: 'sub ^= "f"' })
+      .resolves({ Users: [poolUser(SUB_F, 'FORCE_CHANGE_PASSWORD')] });
+    cognito
+      .on(AdminGetUserCommand)
+      .resolves({ ...poolUser(SUB_F, 'FORCE_CHANGE_PASSWORD'), UserAttributes: poolUser(SUB_F).Attributes });
+    const path = await stoppedReport('paced.json', { maxRps: 2, statuses: ['CONFIRMED'] });
+    const started = performance.now();
+
+    const { code } = await run('--resume-from', path);
+
+    // Slices 12 to 16: five ListUsers calls, two a second at most.
+    expect(cognito.commandCalls(ListUsersCommand)).toHaveLength(5);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(code).toBe(3);
+    expect((await report('paced.json')).counts.excluded).toBe(1);
+  });
+
+  it('a dry run asks for no deletion: resumed with --apply, it has the whole of --max-deletes', async () => {
+    const orphans = ['c1', 'c2', 'c3'].map((start) => `${start}${SUB_A.slice(2)}`);
+    for (const sub of orphans) service.users.set(sub, held(sub));
+    const path = await stoppedReport('dry.json', { maxDeletes: 3, wouldDelete: 3 });
+
+    const { out } = await run('--resume-from', path, '--apply');
+
+    expect(out).toContain('0 deletion(s) asked for already; 3 left under --max-deletes 3');
+    expect(orphans.filter((sub) => service.users.has(sub))).toEqual([]);
+    expect(await report('dry.json')).toMatchObject({ deletesAsked: 3, apply: true });
+  });
+
+  it('keeps writing the report it resumes; one resumed into another cannot be resumed again', async () => {
+    const path = await stoppedReport('first.json', { apply: true, deletesAsked: 2, maxDeletes: 3 });
+
+    expect((await run('--resume-from', path, '--report', join(dir, 'second.json'))).code).toBe(0);
+
+    expect((await report('first.json')).supersededBy).toBe(join(dir, 'second.json'));
+    const again = await run('--resume-from', path);
+    expect(again.code).toBe(2);
+    expect(again.out).toContain(
+      `this run was resumed into ${join(dir, 'second.json')}; resume from that report`,
+    );
+
+    const inPlace = await stoppedReport('third.json', { apply: true });
+    const { out } = await run('--resume-from', inPlace);
+    expect(out).toContain(`Report: ${inPlace}`);
+    expect(await report('third.json')).toMatchObject({ complete: true, nextSlice: 16 });
+  });
+
+  it('--apply does not create a user Cognito says is gone, though a lagging ListUsers still lists them', async () => {
+    cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_A)] });
+
+    const { out } = await run(
+      '--user-pool-id',
+      POOL,
+      '--apply',
+      '--slices',
+      '1',
+      '--report',
+      join(dir, 'lagging.json'),
+    );
+
+    expect(service.users.has(SUB_A)).toBe(false);
+    expect(out).toMatch(/gone, not created\s+1/);
+    expect((await report('lagging.json')).counts).toMatchObject({ missing: 1, created: 0, gone: 1 });
+  });
+});
