@@ -34,7 +34,7 @@ export {
 } from './user-service/answers.js';
 export { MAX_DETAIL_BYTES, readBody, readCapped } from './user-service/bodies.js';
 export { redactCredentials } from './user-service/redaction.js';
-export { askedWaitMs, type Measured, type TimeBudget, USER_AGENT } from './user-service/transport.js';
+export { type Measured, type TimeBudget, USER_AGENT } from './user-service/transport.js';
 
 export type WriteResult<W extends Written = Written> = Measured &
   (
