@@ -66,8 +66,23 @@ const range = ({ min, max }: NumberRange) =>
 
 const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-/** A queue's URL (SQS takes it as a string). */
-export const parseQueueUrl: Parser<string> = (name, raw) => parseUrl(name, raw).href;
+/**
+ * A queue's URL (SQS takes it as a string): `https://sqs.<region>.amazonaws.com/<account>/<queue>`
+ * or a VPC endpoint's host, the path always the account's 12 digits and the queue's name (SQS
+ * developer guide, "Amazon SQS queue and message identifiers": 1 to 80 letters, digits, - and _,
+ * `.fifo` for a FIFO queue). A URL of another shape is named as the malformed queue URL it is,
+ * before any call fails for a reason that hides it.
+ */
+export const parseQueueUrl: Parser<string> = (name, raw) => {
+  const parsed = parseUrl(name, raw);
+  if (!/^\/\d{12}\/[\w-]{1,80}(?:\.fifo)?$/.test(parsed.pathname) || parsed.search || parsed.hash) {
+    throw new ConfigError(
+      name,
+      `is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), got "${raw}"`,
+    );
+  }
+  return parsed.href;
+};
 
 /** The User Service's collection URL: a URL, and no query string or fragment. */
 export const parseCollectionUrl: Parser<URL> = (name, raw) => {

@@ -157,7 +157,11 @@ describe('the parsers, one per kind of value', () => {
       'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
       'arn:aws:dynamodb:eu-west-1:123456789012:table/runs',
     ],
-    [parseQueueUrl, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'https://sqs.eu-west-1.amazonaws.com/1/q'],
+    [
+      parseQueueUrl,
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
+    ],
   ])('reads a good value (%#)', (parse, raw, value) => {
     expect((parse as (name: string, raw: string) => unknown)('X', raw)).toEqual(value);
   });
@@ -171,6 +175,9 @@ describe('the parsers, one per kind of value', () => {
     [parsePoolId, 'Qx7Lm2Rt9', /is not a user pool id/],
     [parseTableName, 'no', /is not a DynamoDB table name or ARN/],
     [oneOf(['table', 'json']), 'yaml', /must be table or json, got "yaml"/],
+    [parseQueueUrl, 'https://sqs.eu-west-1.amazonaws.com/my-queue', /is not an SQS queue URL/],
+    [parseQueueUrl, 'https://example.com/', /is not an SQS queue URL/],
+    [parseQueueUrl, 'https://sqs.eu-west-1.amazonaws.com/123456789012/q?x=1', /is not an SQS queue URL/],
   ])('refuses a bad value, naming what it parses (%#)', (parse, raw, message) => {
     expect(() => (parse as (name: string, raw: string) => unknown)('--n', raw)).toThrow(message);
   });

@@ -92,7 +92,7 @@ const progressLine = ({ counts, pages }: BackfillResult, dryRun: boolean): strin
     : `page ${pages}: ${counts.seen} users seen, ${counts.created} created, ${counts.exists} already existed, ` +
       `${counts.skipped} skipped, ${counts.failed} failed`;
 
-/** The failed users of a report, looked up again one by one: those gone from the pool are skipped. */
+/** The failed users of a report, looked up again one by one: those gone from the pool are not sent. */
 async function* failedUsersOf(
   cognito: CognitoIdentityProviderClient,
   userPoolId: string,
@@ -256,6 +256,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
             ['created', counts.created],
             ['already existed', counts.exists],
             ['skipped', counts.skipped],
+            ...(counts.gone ? ([['gone, not created', counts.gone]] as const) : []),
             ['failed', counts.failed],
           ],
       next: counts.failed > 0 ? [`Send the failed users again with: --from-report ${report.path}`] : [],

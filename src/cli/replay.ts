@@ -3,7 +3,7 @@
 // idempotency key.
 
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { AWS_CLIENT_PROFILES, regionOfQueueUrl } from '../clients/aws.js';
 import { moveDeadLetters } from '../clients/dead-letters.js';
 import { numberIn, oneOf, parseQueueUrl, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -19,7 +19,10 @@ const REPLAY = command({
   synopsis: 'Usage: cognito-user-sync replay [--queue retry|changes] [options]',
   about: `Moves the messages of a dead-letter queue back to the queue they came from, bodies and
 attributes unchanged: with an SQS message move task when the endpoint offers one and neither
---max nor --reason is given, message by message otherwise (it says why when it falls back).`,
+--max nor --reason is given, message by message otherwise (it says why when it falls back). A
+message moved that comes back to the dead-letter queue before the move ends (its cause is not
+fixed) is not moved again: the run says how many did. --dry-run needs the dead-letter queue only.
+The region is the queues' (from their URLs), else AWS_REGION.`,
   flags: {
     queue: option(
       'retry|changes',
@@ -59,20 +62,27 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
   const pair = PAIRS[values.queue];
   // A flag, else the pair's variable: each checked as every queue URL is.
   const from = values['dead-letter-queue-url'] ?? readVariable(process.env, pair.from, parseQueueUrl);
-  const to = values['retry-queue-url'] ?? readVariable(process.env, pair.to, parseQueueUrl);
+  const dryRun = values['dry-run'] ?? false;
+  // A dry run only counts the dead letters: it needs no target.
+  const to =
+    values['retry-queue-url'] ?? (dryRun ? undefined : readVariable(process.env, pair.to, parseQueueUrl));
   if (!from) throw new UsageError(`no dead-letter queue: pass --dead-letter-queue-url or set ${pair.from}`);
-  if (!to) throw new UsageError(`no queue to move to: pass --retry-queue-url or set ${pair.to}`);
+  if (!to && !dryRun) throw new UsageError(`no queue to move to: pass --retry-queue-url or set ${pair.to}`);
 
   const progress = (moved: number, total: number | undefined) =>
     process.stderr.write(`moving: ${moved}${total === undefined ? '' : ` of ${total}`} messages\n`);
-  const result = await moveDeadLetters(new SQSClient(AWS_CLIENT_PROFILES.cli), {
-    from,
-    to,
-    ...(values.max !== undefined && { max: values.max }),
-    ...(values.reason !== undefined && { reason: values.reason }),
-    dryRun: values['dry-run'] ?? false,
-    onProgress: progress,
-  });
+  const region = regionOfQueueUrl(from);
+  const result = await moveDeadLetters(
+    new SQSClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
+    {
+      from,
+      to: to ?? from,
+      ...(values.max !== undefined && { max: values.max }),
+      ...(values.reason !== undefined && { reason: values.reason }),
+      dryRun,
+      onProgress: progress,
+    },
+  );
   const byReason = Object.entries(result.reasons ?? {})
     .sort(([, a], [, b]) => b - a)
     .map(([reason, count]) => `${reason}: ${count}`)
@@ -87,5 +97,10 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
   if (result.fallbackReason) io.err(`No message move task (${result.fallbackReason}); moving one by one.`);
   const how = result.method === 'message-move-task' ? 'by an SQS message move task' : 'one by one';
   io.out(`Moved ${result.moved} message${result.moved === 1 ? '' : 's'} back, ${how}.`);
+  if (result.cameBack) {
+    io.err(
+      `${result.cameBack} of them came back to the dead-letter queue before the move ended: their cause is not fixed (see their reason with --dry-run).`,
+    );
+  }
   return 0;
 };

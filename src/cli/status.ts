@@ -4,18 +4,34 @@
 
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
+import { AWS_CLIENT_PROFILES, regionOfQueueUrl } from '../clients/aws.js';
 import { type QueueStatus, queueStatus } from '../clients/queue-status.js';
-import { oneOf, parseQueueUrl, readVariable } from '../config.js';
+import { oneOf, parseQueueUrl, parseToken, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from '../metric-names.js';
 import { command, type Flag, option } from './flags.js';
 import type { Io } from './usage.js';
 
-/** The queues of a deployment, by the variables the functions read them from. */
+/**
+ * The queues of a deployment, by the variables the functions read them from; a queue a worker
+ * retries from names the metric it counts its deferrals in.
+ */
 export const QUEUES = [
-  { name: 'retry', variable: 'RETRY_QUEUE_URL', flag: 'retry-queue-url', deadLetter: false },
+  {
+    name: 'retry',
+    variable: 'RETRY_QUEUE_URL',
+    flag: 'retry-queue-url',
+    deadLetter: false,
+    deferrals: MetricName.RetryDeferred,
+  },
   { name: 'dead-letter', variable: 'DEAD_LETTER_QUEUE_URL', flag: 'dead-letter-queue-url', deadLetter: true },
-  { name: 'changes', variable: 'CHANGES_QUEUE_URL', flag: 'changes-queue-url', deadLetter: false },
+  {
+    name: 'changes',
+    variable: 'CHANGES_QUEUE_URL',
+    flag: 'changes-queue-url',
+    deadLetter: false,
+    deferrals: MetricName.UserChangeDeferred,
+  },
   {
     name: 'changes-dead-letter',
     variable: 'CHANGES_DEAD_LETTER_QUEUE_URL',
@@ -23,17 +39,31 @@ export const QUEUES = [
     deadLetter: true,
   },
   { name: 'reconcile', variable: 'RECONCILE_QUEUE_URL', flag: 'reconcile-queue-url', deadLetter: false },
+  {
+    name: 'reconcile-dead-letter',
+    variable: 'RECONCILE_DEAD_LETTER_QUEUE_URL',
+    flag: 'reconcile-dead-letter-queue-url',
+    deadLetter: true,
+  },
 ] as const;
 
 const STATUS = command({
   synopsis: 'Usage: cognito-user-sync status [--output table|json] [--<queue>-queue-url URL]...',
   about: `Shows every queue of the deployment: messages waiting, hidden (in flight or waiting out the
-workers' backoff) and delayed, the age of the oldest, and for a dead-letter queue the count of
-its messages by reason (none: moved there by SQS after maxReceiveCount). Reads never consume a
-message; dead letters are read and shown again at once, and a queue that redrives is never read
-(its oldest age comes from CloudWatch's ApproximateAgeOfOldestMessage, when published).`,
+workers' backoff) and delayed, the age of the oldest, for the retry and changes queues how many
+deferrals the worker counted in the last hour and since when it has deferred without a break
+(its own metric: CloudWatch's ApproximateAgeOfOldestMessage leaves out a message received three
+times or more, as every retried message soon is), and for a dead-letter queue the count of its
+messages by reason (none: moved there by SQS after maxReceiveCount). Reads never consume a
+message; dead letters are read and shown again at once, and a queue that redrives is never read.
+The region is the queues' (from their URLs), else AWS_REGION.`,
   flags: {
     output: option('table|json', oneOf(['table', 'json'] as const), '(default table)', 'table'),
+    service: option(
+      'NAME',
+      parseToken,
+      "the functions' service dimension (default: POWERTOOLS_SERVICE_NAME, else cognito-user-sync;\nthe IaC sets it to the deployment's name prefix)",
+    ),
     ...(Object.fromEntries(
       QUEUES.map((queue) => [queue.flag, option('URL', parseQueueUrl, `default: ${queue.variable}`)]),
     ) as Record<(typeof QUEUES)[number]['flag'], Flag<string | undefined>>),
@@ -50,15 +80,23 @@ const age = (seconds: number | undefined): string => {
   return `${(seconds / 3600).toFixed(1)} h`;
 };
 
+/** The retrying column: deferrals in the last hour, and since when, in UTC minutes. */
+const retrying = (status: QueueStatus): string => {
+  if (status.retrying === undefined) return '';
+  const { lastHour, since } = status.retrying;
+  return since === undefined ? String(lastHour) : `${lastHour} since ${since.slice(11, 16)}Z`;
+};
+
 const table = (statuses: QueueStatus[]): string[] => {
   const rows = [
-    ['queue', 'waiting', 'hidden', 'delayed', 'oldest', 'dead letters by reason'],
+    ['queue', 'waiting', 'hidden', 'delayed', 'oldest', 'retrying', 'dead letters by reason'],
     ...statuses.map((status) => [
       status.name,
       String(status.waiting),
       String(status.hidden),
       String(status.delayed),
       age(status.oldestAgeSeconds),
+      retrying(status),
       status.reasons
         ? Object.entries(status.reasons)
             .sort(([, a], [, b]) => b - a)
@@ -71,7 +109,7 @@ const table = (statuses: QueueStatus[]): string[] => {
   return rows.map((row) =>
     row
       .map((cell, column) =>
-        column > 0 && column < 5 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+        column > 0 && column < 6 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
       )
       .join('  ')
       .trimEnd(),
@@ -92,12 +130,33 @@ export const status = async (args: string[], io: Io): Promise<number> => {
       `no queue to show: set ${QUEUES.map((queue) => queue.variable).join(', ')} (or the flags)`,
     );
   }
-  const clients = {
-    sqs: new SQSClient(AWS_CLIENT_PROFILES.cli),
-    cloudwatch: new CloudWatchClient(AWS_CLIENT_PROFILES.cli),
+  const service =
+    values.service ??
+    readVariable(process.env, 'POWERTOOLS_SERVICE_NAME', parseToken) ??
+    DEFAULT_SERVICE_NAME;
+  const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_NAMESPACE;
+  // One pair of clients per region, the region a queue's URL names (else the environment's).
+  const clients = new Map<string | undefined, { sqs: SQSClient; cloudwatch: CloudWatchClient }>();
+  const clientsFor = (url: string) => {
+    const region = regionOfQueueUrl(url);
+    let pair = clients.get(region);
+    if (!pair) {
+      const config = { ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) };
+      pair = { sqs: new SQSClient(config), cloudwatch: new CloudWatchClient(config) };
+      clients.set(region, pair);
+    }
+    return pair;
   };
   const statuses: QueueStatus[] = [];
-  for (const queue of queues) statuses.push(await queueStatus(clients, queue));
+  for (const queue of queues) {
+    const deferrals = 'deferrals' in queue ? queue.deferrals : undefined;
+    statuses.push(
+      await queueStatus(clientsFor(queue.url), {
+        ...queue,
+        retries: deferrals && { namespace, metricName: deferrals, service },
+      }),
+    );
+  }
   if (values.output === 'json') io.out(JSON.stringify(statuses, null, 2));
   else for (const line of table(statuses)) io.out(line);
   return 0;

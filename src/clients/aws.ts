@@ -31,3 +31,18 @@ export const AWS_CLIENT_PROFILES = {
    */
   cli: profile(undefined, 3000, 10_000),
 } as const satisfies Record<string, AwsClientProfile>;
+
+/**
+ * The region of a queue, from its URL: `sqs.<region>.amazonaws.com` (and `.amazonaws.com.cn`), the
+ * legacy `<region>.queue.amazonaws.com`, or a VPC endpoint's `….sqs.<region>.vpce.amazonaws.com`
+ * (SQS developer guide, "Amazon SQS queue and message identifiers" and "Amazon SQS endpoints").
+ * Undefined for any other host (an emulator's): the environment's region applies then.
+ */
+export const regionOfQueueUrl = (url: string): string | undefined => {
+  const host = new URL(url).hostname;
+  const match =
+    /^sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host) ??
+    /^([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host) ??
+    /\.sqs\.([a-z0-9-]+)\.vpce\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  return match?.[1];
+};

@@ -1,7 +1,8 @@
 // What an on-call engineer asks of a queue: how many messages wait, are in flight or hidden by a
-// backoff, how old the oldest is, and, for a dead-letter queue, why its messages are there.
-// Reading never consumes a message, and never touches one of a queue that redrives (its receive
-// count would move it closer to its dead-letter queue): their age comes from CloudWatch.
+// backoff, how old the oldest is, how many are being retried and since when, and, for a
+// dead-letter queue, why its messages are there. Reading never consumes a message, and never
+// touches one of a queue that redrives (its receive count would move it closer to its dead-letter
+// queue): their age comes from CloudWatch, and what is being retried from the worker's own metric.
 
 import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -25,6 +26,20 @@ export interface QueueStatus {
   reasons?: Record<string, number>;
   /** Dead-letter queues only: fewer messages were read than the queue holds. */
   sampled?: boolean;
+  /**
+   * A queue a worker retries from (retry, changes): what the age metric cannot show. Deferrals the
+   * worker counted in the last hour, and since when it has deferred in every 5-minute period (ISO
+   * 8601), from the function's own metric: it sees every attempt, however often a message was
+   * received. Undefined when the metric cannot be read.
+   */
+  retrying?: { lastHour: number; since: string | undefined };
+}
+
+/** The metric a queue's worker counts its deferrals in, with the function's service dimension. */
+export interface RetryMetric {
+  namespace: string;
+  metricName: string;
+  service: string;
 }
 
 /** Most messages of a dead-letter queue read to count its reasons. */
@@ -70,6 +85,42 @@ const ageFromCloudWatch = async (cloudwatch: CloudWatchClient, queueName: string
       (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
     )[0];
     return latest?.Maximum;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Five-minute periods of the last day with a deferral: how many in the last hour, and since when they have not stopped. */
+const retryingFromCloudWatch = async (cloudwatch: CloudWatchClient, metric: RetryMetric, now: Date) => {
+  const period = 300;
+  try {
+    const { Datapoints = [] } = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: metric.namespace,
+        MetricName: metric.metricName,
+        Dimensions: [{ Name: 'service', Value: metric.service }],
+        StartTime: new Date(now.getTime() - 24 * 3600_000),
+        EndTime: now,
+        Period: period,
+        Statistics: ['Sum'],
+      }),
+    );
+    const byPeriod = new Map(
+      Datapoints.filter((point) => (point.Sum ?? 0) > 0).map((point) => [
+        Math.floor((point.Timestamp?.getTime() ?? 0) / 1000 / period),
+        point.Sum ?? 0,
+      ]),
+    );
+    const current = Math.floor(now.getTime() / 1000 / period);
+    let lastHour = 0;
+    for (let index = current - 11; index <= current; index++) lastHour += byPeriod.get(index) ?? 0;
+    // The unbroken run of periods with a deferral that reaches the last two (the latest may not be published yet).
+    let start = byPeriod.has(current) ? current : byPeriod.has(current - 1) ? current - 1 : undefined;
+    while (start !== undefined && byPeriod.has(start - 1)) start--;
+    return {
+      lastHour: Math.round(lastHour),
+      since: start === undefined ? undefined : new Date(start * period * 1000).toISOString(),
+    };
   } catch {
     return undefined;
   }
@@ -127,12 +178,24 @@ const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date) => {
 
 export const queueStatus = async (
   { sqs, cloudwatch }: { sqs: SQSClient; cloudwatch: CloudWatchClient },
-  { name, url, deadLetter }: { name: string; url: string; deadLetter: boolean },
+  {
+    name,
+    url,
+    deadLetter,
+    retries,
+  }: { name: string; url: string; deadLetter: boolean; retries?: RetryMetric | undefined },
   now = new Date(),
 ): Promise<QueueStatus> => {
   const { queueName, ...depth } = await attributesOf(sqs, url);
   if (!deadLetter) {
-    return { name, url, ...depth, oldestAgeSeconds: await ageFromCloudWatch(cloudwatch, queueName, now) };
+    const retrying = retries && (await retryingFromCloudWatch(cloudwatch, retries, now));
+    return {
+      name,
+      url,
+      ...depth,
+      oldestAgeSeconds: await ageFromCloudWatch(cloudwatch, queueName, now),
+      ...(retrying && { retrying }),
+    };
   }
   const { reasons, read, oldestAgeSeconds } = await readDeadLetters(sqs, url, now);
   return {

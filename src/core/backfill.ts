@@ -18,6 +18,8 @@ export interface BackfillCounts {
   created: number;
   exists: number;
   skipped: number;
+  /** Users of a report sent again (--from-report) that Cognito no longer has: not created. */
+  gone?: number;
   failed: number;
   /** Dry run: users that would have been sent. */
   wouldSend: number;
@@ -109,7 +111,8 @@ export const runBackfill = async (options: BackfillOptions): Promise<BackfillRes
 
     counts.seen += withoutSub + gone;
     counts.failed += withoutSub;
-    counts.skipped += gone;
+    // A user deleted since the report was written is never brought back: counted apart.
+    if (gone > 0) counts.gone = (counts.gone ?? 0) + gone;
     for (let n = 0; n < withoutSub; n++)
       result.failures.push({ cognitoSub: null, reason: 'no-sub-attribute' });
     await mapConcurrent(users, concurrency, async (user) => {

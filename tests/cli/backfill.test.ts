@@ -6,6 +6,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AdminGetUserCommand,
   CognitoIdentityProviderClient,
   DescribeUserPoolCommand,
   ListUsersCommand,
@@ -101,6 +102,43 @@ describe('backfill', () => {
 
     expect(code).toBe(2);
     expect(err).toMatch(/^cognito-user-sync: --user-pool-id is not a user pool id \(region_id/);
+  });
+
+  it('--from-report sends again only the failed users Cognito still has: one deleted since is not created, and counted apart', async () => {
+    const kept = poolUser(4);
+    const keptSub = kept.Attributes[0]?.Value ?? '';
+    const deletedSub = '3c5a1e0f-7b2d-4e8a-9f61-000000000009';
+    cognito
+      .on(AdminGetUserCommand, { Username: keptSub })
+      .resolves({ ...kept, UserAttributes: kept.Attributes });
+    cognito
+      .on(AdminGetUserCommand, { Username: deletedSub })
+      .rejects(Object.assign(new Error('User does not exist.'), { name: 'UserNotFoundException' }));
+    cognito.on(ListUsersCommand, { Filter: `sub = "${deletedSub}"` }).resolves({ Users: [] });
+    const path = join(dir, 'failed.json');
+    await writeFile(
+      path,
+      JSON.stringify(
+        earlierReport({
+          complete: true,
+          failures: [
+            { cognitoSub: keptSub, reason: 'http-503' },
+            { cognitoSub: deletedSub, reason: 'http-503' },
+          ],
+        }),
+      ),
+    );
+
+    const { code, out } = await run('--from-report', path, '--report', join(dir, 'again.json'));
+
+    expect(code).toBe(0);
+    expect(service.users.has(keptSub)).toBe(true);
+    expect(service.users.has(deletedSub)).toBe(false);
+    expect(out).toMatch(/gone, not created\s+1/);
+    expect(JSON.parse(await readFile(join(dir, 'again.json'), 'utf8')).counts).toMatchObject({
+      created: 1,
+      gone: 1,
+    });
   });
 
   it('writes the limits it ran with into its report', async () => {
