@@ -163,7 +163,7 @@ describe('runBackfill', () => {
     ]);
   });
 
-  it('counts users listed without a sub as failed, and users gone from the pool as skipped', async () => {
+  it('counts users listed without a sub as failed, and users gone from the pool as gone, not created', async () => {
     const outcome = await runBackfill({
       ...base,
       pages: (async function* () {
@@ -172,7 +172,7 @@ describe('runBackfill', () => {
       send: async () => written('created', 201),
     });
 
-    expect(outcome.counts).toMatchObject({ seen: 4, created: 1, failed: 1, skipped: 2 });
+    expect(outcome.counts).toMatchObject({ seen: 4, created: 1, failed: 1, skipped: 0, gone: 2 });
     expect(outcome.failures).toEqual([{ cognitoSub: null, reason: 'no-sub-attribute' }]);
   });
 
