@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoControl } from '../../scripts/moto.mjs';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
@@ -139,6 +140,37 @@ describe('dist/reconcile.zip', () => {
     expect(emptyRun.stdout).toContain('Reconcile run completed');
     expect(await aws.receiveAll(changesQueueUrl)).toEqual([]);
   });
+
+  it('a pool whose size cannot be read (DescribeUserPool throttled throughout) is cut into 4096 slices, never one', async () => {
+    const nobody = await startDevUserService({ apiKeys: ['zip-key'] });
+    await motoControl(aws.moto.controlEndpoint, {
+      op: 'throttle',
+      operation: 'DescribeUserPool',
+      count: 100,
+    });
+    let sized: ZipRun;
+    try {
+      sized = await runZipUnderNode22(
+        'dist/reconcile.zip',
+        [{ id: randomUUID(), source: 'aws.events' }],
+        // One slice an invocation: the hand-off comes after the first.
+        { ...(await envFor(pool.userPoolId, nobody.url)), TEST_TIME_LIMIT_MS: '60000' },
+      );
+    } finally {
+      await motoControl(aws.moto.controlEndpoint, {
+        op: 'throttle',
+        operation: 'DescribeUserPool',
+        count: 0,
+      });
+      await nobody.close();
+    }
+
+    // The warning goes to stderr (the logger writes WARN with console.warn), the slices to stdout.
+    const warning = sized.stderr.split('\n').find((line) => line.includes('TooManyRequestsException'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 'WARN', slices: 4096 });
+    expect(sized.stdout).toContain('"slices":4096');
+    expect(sized.stdout).toContain('Reconcile handed on to the next invocation');
+  }, 120_000);
 
   it('a service list whose cursor repeats fails the invocation, naming the loop, after two pages', async () => {
     const looping: ScriptedServer = await startScriptedServer([

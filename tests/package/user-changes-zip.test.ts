@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoControl } from '../../scripts/moto.mjs';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
+import { reply, startScriptedServer } from '../helpers/scripted-server.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
 import { runZipUnderNode22, type ZipRun } from './lambda-runtime.js';
 import { startZipMoto, type ZipMoto } from './moto-fixtures.js';
@@ -87,5 +88,33 @@ describe('dist/user-changes.zip', () => {
       expect.objectContaining({ aws: expect.objectContaining({ operation: 'ListUsers' }) }),
     );
     expect(run.stderr).toBe('');
+  });
+
+  it("dead-letters a disable answered by a gateway's bare 412, rather than acknowledge it unwritten", async () => {
+    const gateway = await startScriptedServer([
+      reply(412, '<html><body>Precondition Failed</body></html>', { 'content-type': 'text/html' }),
+    ]);
+    const deadLetters = await aws.createQueue('changes-dlq');
+    try {
+      const gated = await runZipUnderNode22(
+        'dist/user-changes.zip',
+        [repairs(pool.userPoolId, [{ sub: pool.subs[0] ?? '', action: 'sync' }])],
+        {
+          ...aws.env,
+          USER_POOL_ID: pool.userPoolId,
+          CHANGES_QUEUE_URL: await aws.createQueue('changes'),
+          CHANGES_DEAD_LETTER_QUEUE_URL: deadLetters,
+          USER_SERVICE_URL: gateway.url,
+          USER_SERVICE_API_KEY: 'zip-key',
+        },
+      );
+
+      expect(gated.stdout).toContain('"UserChangeDeadLettered":1');
+      expect(gated.stdout).not.toContain('"UserChangeSkipped"');
+      const [dead] = await aws.receiveAll(deadLetters);
+      expect(dead?.MessageAttributes?.reason?.StringValue).toBe('http-412');
+    } finally {
+      await gateway.close();
+    }
   });
 });
