@@ -7,18 +7,21 @@ locals {
   service_dimensions = { service = local.service_name }
 
   queue_url = { for queue, suffix in {
-    retry               = "retry"
-    dead_letter         = "dead-letter"
-    changes             = "changes"
-    changes_dead_letter = "changes-dead-letter"
-    reconcile           = "reconcile"
+    retry                 = "retry"
+    dead_letter           = "dead-letter"
+    changes               = "changes"
+    changes_dead_letter   = "changes-dead-letter"
+    reconcile             = "reconcile"
+    reconcile_dead_letter = "reconcile-dead-letter"
   } : queue => "https://sqs.${local.region}.${data.aws_partition.current.dns_suffix}/${local.account_id}/${var.name_prefix}-${suffix}" }
 
-  # `status` with the queues an alarm is about (AWS_REGION: until status reads it from the URL).
+  # `status` with the queues an alarm is about (it takes the region from their URLs), and the
+  # functions' service dimension, for how many messages are being retried and since when. The
+  # reconcile alarms show the changes queue too: a run's repairs are written from it.
   status_command = {
-    sign_ups  = "AWS_REGION=${local.region} npx cognito-user-sync status --retry-queue-url ${local.queue_url.retry} --dead-letter-queue-url ${local.queue_url.dead_letter}"
-    changes   = "AWS_REGION=${local.region} npx cognito-user-sync status --changes-queue-url ${local.queue_url.changes} --changes-dead-letter-queue-url ${local.queue_url.changes_dead_letter}"
-    reconcile = "AWS_REGION=${local.region} npx cognito-user-sync status --reconcile-queue-url ${local.queue_url.reconcile} --changes-queue-url ${local.queue_url.changes}"
+    sign_ups  = "npx cognito-user-sync status --service ${local.service_name} --retry-queue-url ${local.queue_url.retry} --dead-letter-queue-url ${local.queue_url.dead_letter}"
+    changes   = "npx cognito-user-sync status --service ${local.service_name} --changes-queue-url ${local.queue_url.changes} --changes-dead-letter-queue-url ${local.queue_url.changes_dead_letter}"
+    reconcile = "npx cognito-user-sync status --service ${local.service_name} --reconcile-queue-url ${local.queue_url.reconcile} --reconcile-dead-letter-queue-url ${local.queue_url.reconcile_dead_letter} --changes-queue-url ${local.queue_url.changes}"
   }
 
   runbook = "${var.runbook_url}#alarm-"

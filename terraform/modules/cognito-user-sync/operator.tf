@@ -1,8 +1,8 @@
 # What `cognito-user-sync backfill`, `replay`, `reconcile` and `status` need against this
 # deployment, as a policy document for the operators' roles (output operator_policy_json; list the
-# roles in operator_role_arns too). `status` reads every queue's attributes (and CloudWatch's age of
-# the oldest message) but receives from the dead-letter queues only, so it never bumps the receive
-# count of a message still being retried.
+# roles in operator_role_arns too). `status` reads every queue's attributes (and from CloudWatch the
+# age of the oldest message and the workers' deferrals) but receives from the dead-letter queues
+# only, so it never bumps the receive count of a message still being retried.
 
 locals {
   operator_queues = concat(
@@ -33,7 +33,8 @@ data "aws_iam_policy_document" "operator" {
   }
 
   # replay moves dead letters with a message move task (or, with --max, receives and deletes them
-  # one by one); status peeks at dead letters and makes them visible again at once.
+  # one by one); status peeks at dead letters, the reconcile ones too, and makes them visible again
+  # at once; a stopped reconcile run's position is deleted by hand once its cause is fixed.
   statement {
     sid = "ReadAndMoveDeadLetters"
     actions = [
@@ -43,7 +44,11 @@ data "aws_iam_policy_document" "operator" {
       "sqs:ReceiveMessage",
       "sqs:StartMessageMoveTask",
     ]
-    resources = concat([aws_sqs_queue.dead_letter.arn], aws_sqs_queue.changes_dead_letter[*].arn)
+    resources = concat(
+      [aws_sqs_queue.dead_letter.arn],
+      aws_sqs_queue.changes_dead_letter[*].arn,
+      aws_sqs_queue.reconcile_dead_letter[*].arn,
+    )
   }
 
   # Where replayed messages go back to (a move task sends with its starter's permissions).
@@ -53,8 +58,8 @@ data "aws_iam_policy_document" "operator" {
     resources = concat([aws_sqs_queue.retry.arn], aws_sqs_queue.changes[*].arn)
   }
 
-  # status: the age of a redriving queue's oldest message, from CloudWatch (which has no
-  # resource-level permissions for reading metrics).
+  # status: the age of a redriving queue's oldest message, and the workers' deferrals (namespace
+  # CognitoUserSync), from CloudWatch (which has no resource-level permissions for reading metrics).
   statement {
     sid       = "ReadQueueAges"
     actions   = ["cloudwatch:GetMetricStatistics"]

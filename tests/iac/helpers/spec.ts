@@ -688,8 +688,9 @@ export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]
 export const expectedOperatorStatements = (d: Deployment): Statement[] => {
   const arns = arnsOf(d);
   const queues = queuesOf(d);
-  const deadLetters = queues.filter(
-    (queue) => queue === 'deadLetterQueue' || queue === 'changesDeadLetterQueue',
+  // Every dead-letter queue: status reads why its messages are there (and replay moves the first two).
+  const deadLetters = queues.filter((queue) =>
+    ['deadLetterQueue', 'changesDeadLetterQueue', 'reconcileDeadLetterQueue'].includes(queue),
   );
   const replayTargets = queues.filter((queue) => queue === 'retryQueue' || queue === 'changesQueue');
   const secrets = secretsOf(d);
@@ -713,7 +714,8 @@ export const expectedOperatorStatements = (d: Deployment): Statement[] => {
       deadLetters.map(arns.queue),
     ),
     statement('ReplayDeadLetters', ['sqs:SendMessage'], replayTargets.map(arns.queue)),
-    // status reads a redriving queue's oldest age from CloudWatch rather than receive from it.
+    // status reads a redriving queue's oldest age from CloudWatch rather than receive from it, and
+    // the workers' deferrals (namespace CognitoUserSync): CloudWatch has no resource-level reads.
     statement('ReadQueueAges', ['cloudwatch:GetMetricStatistics'], ['*']),
     ...(secrets.length > 0
       ? [statement('ReadUserServiceSecrets', ['secretsmanager:GetSecretValue'], secrets)]
@@ -1074,13 +1076,16 @@ export const statusCommandOf = (d: Deployment, queues: StatusQueues): string => 
       ['changes-queue-url', names.changesQueue],
       ['changes-dead-letter-queue-url', names.changesDeadLetterQueue],
     ],
+    // A run's state, and the changes queue its repairs are written from (drift found is repairs queued).
     reconcile: [
       ['reconcile-queue-url', names.reconcileQueue],
+      ['reconcile-dead-letter-queue-url', names.reconcileDeadLetterQueue],
       ['changes-queue-url', names.changesQueue],
     ],
   };
   const urls = flags[queues].map(([flag, name]) => `--${flag} ${canonicalQueueUrl(d, name)}`).join(' ');
-  return `AWS_REGION=${d.region} npx cognito-user-sync status ${urls}`;
+  // The region is the URLs'; the service dimension is the prefix, for the retrying column.
+  return `npx cognito-user-sync status --service ${d.prefix} ${urls}`;
 };
 
 /** The end of every alarm's description: the first command, then the runbook link. */
