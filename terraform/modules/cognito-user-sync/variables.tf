@@ -78,9 +78,11 @@ variable "runbook_url" {
   default     = "node_modules/cognito-user-sync/docs/deploy.md"
   nullable    = false
 
+  # An alarm's description holds at most 1024 characters (CloudWatch API reference, PutMetricAlarm,
+  # AlarmDescription); the longest of ours takes about 825 with the default.
   validation {
-    condition     = can(regex("^[^\\s#]+$", var.runbook_url))
-    error_message = "runbook_url must be a URL or path without spaces or a fragment (the alarms add one)."
+    condition     = can(regex("^[^\\s#]+$", var.runbook_url)) && length(var.runbook_url) <= 200
+    error_message = "runbook_url must be a URL or path of at most 200 characters, without spaces or a fragment (the alarms add one)."
   }
 }
 
