@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { backfill } from './backfill.js';
+import { doctor } from './doctor.js';
 import { invoke } from './invoke.js';
 import { describeOperatorError } from './operator-errors.js';
 import { reconcile } from './reconcile.js';
@@ -19,6 +20,7 @@ Commands:
   replay                move dead-lettered messages back to the queue they came from
   backfill              create every user of a pool the policy syncs in the User Service
   reconcile             find (and with --apply, repair) drift between a pool and the User Service
+  doctor                check every precondition of a deployment (read-only): a checklist
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
   terraform-example <name>
@@ -35,6 +37,7 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   backfill,
   reconcile,
   replay,
+  doctor,
   invoke,
   'user-service': userService,
   'terraform-example': terraformExample,
