@@ -30,7 +30,6 @@ import { KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   AddPermissionCommand,
   DeleteFunctionConcurrencyCommand,
-  GetFunctionConfigurationCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
   PutFunctionConcurrencyCommand,

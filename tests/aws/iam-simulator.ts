@@ -27,16 +27,16 @@ const RECORDED = JSON.parse(
   readFileSync(new URL('../fixtures/aws/iam-simulate-principal-policy.json', import.meta.url), 'utf8'),
 ) as Record<Decision, RecordedResult>;
 
-const escape = (text: string) =>
+const xmlText = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const resultXml = (result: RecordedResult) => `<member>
-<EvalActionName>${escape(result.EvalActionName)}</EvalActionName>
-<EvalResourceName>${escape(result.EvalResourceName)}</EvalResourceName>
+<EvalActionName>${xmlText(result.EvalActionName)}</EvalActionName>
+<EvalResourceName>${xmlText(result.EvalResourceName)}</EvalResourceName>
 <EvalDecision>${result.EvalDecision}</EvalDecision>
 <MatchedStatements>${result.MatchedStatements.map(
-  (statement) => `<member><SourcePolicyId>${escape(statement.SourcePolicyId)}</SourcePolicyId>
-<SourcePolicyType>${escape(statement.SourcePolicyType)}</SourcePolicyType>
+  (statement) => `<member><SourcePolicyId>${xmlText(statement.SourcePolicyId)}</SourcePolicyId>
+<SourcePolicyType>${xmlText(statement.SourcePolicyType)}</SourcePolicyType>
 <StartPosition><Line>${statement.StartPosition.Line}</Line><Column>${statement.StartPosition.Column}</Column></StartPosition>
 <EndPosition><Line>${statement.EndPosition.Line}</Line><Column>${statement.EndPosition.Column}</Column></EndPosition></member>`,
 ).join('')}</MatchedStatements>
