@@ -1,7 +1,8 @@
 // `npm run bench`: builds the real zips and measures, in one run and side by side, the shipped
 // post-confirmation handler and the bare-fetch floor (bench/baseline-handler.mjs, bundled the
 // same way), both under Node 22 loaded as the nodejs22.x runtime loads them; then the retry
-// worker's and the backfill's throughput. This file reads the options and runs the phases
+// worker's and the backfill's throughput; then the burst phase (issue 22): both zips scaled as Lambda
+// scales them against a User Service with a capacity. This file reads the options and runs the phases
 // (bench/phases/), bench/lib/report.ts prints the table against the budgets and writes the
 // results. bench/README.md says what each figure means.
 
@@ -13,6 +14,7 @@ import { progress, time } from './lib/progress.js';
 import { type BenchConfig, type PhaseResults, report } from './lib/report.js';
 import { NODE_FLAGS, setUp, tearDown } from './lib/setup.js';
 import { backfill } from './phases/backfill.js';
+import { burst, SCENARIOS } from './phases/burst.js';
 import { cold } from './phases/cold.js';
 import { deadline } from './phases/deadline.js';
 import { fullSourceMap, profile } from './phases/profile.js';
@@ -25,7 +27,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // scripts/package.mjs builds from paths relative to the package's root.
 process.chdir(ROOT);
 
-const ALL_PHASES = ['size', 'cold', 'warm', 'deadline', 'worker', 'backfill'];
+const ALL_PHASES = ['size', 'cold', 'warm', 'deadline', 'worker', 'backfill', 'burst'];
+const ALL_SCENARIOS = SCENARIOS.map(({ id }) => id);
 
 const { values: options } = parseArgs({
   options: {
@@ -36,6 +39,8 @@ const { values: options } = parseArgs({
     deadlines: { type: 'string', default: '1000,3500' },
     messages: { type: 'string', default: '1000' },
     users: { type: 'string', default: '10000' },
+    'burst-scale': { type: 'string', default: '5' },
+    scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
@@ -56,6 +61,9 @@ if (options.help) {
   --deadline-invocations N    invocations per deadline (default 20)
   --messages N                retry-queue messages for the worker's throughput (default 1000)
   --users N                   pool size for the backfill's throughput (default 10000)
+  --burst-scale N             the burst phase divides every duration by N (default 5; 1 runs the issue's
+                              scenarios at full length, S4 alone then takes over 5 minutes)
+  --scenarios LIST            the burst phase's scenarios: ${ALL_SCENARIOS.join(',')} (default all)
   --only LIST                 phases to run: ${ALL_PHASES.join(',')} (default all)
   --profile                   also profile the handlers (--cpu-prof, apart from the timed runs) and
                               say where their cold start and warm CPU time go, package by package
@@ -79,6 +87,13 @@ const deadlines = String(options.deadlines)
 if (deadlines.some((value) => !Number.isInteger(value) || value < 200 || value > 4800)) {
   throw new Error('--deadlines takes SYNC_DEADLINE_MS values, whole numbers from 200 to 4800');
 }
+const scenarios = String(options.scenarios)
+  .split(',')
+  .map((id) => id.trim().toUpperCase());
+const unknownScenarios = scenarios.filter((id) => !ALL_SCENARIOS.includes(id));
+if (unknownScenarios.length > 0) {
+  throw new Error(`--scenarios: no scenario ${unknownScenarios.join(', ')} (${ALL_SCENARIOS.join(', ')})`);
+}
 const phases = new Set((options.only ?? ALL_PHASES.join(',')).split(',').map((phase) => phase.trim()));
 const unknown = [...phases].filter((phase) => !ALL_PHASES.includes(phase));
 if (unknown.length > 0) throw new Error(`--only: no phase ${unknown.join(', ')} (${ALL_PHASES.join(', ')})`);
@@ -92,6 +107,8 @@ const config: BenchConfig = {
   deadlineInvocations: count('deadline-invocations'),
   messages: count('messages'),
   users: count('users'),
+  burstScale: count('burst-scale'),
+  burstScenarios: scenarios,
   phases: [...phases],
 };
 
@@ -129,6 +146,7 @@ const main = async () => {
     );
     await phase('worker', () => worker(setup, config.messages));
     await phase('backfill', () => backfill(setup, config.users));
+    await phase('burst', () => burst(setup, { timeScale: config.burstScale, only: config.burstScenarios }));
     await phase('profile', () => profile(setup, { shippedMap, warmup: config.warmup }));
   } finally {
     await tearDown(setup);

@@ -97,7 +97,20 @@ const drain = (stream: Readable | null, onChunk: (chunk: Buffer) => void) => str
 export const runMeasured = async <T>(
   node: string,
   script: string,
-  { env, cwd, args = [], nodeFlags = [] }: { env: Env; cwd: string; args?: string[]; nodeFlags?: string[] },
+  {
+    env,
+    cwd,
+    args = [],
+    nodeFlags = [],
+    onStderr,
+  }: {
+    env: Env;
+    cwd: string;
+    args?: string[];
+    nodeFlags?: string[];
+    /** Each chunk of its stderr as it comes (its progress lines), besides the tail kept. */
+    onStderr?: (chunk: Buffer) => void;
+  },
 ): Promise<MeasuredRun<T>> => {
   const started = performance.now();
   const child = spawn(node, [...nodeFlags, script, ...args], {
@@ -116,6 +129,7 @@ export const runMeasured = async <T>(
     stdoutTail = (stdoutTail + chunk.toString('utf8')).slice(-4000);
   });
   drain(child.stderr, (chunk) => {
+    onStderr?.(chunk);
     stderr = (stderr + chunk.toString('utf8')).slice(-20_000);
   });
   drain(child.stdio[3] as Readable, (chunk) => figures.push(chunk));

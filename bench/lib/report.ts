@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, relative } from 'node:path';
 import type { BackfillResult } from '../phases/backfill.js';
+import { ANSWER_SLACK_MS, type BurstResult, SCENARIOS } from '../phases/burst.js';
 import type { ColdResult } from '../phases/cold.js';
 import type { DeadlineResult } from '../phases/deadline.js';
 import type { ProfileResult } from '../phases/profile.js';
@@ -44,6 +45,8 @@ export interface BenchConfig {
   deadlineInvocations: number;
   messages: number;
   users: number;
+  burstScale: number;
+  burstScenarios: string[];
   phases: string[];
 }
 
@@ -53,6 +56,7 @@ export interface PhaseResults {
   deadline?: DeadlineResult;
   worker?: WorkerResult;
   backfill?: BackfillResult;
+  burst?: BurstResult;
   profile?: ProfileResult;
 }
 
@@ -264,6 +268,124 @@ const backfillRows = (out: Table, backfill: BackfillResult) => {
   );
 };
 
+const burstRows = (out: Table, { scenarios, syncDeadlineMs, timeScale }: BurstResult) => {
+  const answerLimit = syncDeadlineMs + ANSWER_SLACK_MS;
+  for (const figures of scenarios) {
+    const scenario = SCENARIOS.find(({ id }) => id === figures.id);
+    if (!scenario) continue;
+    const { id } = figures;
+    const { amplification: amp, duringOutage } = figures;
+    const ampCells = `${fmt(amp.total, 2)} (${fmt(amp.trigger, 2)} + ${fmt(amp.worker, 2)})`;
+    out.check(
+      {
+        id: `burst-${id}-amplification`,
+        label:
+          scenario.amplificationOf === 'outage'
+            ? `burst ${id}: requests per user during the outage (trigger + worker)`
+            : `burst ${id}: requests per user (trigger + worker)`,
+        value: figures.budgetedAmplification,
+        limit: scenario.amplificationBudget,
+      },
+      [
+        duringOutage
+          ? `${fmt(duringOutage.amplification, 2)} ((${duringOutage.trigger} + ${duringOutage.worker}) / ${duringOutage.users}); all ${ampCells}`
+          : ampCells,
+        '',
+        '',
+      ],
+      `≤ ${scenario.amplificationBudget}`,
+    );
+    out.check(
+      {
+        id: `burst-${id}-p99`,
+        label: `burst ${id}: Cognito's answer, p50 / p99 (ms)`,
+        value: figures.cognitoMs.p99,
+        limit: answerLimit,
+      },
+      [`${fmt(figures.cognitoMs.p50, 0)} / ${fmt(figures.cognitoMs.p99, 0)}`, '', ''],
+      `p99 ≤ ${answerLimit}`,
+    );
+    const boundS = figures.scaled.boundS;
+    out.check(
+      {
+        id: `burst-${id}-all-in`,
+        label: `burst ${id}: every user in, after the ${duringOutage ? "outage's" : "burst's"} end (s, ÷ ${timeScale})`,
+        value: figures.lastInAfterEndS ?? Number.POSITIVE_INFINITY,
+        limit: boundS,
+      },
+      [
+        figures.lastInAfterEndS === undefined
+          ? `not all: ${figures.inService} of ${figures.scaled.users}`
+          : fmt(figures.lastInAfterEndS, 1),
+        '',
+        '',
+      ],
+      `≤ ${fmt(boundS, 0)}`,
+    );
+    out.check(
+      {
+        id: `burst-${id}-lost-twice`,
+        label: `burst ${id}: users lost / created twice`,
+        value: figures.lost + figures.twice,
+        limit: 0,
+      },
+      [`${figures.lost} / ${figures.twice}`, '', ''],
+      '0 / 0',
+    );
+  }
+};
+
+/** One line per scenario, every figure the phase has. */
+const burstTable = ({ scenarios, timeScale, containers, iac }: BurstResult): string => {
+  const rows = [
+    [
+      'scenario',
+      'users',
+      'req/user: trigger + worker = all',
+      'in outage',
+      'Cognito p50 / p99 / max (ms)',
+      'late',
+      'all in after end (s)',
+      'lost',
+      'twice',
+      'DLQ',
+      'queued',
+      'containers (max busy, waits)',
+      'trigger statuses',
+      'worker statuses',
+    ],
+    ...scenarios.map((figures) => [
+      figures.id,
+      String(figures.scaled.users),
+      `${fmt(figures.amplification.trigger, 2)} + ${fmt(figures.amplification.worker, 2)} = ${fmt(figures.amplification.total, 2)}`,
+      figures.duringOutage ? fmt(figures.duringOutage.amplification, 2) : '',
+      `${fmt(figures.cognitoMs.p50, 0)} / ${fmt(figures.cognitoMs.p99, 0)} / ${fmt(figures.cognitoMs.max, 0)}`,
+      String(figures.lateAnswers),
+      figures.lastInAfterEndS === undefined ? 'not all' : fmt(figures.lastInAfterEndS, 1),
+      String(figures.lost),
+      String(figures.twice),
+      String(figures.deadLettered),
+      String(figures.queued),
+      `${figures.containersUsed} (${figures.maxBusy}, ${figures.waitedForContainer})`,
+      Object.entries(figures.statuses.trigger)
+        .map(([status, n]) => `${status}:${n}`)
+        .join(' '),
+      Object.entries(figures.statuses.worker)
+        .map(([status, n]) => `${status}:${n}`)
+        .join(' '),
+    ]),
+  ];
+  return [
+    `Burst (issue 22): every duration ÷ ${timeScale} (bursts, outage, the retry queue's delay and visibility, the worker's ` +
+      `backoff schedule, the 10-minute bound); rates, answer times, Retry-After and deadlines as they are. ` +
+      `Up to ${containers} post-confirmation containers; the retry worker at its template.yaml defaults ` +
+      `(BatchSize ${iac.batchSize}, MaximumConcurrency ${iac.maximumConcurrency}, DelaySeconds ${iac.delaySeconds}, ` +
+      `VisibilityTimeout ${iac.visibilityTimeoutSeconds}, maxReceiveCount ${iac.maxReceiveCount}).`,
+    '',
+    table(rows),
+  ].join('\n');
+};
+
 const budgetTable = ({ config, sizes, results }: BenchRun): Table => {
   const out = new Table();
   if (config.phases.includes('size')) sizeRows(out, sizes);
@@ -272,6 +394,7 @@ const budgetTable = ({ config, sizes, results }: BenchRun): Table => {
   if (results.deadline) deadlineRows(out, results.deadline);
   if (results.worker) workerRows(out, results.worker);
   if (results.backfill) backfillRows(out, results.backfill);
+  if (results.burst) burstRows(out, results.burst);
   return out;
 };
 
@@ -420,7 +543,7 @@ const headOf = (run: BenchRun, commit: ReturnType<typeof git>, budgets: Budget[]
 });
 
 const summaryOf = (run: BenchRun, head: ReturnType<typeof headOf>, rawPath: string) => {
-  const { cold, warm, deadline, worker, backfill, profile } = run.results;
+  const { cold, warm, deadline, worker, backfill, burst, profile } = run.results;
   return {
     ...head,
     ...(run.config.phases.includes('size') && {
@@ -456,6 +579,15 @@ const summaryOf = (run: BenchRun, head: ReturnType<typeof headOf>, rawPath: stri
         durationMs: backfill.report.durationMs,
         pages: backfill.report.pages,
         counts: backfill.report.counts,
+      },
+    }),
+    ...(burst && {
+      burst: {
+        timeScale: burst.timeScale,
+        containers: burst.containers,
+        iac: burst.iac,
+        loadAverages: burst.loadAverages,
+        scenarios: burst.scenarios,
       },
     }),
     ...(profile && { profile }),
@@ -502,6 +634,7 @@ export const report = async (
   const failed = Object.keys(run.errors);
   const verdict = `Budgets met: ${met} of ${budgets.length}.${failed.length ? ` Phases failed: ${failed.join(', ')}.` : ''}`;
   console.log(`\n${header.join('\n')}\n\n${out}\n\n${verdict}`);
+  if (run.results.burst) console.log(`\n${burstTable(run.results.burst)}`);
   if (run.results.profile) console.log(`\n${profileTable(run.results.profile)}`);
 
   const head = headOf(run, commit, budgets);

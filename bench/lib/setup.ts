@@ -31,7 +31,7 @@ export const taskRoot = (zipName: string): string => join(BUILD, 'task-roots', z
 
 const INVOKE = join(ROOT, 'bench/lib/invoke.mjs');
 
-const POWERTOOLS = {
+export const POWERTOOLS = {
   POWERTOOLS_SERVICE_NAME: 'cognito-user-sync',
   POWERTOOLS_METRICS_NAMESPACE: 'CognitoUserSync',
   POWERTOOLS_LOG_LEVEL: 'INFO',
