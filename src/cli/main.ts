@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { backfill } from './backfill.js';
+import { checkService } from './check-service.js';
 import { doctor } from './doctor.js';
 import { invoke } from './invoke.js';
 import { describeOperatorError } from './operator-errors.js';
@@ -21,6 +22,8 @@ Commands:
   backfill              create every user of a pool the policy syncs in the User Service
   reconcile             find (and with --apply, repair) drift between a pool and the User Service
   doctor                check every precondition of a deployment (read-only): a checklist
+  check-service --url URL
+                        play the User Service contract against a service, rule by rule
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
   user-service          run the dev User Service
   terraform-example <name>
@@ -38,6 +41,7 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   reconcile,
   replay,
   doctor,
+  'check-service': checkService,
   invoke,
   'user-service': userService,
   'terraform-example': terraformExample,

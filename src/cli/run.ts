@@ -54,7 +54,11 @@ export interface RunControl {
  * lets the run finish the work in hand and write its report. A second signal ends the process
  * at once, as it would without us.
  */
-export const controlRun = (io: Io): RunControl => {
+export const controlRun = (
+  io: Io,
+  /** What the run does when stopped, as the line printed says it. */
+  stopping = 'finishing the work in hand, then stopping; the report keeps the position to resume from.',
+): RunControl => {
   const controller = new AbortController();
   let stoppedBy: StopSignal | undefined;
   const handlers = new Map<StopSignal, () => void>();
@@ -66,9 +70,7 @@ export const controlRun = (io: Io): RunControl => {
     const handler = () => {
       stoppedBy = name;
       dispose();
-      io.err(
-        `\n${name}: finishing the work in hand, then stopping; the report keeps the position to resume from.`,
-      );
+      io.err(`\n${name}: ${stopping}`);
       controller.abort(Object.assign(new Error(`stopped by ${name}`), { name: 'AbortError' }));
     };
     handlers.set(name, handler);
@@ -83,8 +85,12 @@ export const controlRun = (io: Io): RunControl => {
 };
 
 /** Runs `work` under a RunControl, whose signal handlers go when it settles, whatever happens. */
-export const underControl = async <T>(io: Io, work: (control: RunControl) => Promise<T>): Promise<T> => {
-  const control = controlRun(io);
+export const underControl = async <T>(
+  io: Io,
+  work: (control: RunControl) => Promise<T>,
+  stopping?: string,
+): Promise<T> => {
+  const control = controlRun(io, stopping);
   try {
     return await work(control);
   } finally {
