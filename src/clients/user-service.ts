@@ -2,7 +2,8 @@
 // deadline, never following a redirect, never reading more of an answer than it needs, and never
 // taking a status code alone for success (openapi.yaml says what counts as done). What it keeps of
 // an error answer (`detail`) has every credential it sent cut out. By concern, in ./user-service/:
-// the transport (ky), the answers (what counts as done), the bodies (capped reads), the redaction.
+// the transport (ky), the answers (what counts as done), the bodies (capped reads), the redaction,
+// and what a container knows of the service's load (its retry budget and circuit breaker).
 
 import type { ListedUser, UserPatch, UserRecord } from '../domain/contract.js';
 import { webhookIdFor } from '../webhooks/signature.js';
@@ -33,8 +34,14 @@ export {
   type Written,
 } from './user-service/answers.js';
 export { MAX_DETAIL_BYTES, readBody, readCapped } from './user-service/bodies.js';
+export {
+  CIRCUIT_BREAKER,
+  createOverloadGuard,
+  type OverloadGuard,
+  RETRY_BUDGET,
+} from './user-service/overload.js';
 export { redactCredentials } from './user-service/redaction.js';
-export { type Measured, type TimeBudget, USER_AGENT } from './user-service/transport.js';
+export { CIRCUIT_OPEN, type Measured, type TimeBudget, USER_AGENT } from './user-service/transport.js';
 
 export type WriteResult<W extends Written = Written> = Measured &
   (
@@ -42,7 +49,10 @@ export type WriteResult<W extends Written = Written> = Measured &
     | {
         outcome?: undefined;
         failure: WriteFailure;
-        /** A short code for logs and queue messages: `http-422`, `timeout`, `network-ECONNREFUSED`… */
+        /**
+         * A short code for logs and queue messages: `http-422`, `timeout`, `network-ECONNREFUSED`…;
+         * `circuit-open` when it was not tried (the container's breaker is open: no attempt made).
+         */
         reason: string;
         /** The start of the error answer, at most `MAX_DETAIL_BYTES`, credentials cut out; may hold PII, never logged. */
         detail?: string;

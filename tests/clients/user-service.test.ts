@@ -1,7 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createUserServiceClient, MAX_DETAIL_BYTES, USER_AGENT } from '../../src/clients/user-service.js';
+import {
+  CIRCUIT_BREAKER,
+  createOverloadGuard,
+  createUserServiceClient,
+  MAX_DETAIL_BYTES,
+  type OverloadGuard,
+  USER_AGENT,
+} from '../../src/clients/user-service.js';
 import { startDeadline } from '../../src/core/deadline.js';
 import { ListedUserSchema, type UserPatch } from '../../src/domain/contract.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
@@ -500,5 +507,100 @@ describe('createUserServiceClient', () => {
     expect(result).toMatchObject({ failure: 'transient', reason: 'deadline' });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
     expect(performance.now() - started).toBeLessThan(550);
+  });
+});
+
+describe("createUserServiceClient with a container's overload guard", () => {
+  let server: ScriptedServer | undefined;
+  afterEach(() => server?.close());
+
+  /** A client of `server` as a container makes one per invocation, all with the container's one guard. */
+  const callsWith = (guard: OverloadGuard) => async () =>
+    createUserServiceClient({
+      url: new URL(server?.url ?? ''),
+      baseBackoffMs: 1,
+      overload: guard,
+    }).createUser(body, {
+      idempotencyKey: 'k',
+      credentials: { apiKey: undefined },
+      deadline: startDeadline(2000),
+    });
+
+  it('retries no more once the budget is spent, then tries nothing once the breaker opens', async () => {
+    server = await startScriptedServer([reply(503, { error: 'down' })]);
+    const call = callsWith(createOverloadGuard());
+
+    const results = [await call(), await call(), await call(), await call()];
+
+    expect(results.map((result) => result.attempts)).toEqual([3, 1, 1, 0]);
+    expect(results.map((result) => result.reason)).toEqual([
+      'http-503',
+      'http-503',
+      'http-503',
+      'circuit-open',
+    ]);
+    expect(server.requests).toHaveLength(CIRCUIT_BREAKER.failureThreshold);
+  });
+
+  it('half-opens after the cool-down: one call probes, and its answer closes the breaker', async () => {
+    let now = 1_000_000;
+    const guard = createOverloadGuard({}, () => now);
+    server = await startScriptedServer([
+      ...Array(CIRCUIT_BREAKER.failureThreshold).fill(reply(503)),
+      reply(201),
+    ]);
+    const call = callsWith(guard);
+    while (guard.breaker.state() === 'closed') await call();
+    expect(await call()).toMatchObject({ reason: 'circuit-open', attempts: 0 });
+
+    now += CIRCUIT_BREAKER.openMs;
+    const probe = await call();
+    const next = await call();
+
+    expect(probe).toMatchObject({ outcome: 'created', attempts: 1 });
+    expect(next).toMatchObject({ outcome: 'created', attempts: 1 });
+    expect(guard.breaker.state()).toBe('closed');
+  });
+
+  it("honours a Retry-After that does not fit the call on the container's next calls: they are not tried", async () => {
+    server = await startScriptedServer([
+      reply(429, { error: 'slow down' }, { 'retry-after': '120' }),
+      reply(201),
+    ]);
+    const guard = createOverloadGuard();
+    const call = callsWith(guard);
+
+    const told = await call();
+    const next = await call();
+
+    expect(told).toMatchObject({ failure: 'transient', reason: 'http-429', attempts: 1 });
+    expect(next).toMatchObject({ failure: 'transient', reason: 'circuit-open', attempts: 0 });
+    expect(server.requests).toHaveLength(1);
+    expect(guard.breaker.openForMs()).toBeGreaterThan(110_000);
+  });
+
+  it('retries no 429 without a Retry-After: the container pauses as for Retry-After: 1', async () => {
+    server = await startScriptedServer([reply(429, { error: 'slow down' }), reply(201)]);
+    const call = callsWith(createOverloadGuard());
+
+    const throttled = await call();
+    const next = await call();
+
+    expect(throttled).toMatchObject({ failure: 'transient', reason: 'http-429', attempts: 1 });
+    expect(next).toMatchObject({ reason: 'circuit-open', attempts: 0 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('spends nothing on an answer that is not retried, and earns a token back for it', async () => {
+    server = await startScriptedServer([reply(422, { error: 'invalid' })]);
+    const guard = createOverloadGuard();
+    guard.budget.spend('failure');
+    const call = callsWith(guard);
+
+    const result = await call();
+
+    expect(result).toMatchObject({ failure: 'rejected', reason: 'http-422', attempts: 1 });
+    expect(guard.budget.tokens).toBe(6);
+    expect(guard.breaker.state()).toBe('closed');
   });
 });

@@ -2,15 +2,18 @@
 // backoff (doubling, full jitter, capped by backoffLimit), Retry-After, the per-attempt timeout, the
 // hooks. Around it: the deadline (every attempt, wait and body read happen inside it), never a
 // redirect followed, the credentials of each attempt (a key refetched once after a 401 or 403, a
-// fresh signature every attempt), and the measurements.
+// fresh signature every attempt), the measurements, and, when the caller keeps one for its
+// container, what it knows of the service's load (./overload.ts): no call while the breaker is
+// open, no retry the budget cannot pay, every attempt's outcome and Retry-After reported to it.
 
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import { DeadlineExceededError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { signatureHeaders } from '../../webhooks/signature.js';
 import type { Credentials } from '../credentials.js';
-import type { Refusal } from './answers.js';
+import { isTransientStatus, type Refusal } from './answers.js';
 import { discard } from './bodies.js';
+import type { OverloadGuard, RetryKind } from './overload.js';
 
 export const USER_AGENT = `cognito-user-sync/${VERSION}`;
 
@@ -66,7 +69,15 @@ export interface TransportOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   fetch?: typeof globalThis.fetch;
+  /**
+   * The container's retry budget and circuit breaker, kept across its invocations; without one,
+   * every call may retry as the deadline allows (the command line's runs pace themselves).
+   */
+  overload?: OverloadGuard | undefined;
 }
+
+/** What a call not tried is: the breaker is open (failures, or the service's Retry-After). */
+export const CIRCUIT_OPEN = 'circuit-open';
 
 /** An attempt started with less time than this left cannot get an answer back anyway. */
 const MIN_ATTEMPT_MS = 100;
@@ -100,11 +111,18 @@ const networkReason = (error: unknown): string => {
   return typeof cause?.code === 'string' ? `network-${cause.code}` : 'network';
 };
 
+/** A retry after a throttle (429, 408) or a timeout costs the budget more than one after another failure. */
+const retryKind = (error: unknown): RetryKind =>
+  isTimeoutError(error) || (isHTTPError(error) && [408, 429].includes(error.response.status))
+    ? 'throttle'
+    : 'failure';
+
 export const createTransport = ({
   timeoutMs,
   baseBackoffMs = 100,
   maxBackoffMs = 1000,
   fetch = globalThis.fetch,
+  overload,
 }: TransportOptions) => {
   /** ky's backoff step before the jitter; ky caps it at maxBackoffMs (backoffLimit). */
   const backoffMs = (retryCount: number) => baseBackoffMs * 2 ** (retryCount - 1);
@@ -151,11 +169,31 @@ export const createTransport = ({
     // attempt and the copy fetch makes of that, the headers would be copied three times and the
     // body teed as a stream, then piped through a transform, for bytes we already hold (about
     // 0.1 ms a warm call). The same bytes go out, with their Content-Length.
+    let reported = false;
+    /** Tells the container's guard how an attempt went: answered, or failed (and any wait asked). */
+    const report = (response: Response | undefined) => {
+      if (!overload) return;
+      reported = true;
+      if (response && !isTransientStatus(response.status)) {
+        overload.breaker.succeeded();
+        overload.budget.earn();
+        return;
+      }
+      const wait = response && askedWaitMs(response.headers);
+      overload.breaker.failed({
+        // A wait nobody can read is no wait asked.
+        waitMs: wait === undefined || Number.isNaN(wait) ? undefined : wait,
+        throttled: response?.status === 429,
+      });
+    };
     const attempt = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
       const attemptStart = performance.now();
+      const request = input instanceof Request ? input : new Request(input, init);
+      // Cut before it went: nothing to say of the service.
+      const sent = !request.signal.aborted;
+      let response: Response | undefined;
       try {
-        const request = input instanceof Request ? input : new Request(input, init);
-        return await fetch(request.url, {
+        response = await fetch(request.url, {
           ...init,
           method: request.method,
           headers: attemptHeaders(),
@@ -163,8 +201,10 @@ export const createTransport = ({
           redirect: request.redirect,
           ...(call.body !== '' && { body: call.body }),
         });
+        return response;
       } finally {
         attemptLatenciesMs.push(Math.round(performance.now() - attemptStart));
+        if (sent) report(response);
       }
     };
     const done = (answer: Done | Refusal): Exchange<Done> => ({
@@ -179,7 +219,12 @@ export const createTransport = ({
     const isAuthFailure = (error: unknown) =>
       isHTTPError(error) && (error.response.status === 401 || error.response.status === 403);
     const { own, retried } = call.operation;
+    /** Whether the budget and the breaker let a retry go in `waitMs` (taking its cost when they do). */
+    const guardAllows = (error: unknown, waitMs: number) =>
+      !overload || (overload.breaker.allowsRetryIn(waitMs) && overload.budget.spend(retryKind(error)));
 
+    // The breaker open (failures, or the service's Retry-After): not tried at all, the caller queues or defers.
+    if (overload && !overload.breaker.admit()) return done({ failure: 'transient', reason: CIRCUIT_OPEN });
     try {
       const response = await ky(call.url, {
         method: call.method,
@@ -205,16 +250,21 @@ export const createTransport = ({
               // Once, with a refetched key (see beforeRetry), and only when there is one to fetch.
               return !refreshed && credentials.refresh !== undefined && left >= MIN_ATTEMPT_MS;
             }
+            // ky does not retry the other statuses: nothing to decide, nothing to spend.
+            if (isHTTPError(error) && !retried.includes(error.response.status)) return undefined;
             // Stop while the last failure is still the answer, rather than be cut by the deadline.
             const backoffFits = Math.min(maxBackoffMs, backoffMs(retryCount)) + MIN_ATTEMPT_MS <= left;
-            if (isHTTPError(error) && retried.includes(error.response.status)) {
+            if (isHTTPError(error)) {
               const wait = askedWaitMs(error.response.headers);
               // A wait ky cannot read, it would take as the whole budget: the backoff instead.
-              if (Number.isNaN(wait)) return backoffFits;
+              if (Number.isNaN(wait)) return backoffFits && guardAllows(error, 0);
               // A wait that does not fit the budget is not honoured by waiting part of it.
-              if (wait !== undefined) return wait + MIN_ATTEMPT_MS > left ? false : undefined;
+              if (wait !== undefined) {
+                return wait + MIN_ATTEMPT_MS <= left && guardAllows(error, wait) ? undefined : false;
+              }
             }
-            return backoffFits ? undefined : false; // ky's own rules: the status list, Retry-After, timeouts
+            // ky's own rules: the status list, Retry-After, timeouts.
+            return backoffFits && guardAllows(error, 0) ? undefined : false;
           },
         },
         hooks: {
@@ -243,6 +293,9 @@ export const createTransport = ({
       }
       if (isTimeoutError(error)) return done({ failure: 'transient', reason: 'timeout' });
       return done({ failure: 'transient', reason: networkReason(error) });
+    } finally {
+      // A probe that never went out (the deadline came first) leaves the next call to probe.
+      if (!reported) overload?.breaker.release();
     }
   };
 
