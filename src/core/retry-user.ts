@@ -1,15 +1,17 @@
 // One retry-queue message, one more try: ask Cognito whether the user is still in the pool, send
 // the stored body with the same idempotency key, then say what becomes of the message: done,
 // dropped (the user left the pool meanwhile), dead-lettered, or deferred by the backoff schedule.
+// While the container's circuit breaker is open, the message is deferred at once, Cognito unasked:
+// for its next step, or as long as the User Service asked (Retry-After), whichever is longer.
 
 import type { Credentials } from '../clients/credentials.js';
 import type { RetryQueueOps } from '../clients/user-queue.js';
-import { measurement, type UserServiceClient } from '../clients/user-service.js';
+import { CIRCUIT_OPEN, measurement, type UserServiceClient } from '../clients/user-service.js';
 import type { OutcomeReport, UserKeys } from '../domain/outcomes.js';
 import type { PoolUser } from '../domain/pool-user.js';
 import { parseRetryMessage, type RetryExpectations } from '../domain/retry-message.js';
 import { errorCode, MalformedMessageError } from '../errors.js';
-import { retryDelaySeconds } from './backoff.js';
+import { MAX_VISIBILITY_SECONDS, retryDelaySeconds } from './backoff.js';
 import { cognitoFailure } from './cognito-failure.js';
 import type { Deadline } from './deadline.js';
 import type { QueueRecord } from './sqs-batch.js';
@@ -30,6 +32,11 @@ export interface RetryDeps extends RetryExpectations {
   deadline: Deadline;
   queue: RetryQueueOps;
   random?: () => number;
+  /**
+   * How long the User Service is not to be called from this container (its circuit breaker is
+   * open: failures, or the service's Retry-After); 0, or left out, when it may be.
+   */
+  serviceOpenForMs?: () => number;
 }
 
 export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise<RetryReport> => {
@@ -43,6 +50,9 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
     return { outcome: 'dead-lettered', reason: 'malformed-message', keys: {} };
   }
   const keys = { userPoolId: message.userPoolId, cognitoSub: message.body.cognitoSub };
+  if ((deps.serviceOpenForMs?.() ?? 0) > 0) {
+    return { ...(await deferRecord(record, CIRCUIT_OPEN, deps)), keys };
+  }
 
   // A deleted user stays deleted: the user may have left the pool while the message waited (an
   // outage's backlog, a replay from the dead-letter queue), and creating them now would bring
@@ -77,13 +87,22 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
   return { ...(await deferRecord(record, result.reason, deps)), ...measurement(result), keys };
 };
 
-/** Hides a message for the next step of the backoff schedule; SQS brings it back then. */
+/**
+ * Hides a message for the next step of the backoff schedule, or as long as the User Service asked
+ * not to be called (Retry-After) when that is longer; SQS brings it back then.
+ */
 export const deferRecord = async (
   record: QueueRecord,
   reason: string,
-  deps: Pick<RetryDeps, 'queue' | 'random'>,
+  deps: Pick<RetryDeps, 'queue' | 'random' | 'serviceOpenForMs'>,
 ): Promise<RetryReport> => {
-  const delaySeconds = retryDelaySeconds(record.receiveCount, deps.random);
+  const delaySeconds = Math.min(
+    MAX_VISIBILITY_SECONDS,
+    Math.max(
+      retryDelaySeconds(record.receiveCount, deps.random),
+      Math.ceil((deps.serviceOpenForMs?.() ?? 0) / 1000),
+    ),
+  );
   const deferFailure = await deps.queue.defer(record.receiptHandle, delaySeconds).then(
     () => undefined,
     (error: unknown) => errorCode(error),

@@ -1,7 +1,8 @@
 // The Cognito post-confirmation trigger: the middleware chain and the thin core. Outermost first:
 // tracer → logger → metrics → input/output logger → fail-open → resolve once (the configuration,
 // read once per container; then the sign-up) → secrets (fetched by @middy/secrets-manager, awaited
-// within the deadline) → core.
+// within the deadline) → core. The container's retry budget and circuit breaker live as long as
+// the chain: while the breaker is open, a user is queued at once, without a call.
 
 import { cleanupMiddlewares } from '@aws-lambda-powertools/commons';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -17,7 +18,7 @@ import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { type Credentials, credentialSources } from '../clients/credentials.js';
 import { lazy } from '../clients/lazy.js';
 import { createUserQueue } from '../clients/user-queue.js';
-import { createUserServiceClient } from '../clients/user-service.js';
+import { createOverloadGuard, createUserServiceClient, type OverloadGuard } from '../clients/user-service.js';
 import {
   type ConfigReading,
   configOnce,
@@ -84,7 +85,11 @@ const answerAtOnce = (signUp: SignUp, event: unknown): unknown => {
   return undefined;
 };
 
-const postConfirmation = async (event: unknown, context: SignUpContext): Promise<unknown> => {
+const postConfirmation = async (
+  event: unknown,
+  context: SignUpContext,
+  overload: OverloadGuard,
+): Promise<unknown> => {
   const { config, signUp, credentials } = context;
   labelMetrics('post-confirmation');
   // resolveOnce answered every other action already.
@@ -92,7 +97,7 @@ const postConfirmation = async (event: unknown, context: SignUpContext): Promise
     throw new Error('resolveOnce and the credentials stage run before the core');
   if (signUp.config === undefined || signUp.body === undefined) throw signUp.configError;
   const outcome = await syncUser(signUp.user, signUp.body, {
-    userService: createUserServiceClient(signUp.config.userService),
+    userService: createUserServiceClient({ ...signUp.config.userService, overload }),
     queue: queueOf(config),
     credentials,
     deadline: signUp.deadline,
@@ -108,6 +113,8 @@ const postConfirmation = async (event: unknown, context: SignUpContext): Promise
  */
 export const createHandler = (env: Env = process.env) => {
   const config = configOnce(POST_CONFIRMATION_CONFIG, env);
+  // What this container knows of the User Service's load, from one invocation to the next.
+  const overload = createOverloadGuard();
   const credentials = credentialsStage<SignUpContext>({
     sources: credentialSources(env),
     profile: AWS_CLIENT_PROFILES.trigger,
@@ -151,7 +158,7 @@ export const createHandler = (env: Env = process.env) => {
         }),
       )
       .use(credentials)
-      .handler(postConfirmation)
+      .handler((event, context) => postConfirmation(event, context, overload))
   );
 };
 

@@ -1,7 +1,8 @@
 // The retry worker: the SQS consumer of the retry queue, on the consumers' chain
 // (./sqs-consumer.ts). Each message, one more try once Cognito confirms the user is still in the
 // pool: done, dropped (gone from the pool), deferred on the backoff schedule, or dead-lettered with
-// its reason.
+// its reason. The container's retry budget and circuit breaker pace it to what the User Service
+// takes: once the breaker opens (failures, or a Retry-After), the rest of the batch is deferred.
 
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -11,7 +12,7 @@ import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
 import { lazy } from '../clients/lazy.js';
 import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
-import { createUserServiceClient } from '../clients/user-service.js';
+import { createOverloadGuard, createUserServiceClient, type OverloadGuard } from '../clients/user-service.js';
 import {
   type Env,
   RETRY_WORKER_CONFIG,
@@ -77,7 +78,11 @@ const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) 
   recordOutcome('retry-worker', rest, { messageId, receiveCount, ...keys });
 };
 
-const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQSBatchResponse> => {
+const retryWorker = async (
+  event: SQSEvent,
+  context: WorkerContext,
+  overload: OverloadGuard,
+): Promise<SQSBatchResponse> => {
   const { config, credentials } = context;
   labelMetrics('retry-worker');
   if (config === undefined || credentials === undefined)
@@ -88,6 +93,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
     ...serviceConfig,
     baseBackoffMs: 200,
     maxBackoffMs: 2000,
+    overload,
   });
   const records = recordsOf(event);
   const kept = await mapConcurrent(records, WORKER_CONCURRENCY, async (record) => {
@@ -100,6 +106,7 @@ const retryWorker = async (event: SQSEvent, context: WorkerContext): Promise<SQS
         queue,
         userDefaults,
         deadline: startDeadline(Math.max(0, budgetMs)),
+        serviceOpenForMs: overload.breaker.openForMs,
       });
       report(outcome, record);
       return outcome.outcome === 'deferred';
@@ -131,13 +138,16 @@ const deferTheBatch = async (event: SQSEvent, error: unknown, queues: WorkerQueu
 };
 
 /** Builds the chain (one container) for an environment, read at the first invocation. */
-export const createHandler = (env: Env = process.env) =>
-  sqsConsumer<RetryWorkerConfig, WorkerContext>({
+export const createHandler = (env: Env = process.env) => {
+  // What this container knows of the User Service's load, from one batch to the next.
+  const overload = createOverloadGuard();
+  return sqsConsumer<RetryWorkerConfig, WorkerContext>({
     env,
     config: RETRY_WORKER_CONFIG,
     failureMessage: 'The retry worker cannot send; deferring the whole batch',
     deferTheBatch,
-    core: retryWorker,
+    core: (event, context) => retryWorker(event, context, overload),
   });
+};
 
 export const handler = createHandler();

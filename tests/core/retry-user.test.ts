@@ -7,6 +7,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
+import { MAX_VISIBILITY_SECONDS } from '../../src/core/backoff.js';
 import { type Deadline, startDeadline } from '../../src/core/deadline.js';
 import { deferRecord, type RetryDeps, retryRecord } from '../../src/core/retry-user.js';
 import type { QueueRecord } from '../../src/core/sqs-batch.js';
@@ -315,6 +316,36 @@ describe('retryRecord', () => {
     expect(userService.calls).toEqual([]);
   });
 
+  it("defers at once while the container's breaker is open: Cognito not asked, nothing sent", async () => {
+    const { deps, userService, queue, cognito } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });
+
+    const report = await retryRecord(fixtureRecord, { ...deps, serviceOpenForMs: () => 5000 });
+
+    expect(report).toEqual({ outcome: 'deferred', reason: 'circuit-open', delaySeconds: 63, keys });
+    expect(queue.deferrals).toEqual([{ receiptHandle: sqsRecord.receiptHandle, seconds: 63 }]);
+    expect(cognito.lookups).toEqual([]);
+    expect(userService.calls).toEqual([]);
+  });
+
+  it('defers a failed try for as long as the User Service asked, when that is longer than the schedule', async () => {
+    const { deps, queue } = setUp(failedWrite('transient', 'http-429', { httpStatus: 429 }));
+    let asked = 0;
+    // The answer's Retry-After reaches the breaker as the call fails.
+    const userService = {
+      ...deps.userService,
+      createUser: async (...args: Parameters<typeof deps.userService.createUser>) => {
+        const result = await deps.userService.createUser(...args);
+        asked = 600_000;
+        return result;
+      },
+    };
+
+    const report = await retryRecord(fixtureRecord, { ...deps, userService, serviceOpenForMs: () => asked });
+
+    expect(report).toMatchObject({ outcome: 'deferred', reason: 'http-429', delaySeconds: 600, keys });
+    expect(queue.deferrals).toEqual([{ receiptHandle: sqsRecord.receiptHandle, seconds: 600 }]);
+  });
+
   it('rejects when the dead-letter send fails, so the message stays on the retry queue', async () => {
     const { deps } = setUp(failedWrite('rejected', 'http-422', { httpStatus: 422 }));
     const queue: RetryQueueOps = {
@@ -337,6 +368,18 @@ describe('deferRecord', () => {
 
     expect(report).toEqual({ outcome: 'deferred', reason: 'secret-unavailable', delaySeconds: 60, keys: {} });
     expect(queue.deferrals).toEqual([{ receiptHandle: sqsRecord.receiptHandle, seconds: 60 }]);
+  });
+
+  it('waits out the longest a message can stay hidden, at most, whatever the User Service asked', async () => {
+    const queue = fakeQueueOps();
+
+    const report = await deferRecord(fixtureRecord, 'circuit-open', {
+      queue: queue.ops,
+      random: () => 0,
+      serviceOpenForMs: () => 86_400_000,
+    });
+
+    expect(report).toMatchObject({ delaySeconds: MAX_VISIBILITY_SECONDS });
   });
 
   it('reports a failing ChangeMessageVisibility as deferFailure, without throwing', async () => {

@@ -20,7 +20,7 @@ import { USER_RECORD_FIELDS, USER_RECORD_KEYS } from '../../src/domain/contract.
 import { idempotencyKey } from '../../src/domain/idempotency.js';
 import { RETRY_MESSAGE_VERSION, type RetryMessage } from '../../src/domain/retry-message.js';
 import { toUserRecord } from '../../src/domain/user-record.js';
-import { createHandler } from '../../src/handlers/retry-worker.js';
+import { createHandler, WORKER_CONCURRENCY } from '../../src/handlers/retry-worker.js';
 import { MetricName } from '../../src/metric-names.js';
 import { verifyUserSyncRequest } from '../../src/verify.js';
 import { webhookIdFor } from '../../src/webhooks/signature.js';
@@ -189,6 +189,28 @@ describe('retry worker', () => {
     expect(output.metric(MetricName.RetryDeferred)).toEqual([1]);
     expect(output.logs()).toContainEqual(
       expect.objectContaining({ outcome: 'deferred', reason: 'http-503' }),
+    );
+  });
+
+  it('paces itself to the service: after a Retry-After it defers the rest of its batch that long, without a request', async () => {
+    const service = await serve(reply(429, { error: 'slow down' }, { 'retry-after': '120' }));
+    const records = Array.from({ length: 10 }, (_, n) =>
+      record(`m-${n}`, JSON.stringify(unsynced(`sub-${n}`))),
+    );
+
+    const { result, output } = await invoke(records);
+
+    expect(service.requests).toHaveLength(1);
+    expect(result.batchItemFailures).toHaveLength(10);
+    const waits = sqs
+      .commandCalls(ChangeMessageVisibilityCommand)
+      .map((call) => call.args[0].input.VisibilityTimeout);
+    expect(waits).toHaveLength(10);
+    expect(Math.min(...(waits as number[]))).toBeGreaterThanOrEqual(120);
+    // Only the records already under way when the service answered asked Cognito.
+    expect(cognito.commandCalls(AdminGetUserCommand).length).toBeLessThanOrEqual(WORKER_CONCURRENCY);
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ outcome: 'deferred', reason: 'circuit-open' }),
     );
   });
 
