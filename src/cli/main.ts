@@ -9,6 +9,7 @@ import { invoke } from './invoke.js';
 import { describeOperatorError } from './operator-errors.js';
 import { reconcile } from './reconcile.js';
 import { replay } from './replay.js';
+import { smoke } from './smoke.js';
 import { status } from './status.js';
 import { terraformExample } from './terraform-example.js';
 import { type Io, processIo } from './usage.js';
@@ -22,6 +23,7 @@ Commands:
   backfill              create every user of a pool the policy syncs in the User Service
   reconcile             find (and with --apply, repair) drift between a pool and the User Service
   doctor                check every precondition of a deployment (read-only): a checklist
+  smoke --yes           one throwaway user's whole life through the deployment, each hop watched
   check-service --url URL
                         play the User Service contract against a service, rule by rule
   invoke [event.json]   run the post-confirmation handler locally on a Cognito event
@@ -41,6 +43,7 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   reconcile,
   replay,
   doctor,
+  smoke,
   'check-service': checkService,
   invoke,
   'user-service': userService,

@@ -620,15 +620,31 @@ const readSecret = async (clients: DoctorClients, variable: string, id: string):
 
 const CONSUMERS: readonly FunctionRole[] = ['retryWorker', 'userChanges', 'reconcile'];
 
-/** Reads everything doctor judges, for one deployment. */
-export const readInventory = async (clients: DoctorClients, deployment: Deployment): Promise<Inventory> => {
+/** What a change travels after sign-up, and the trigger: what smoke reads (the rest left as not deployed). */
+const PATH_FUNCTIONS: readonly FunctionRole[] = ['postConfirmation', 'userChanges'];
+const PATH_QUEUES: readonly QueueRole[] = ['changes', 'changesDeadLetter'];
+
+/**
+ * Reads everything doctor judges, for one deployment; with scope `path`, only the trigger and what
+ * a change travels (the trail, the rule, the changes queues and key, the user-changes function).
+ */
+export const readInventory = async (
+  clients: DoctorClients,
+  deployment: Deployment,
+  { scope = 'all' }: { scope?: 'all' | 'path' } = {},
+): Promise<Inventory> => {
+  const inScope = <R extends string>(role: R, path: readonly R[]) => scope === 'all' || path.includes(role);
   const pool = await readPool(clients, deployment.userPoolId);
   const functions = {} as Inventory['functions'];
   for (const role of FUNCTION_ROLES) {
-    functions[role] = await readFunction(clients, deployment.functions[role], CONSUMERS.includes(role));
+    functions[role] = inScope(role, PATH_FUNCTIONS)
+      ? await readFunction(clients, deployment.functions[role], CONSUMERS.includes(role))
+      : null;
   }
   const queues = {} as Inventory['queues'];
-  for (const role of QUEUE_ROLES) queues[role] = await readQueue(clients, deployment.queues[role]);
+  for (const role of QUEUE_ROLES) {
+    queues[role] = inScope(role, PATH_QUEUES) ? await readQueue(clients, deployment.queues[role]) : null;
+  }
   const trigger =
     pool !== ABSENT && !(pool instanceof Unreadable) && pool.postConfirmation
       ? await readTriggerTarget(clients, pool.postConfirmation)
@@ -711,10 +727,10 @@ export const readInventory = async (clients: DoctorClients, deployment: Deployme
     keys,
     rules: {
       userChanges: await readRule(clients, deployment.rules.userChanges),
-      reconcile: await readRule(clients, deployment.rules.reconcile),
+      reconcile: scope === 'all' ? await readRule(clients, deployment.rules.reconcile) : null,
     },
     trails: await readTrails(clients, deployment.region),
-    alarms: await readAlarms(clients, deployment),
+    alarms: scope === 'all' ? await readAlarms(clients, deployment) : [],
     simulations,
   };
 };

@@ -60,15 +60,21 @@ const QUEUE_LABEL: Record<QueueRole, string> = {
   reconcileDeadLetter: 'reconcile dead-letter queue',
 };
 
+/** Marks a check that failed for want of a read, not for what it read (smoke names no hop from it). */
+export const isUnreadCheck = (check: Check): boolean =>
+  typeof check.evidence === 'object' && check.evidence !== null && 'unreadable' in check.evidence;
+
 /** What a failed read needs, as a failed check's detail and fix. */
-const unreadable = (id: string, section: string, title: string, read: Unreadable): Check =>
-  fail(
+const unreadable = (id: string, section: string, title: string, read: Unreadable): Check => ({
+  ...fail(
     id,
     section,
     title,
     `could not read it: ${read.action} answered ${read.reason}`,
     `let the credentials doctor runs with call ${read.action} (doctor --help lists the reads), or check by hand`,
-  );
+  ),
+  evidence: { unreadable: read.action },
+});
 
 const isThere = <T>(read: Read<T> | Absent | null): read is T =>
   read !== null && read !== ABSENT && !(read instanceof Unreadable);
@@ -295,16 +301,19 @@ const simulationCheck = (
   if (simulations.length === 0) return skip(id, section, title, none);
   const unread = simulations.find((simulation) => simulation.decision instanceof Unreadable);
   if (unread && unread.decision instanceof Unreadable) {
-    return fail(
-      id,
-      section,
-      title,
-      [
-        `the IAM policy simulator could not answer: ${unread.decision.reason}`,
-        `needed: ${simulations.map((simulation) => `${simulation.action} on ${simulation.resource}`).join('; ')}`,
-      ],
-      "let doctor call iam:SimulatePrincipalPolicy on the functions' roles, or check the roles' policies by hand",
-    );
+    return {
+      ...fail(
+        id,
+        section,
+        title,
+        [
+          `the IAM policy simulator could not answer: ${unread.decision.reason}`,
+          `needed: ${simulations.map((simulation) => `${simulation.action} on ${simulation.resource}`).join('; ')}`,
+        ],
+        "let doctor call iam:SimulatePrincipalPolicy on the functions' roles, or check the roles' policies by hand",
+      ),
+      evidence: { unreadable: 'iam:SimulatePrincipalPolicy' },
+    };
   }
   const denied = simulations.filter((simulation) => simulation.decision !== 'allowed');
   const seen = simulations.map(
@@ -623,8 +632,9 @@ const ruleChecks = (inventory: Inventory): Check[] => {
   const targetTitle = 'it targets the changes queue';
   if (rule.targets instanceof Unreadable)
     checks.push(unreadable('rule.target', RULE, targetTitle, rule.targets));
+  // The queue's own check says what is wrong with it: the rule is not what broke.
   else if (!isThere(changes))
-    checks.push(fail('rule.target', RULE, targetTitle, 'the changes queue cannot be read', REDEPLOY));
+    checks.push(skip('rule.target', RULE, targetTitle, 'the changes queue cannot be read (see its check)'));
   else if (rule.targets.some((target) => target.arn === changes.arn)) {
     checks.push(pass('rule.target', RULE, targetTitle, changes.arn));
   } else {

@@ -54,6 +54,9 @@ import {
 import { moto } from './aws.js';
 
 export const ACCOUNT_ID = '123456789012';
+/** What the fixture's secrets hold: the User Service behind a fixture accepts them. */
+export const API_KEY = 'smoke-and-doctor-api-key';
+export const SIGNING_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** The spec's normalized statement as an IAM policy's JSON. */
 const asJson = ({ other: _other, ...statement }: Statement) => statement;
@@ -146,18 +149,12 @@ export const createDeployment = async ({
   const keyArn = KeyMetadata?.Arn ?? '';
   const secretsManager = new SecretsManagerClient({});
   const apiKeySecretArn =
-    (
-      await secretsManager.send(
-        new CreateSecretCommand({ Name: `${prefix}/api-key`, SecretString: 'not-a-real-key' }),
-      )
-    ).ARN ?? '';
+    (await secretsManager.send(new CreateSecretCommand({ Name: `${prefix}/api-key`, SecretString: API_KEY })))
+      .ARN ?? '';
   const signingSecretArn =
     (
       await secretsManager.send(
-        new CreateSecretCommand({
-          Name: `${prefix}/signing-secret`,
-          SecretString: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
-        }),
+        new CreateSecretCommand({ Name: `${prefix}/signing-secret`, SecretString: SIGNING_SECRET }),
       )
     ).ARN ?? '';
   // An alarm action is an ARN; CloudWatch does not look the topic up when the alarm is made.

@@ -72,6 +72,10 @@ describe('doctor, against a deployment in moto', () => {
 
   beforeAll(async () => {
     useMoto();
+    // A region of this file's own: any trail logging a region serves every deployment there, so
+    // smoke's deployment (another file, the same moto) must not be in this one.
+    vi.stubEnv('AWS_REGION', 'eu-north-1');
+    vi.stubEnv('AWS_DEFAULT_REGION', 'eu-north-1');
     simulator = await startIamSimulator();
     vi.stubEnv('AWS_ENDPOINT_URL_IAM', simulator.endpoint);
     fixture = await createDeployment();
@@ -473,7 +477,7 @@ describe('doctor, against a deployment in moto', () => {
 
       expect(code).toBe(1);
       expect(out).toMatch(
-        /^cognito-user-sync doctor: Terraform outputs .* \(region eu-west-1, prefix doc-\w+, pool eu-west-1_\w+\)$/m,
+        /^cognito-user-sync doctor: Terraform outputs .* \(region eu-north-1, prefix doc-\w+, pool eu-north-1_\w+\)$/m,
       );
       expect(out).toContain(`  ✓ the pool's PostConfirmation trigger is ${fixture.names.postConfirmation}`);
       expect(out).toContain(`  ✗ ${fixture.names.userChangesRule} is enabled\n      its state is DISABLED`);
