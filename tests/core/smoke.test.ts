@@ -1,0 +1,252 @@
+// smoke's plan with a world of the test's making: the hop named from each kind of observation, the
+// steps in their order, a refused call reported as one, and the user removed whatever happened.
+
+import { describe, expect, it } from 'vitest';
+import { byPrefix } from '../../src/clients/deployment.js';
+import { ABSENT, type Inventory } from '../../src/clients/deployment-reads.js';
+import { type Check, fail, pass } from '../../src/core/checklist.js';
+import { nameTheHop, runSmoke, type SmokeWorld } from '../../src/core/smoke.js';
+import type { ListedUser } from '../../src/domain/contract.js';
+
+const failing = (id: string, detail = 'broken', unreadable = false): Check => ({
+  ...fail(id, 'S', `${id} holds`, detail, `fix ${id}`),
+  ...(unreadable && { evidence: { unreadable: 'x:Y' } }),
+});
+
+describe('nameTheHop', () => {
+  it.each([
+    ['trail', [failing('trail.logging'), failing('function.userChanges.config')]],
+    ['rule', [failing('rule.pattern'), failing('queue.changes.policy')]],
+    ['queue', [failing('queue.changes.policy'), failing('function.userChanges.event-source')]],
+    ['queue', [failing('kms.events')]],
+    ['function', [failing('function.userChanges.event-source')]],
+  ])('names the first hop of the path whose check fails: %s', (hop, pathChecks) => {
+    const verdict = nameTheHop({ pathChecks, functionLog: [] });
+
+    expect(verdict.hop).toBe(hop);
+    expect(verdict.fix).toBe(`fix ${pathChecks[0]?.id}`);
+  });
+
+  it('names no hop from a check that failed only for want of a read', () => {
+    const verdict = nameTheHop({
+      pathChecks: [failing('trail.logging', 'could not read it', true), pass('rule.enabled', 'S', 'ok')],
+      functionLog: [{ outcome: 'deferred', reason: 'http-503', httpStatus: 503 }],
+    });
+
+    expect(verdict.hop).toBe('service');
+  });
+
+  it.each([
+    ['service', { outcome: 'updated' }, /took the write, but its list does not show it/],
+    ['service', { outcome: 'deferred', reason: 'http-503', httpStatus: 503 }, /failed or refused the write/],
+    ['service', { outcome: 'deferred', reason: 'network-ECONNREFUSED' }, /failed or refused/],
+    ['service', { outcome: 'dead-lettered', reason: 'http-422' }, /failed or refused/],
+    [
+      'function',
+      { outcome: 'deferred', reason: 'cognito-AccessDeniedException' },
+      /reason cognito-AccessDeniedException/,
+    ],
+    ['function', { outcome: 'skipped', reason: 'not-in-pool' }, /outcome skipped/],
+  ])("with the path sound, the function's own log names %s", (hop, line, why) => {
+    const verdict = nameTheHop({ pathChecks: [], functionLog: [{ outcome: 'created' }, line] });
+
+    expect(verdict).toMatchObject({ hop, why: expect.stringMatching(why) });
+  });
+
+  it('names the function when messages wait and nothing consumes them', () => {
+    expect(nameTheHop({ pathChecks: [], waiting: 3, functionLog: [] })).toMatchObject({
+      hop: 'function',
+      why: '3 messages wait on the changes queue: the user-changes function does not consume them',
+    });
+  });
+
+  it("names CloudTrail's delivery when nothing shows the change past Cognito, and says the log could not be read", () => {
+    const verdict = nameTheHop({ pathChecks: [], waiting: 0, functionLog: 'AccessDeniedException: no' });
+
+    expect(verdict.hop).toBe('trail');
+    expect(verdict.why).toMatch(/\(its log could not be read: AccessDeniedException: no\)/);
+    expect(verdict.fix).toMatch(/--step-timeout/);
+  });
+});
+
+/** A deployment with nothing to read: doctor's checks of it are not what these tests are about. */
+const NOTHING: Inventory = {
+  deployment: byPrefix('p', 'eu-west-1_Qx7Lm2Rt9', 'eu-west-1', 'test'),
+  pool: ABSENT,
+  trigger: undefined,
+  functions: { postConfirmation: null, retryWorker: null, userChanges: null, reconcile: null },
+  secrets: {},
+  queues: {
+    retry: null,
+    deadLetter: null,
+    changes: null,
+    changesDeadLetter: null,
+    reconcile: null,
+    reconcileDeadLetter: null,
+  },
+  keys: {},
+  rules: { userChanges: null, reconcile: null },
+  trails: [],
+  alarms: [],
+  simulations: [],
+};
+
+/** A pool and a User Service in memory; the path delivers each change at once, unless told not to. */
+const fakeWorld = ({
+  deliver = () => true,
+  refuse,
+}: {
+  deliver?: (call: string) => boolean;
+  refuse?: string;
+} = {}) => {
+  const calls: string[] = [];
+  const pool = new Map<
+    string,
+    { sub: string; email: string; name: string; enabled: boolean; status: string }
+  >();
+  const service = new Map<string, ListedUser>();
+  const list = (sub: string, change: (user: ListedUser) => void) => {
+    const user = service.get(sub);
+    if (user) change(user);
+  };
+  const world: SmokeWorld = {
+    readPath: async () => NOTHING,
+    usernameFor: (email) => email,
+    async create(username, email, name) {
+      calls.push('create');
+      if (refuse === 'create')
+        throw Object.assign(new Error('Required attribute phone_number'), {
+          name: 'InvalidParameterException',
+        });
+      const sub = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
+      pool.set(username, { sub, email, name, enabled: true, status: 'FORCE_CHANGE_PASSWORD' });
+      if (deliver('create'))
+        service.set(sub, {
+          cognitoSub: sub,
+          email,
+          fullName: name,
+          status: 'ACTIVE',
+          cognitoLastModified: null,
+        });
+      return sub;
+    },
+    async confirm(username) {
+      calls.push('confirm');
+      const user = pool.get(username);
+      if (user) user.status = 'CONFIRMED';
+    },
+    statusOf: async (username) => pool.get(username)?.status,
+    async rename(username, name) {
+      calls.push('rename');
+      const user = pool.get(username);
+      if (user && deliver('rename')) list(user.sub, (listed) => (listed.fullName = name));
+    },
+    async disable(username) {
+      calls.push('disable');
+      const user = pool.get(username);
+      if (user && deliver('disable')) list(user.sub, (listed) => (listed.status = 'DISABLED'));
+    },
+    async enable(username) {
+      calls.push('enable');
+      const user = pool.get(username);
+      if (user && deliver('enable')) list(user.sub, (listed) => (listed.status = 'ACTIVE'));
+    },
+    async remove(username) {
+      calls.push('remove');
+      const user = pool.get(username);
+      if (!user) return false;
+      pool.delete(username);
+      if (deliver('remove')) service.delete(user.sub);
+      return true;
+    },
+    listed: async (sub) => service.get(sub) ?? null,
+    async removeFromService(sub) {
+      calls.push('removeFromService');
+      service.delete(sub);
+      return true;
+    },
+    observe: async () => ({ inventory: NOTHING, waiting: 0, functionLog: [] }),
+  };
+  return { world, calls, pool, service };
+};
+
+const options = { runId: '20261205t000000z-abcd', stepTimeoutMs: 50, intervalMs: 5 };
+const steps = (checks: Check[]) =>
+  checks.filter((check) => check.id.startsWith('step.') || check.id === 'cleanup');
+
+describe('runSmoke', () => {
+  it('walks the steps in their order and removes nothing more than the path did', async () => {
+    const { world, calls, pool, service } = fakeWorld();
+
+    const checks = steps(await runSmoke(world, options));
+
+    expect(checks.map((check) => [check.id, check.status])).toEqual([
+      ['step.create', 'pass'],
+      ['step.confirm', 'pass'],
+      ['step.update', 'pass'],
+      ['step.disable', 'pass'],
+      ['step.enable', 'pass'],
+      ['step.delete', 'pass'],
+      ['cleanup', 'pass'],
+    ]);
+    expect(calls).toEqual(['create', 'confirm', 'rename', 'disable', 'enable', 'remove', 'remove']);
+    expect(checks.at(-1)?.detail).toEqual(['not in the pool', 'not in the User Service']);
+    expect(pool.size + service.size).toBe(0);
+  });
+
+  it('a change that never arrives fails its step with the hop, skips the rest, and the clean-up removes the user from both', async () => {
+    const { world, calls, pool, service } = fakeWorld({
+      deliver: (call) => !['disable', 'remove'].includes(call),
+    });
+
+    const checks = steps(await runSmoke(world, options));
+
+    expect(checks.map((check) => [check.id, check.status])).toEqual([
+      ['step.create', 'pass'],
+      ['step.confirm', 'pass'],
+      ['step.update', 'pass'],
+      ['step.disable', 'fail'],
+      ['step.enable', 'skip'],
+      ['step.delete', 'skip'],
+      ['cleanup', 'pass'],
+    ]);
+    expect(checks[3]?.detail[0]).toBe('the change stopped at: trail');
+    expect(checks[3]?.detail[1]).toMatch(
+      /^waited 0\.\d s for a status other than ACTIVE; the service lists \{"fullName":".*\(renamed\)","status":"ACTIVE"\}$/,
+    );
+    expect(calls.slice(-2)).toEqual(['remove', 'removeFromService']);
+    expect(pool.size + service.size).toBe(0);
+  });
+
+  it('a call Cognito refuses is reported as one, and nothing is left behind', async () => {
+    const { world, pool } = fakeWorld({ refuse: 'create' });
+
+    const checks = steps(await runSmoke(world, options));
+
+    expect(checks[0]).toMatchObject({
+      id: 'step.create',
+      status: 'fail',
+      detail: ['Cognito refused AdminCreateUser: InvalidParameterException: Required attribute phone_number'],
+      fix: expect.stringMatching(/cognito-idp:AdminCreateUser/),
+    });
+    expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
+    expect(pool.size).toBe(0);
+  });
+
+  it('stopped while a change is awaited: the step is skipped as stopped, the user removed', async () => {
+    const { world, pool, service } = fakeWorld({ deliver: (call) => call === 'create' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+
+    const checks = steps(
+      await runSmoke(world, { ...options, stepTimeoutMs: 10_000, signal: controller.signal }),
+    );
+
+    expect(checks.find((check) => check.id === 'step.update')).toMatchObject({
+      status: 'skip',
+      detail: ['stopped (SIGINT or SIGTERM) before the change arrived'],
+    });
+    expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
+    expect(pool.size + service.size).toBe(0);
+  });
+});
