@@ -324,9 +324,11 @@ const readPool = (clients: DoctorClients, userPoolId: string) =>
  * A function's configuration (Lambda API Reference, GetFunctionConfiguration: Role, Environment,
  * State, LastUpdateStatus, CodeSha256:
  * https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html), its reserved
- * concurrency (GetFunctionConcurrency; none set: no ReservedConcurrentExecutions) and, for a
+ * concurrency (GetFunctionConcurrency; none set: no ReservedConcurrentExecutions:
+ * https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConcurrency.html) and, for a
  * consumer, its event source mappings (ListEventSourceMappings: State, FunctionResponseTypes,
- * ScalingConfig.MaximumConcurrency).
+ * ScalingConfig.MaximumConcurrency:
+ * https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html).
  */
 const readFunction = (clients: DoctorClients, resource: Resource, consumer: boolean) =>
   resource === null
@@ -429,7 +431,8 @@ const readQueue = (clients: DoctorClients, resource: Resource) =>
       });
 
 /**
- * A KMS key: DescribeKey (KeyMetadata: Arn, KeyState, KeyManager) and its key policy, GetKeyPolicy
+ * A KMS key: DescribeKey (KeyMetadata: Arn, KeyState, KeyManager:
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html) and its key policy, GetKeyPolicy
  * with the policy name `default`, the only one a key has (AWS KMS API Reference, GetKeyPolicy:
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html).
  */
@@ -447,7 +450,8 @@ const readKey = (clients: DoctorClients, keyId: string) =>
   });
 
 /**
- * A rule (EventBridge API Reference, DescribeRule: State, EventPattern, ScheduleExpression) and
+ * A rule (EventBridge API Reference, DescribeRule: State, EventPattern, ScheduleExpression:
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_DescribeRule.html) and
  * its targets (ListTargetsByRule:
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListTargetsByRule.html).
  */
@@ -479,7 +483,8 @@ const readRule = (clients: DoctorClients, resource: Resource) =>
  * The trails that log this region: DescribeTrails with includeShadowTrails (a multi-region trail
  * homed elsewhere, an organization trail), each one's GetTrailStatus (IsLogging) and
  * GetEventSelectors (EventSelectors or AdvancedEventSelectors), asked in its home region by its
- * ARN, as a shadow trail must be (AWS CloudTrail API Reference, DescribeTrails, GetTrailStatus:
+ * ARN, as a shadow trail must be (AWS CloudTrail API Reference, DescribeTrails:
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html, GetTrailStatus:
  * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html,
  * GetEventSelectors: https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetEventSelectors.html).
  */
@@ -601,7 +606,8 @@ const SECRET_VARIABLES = {
 /**
  * A secret named by a function's variable: DescribeSecret gives its ARN and the key it is
  * encrypted with (Secrets Manager API Reference, DescribeSecret: KmsKeyId, absent for the AWS
- * managed key aws/secretsmanager).
+ * managed key aws/secretsmanager:
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
  */
 const readSecret = async (clients: DoctorClients, variable: string, id: string): Promise<SecretView> => {
   const described = await attempt('secretsmanager:DescribeSecret', () =>

@@ -83,7 +83,9 @@ export const createPoolActions = async ({
   const functionLog = async (sub: string, since: Date): Promise<FunctionLogLine[] | string> => {
     if (!logGroup) return 'user changes are not deployed';
     try {
-      // CloudWatch Logs API Reference, FilterLogEvents: a quoted term matches the lines holding it.
+      // CloudWatch Logs API Reference, FilterLogEvents (a quoted term matches the lines holding it:
+      // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html);
+      // Lambda sends a function's output to /aws/lambda/<name>, where both IaC flavours log it.
       const { events = [] } = await logs.send(
         new FilterLogEventsCommand({
           logGroupName: logGroup,
@@ -117,6 +119,9 @@ export const createPoolActions = async ({
     readPath: pathInventory,
     usernameFor: (email, runId) => (byEmail ? email : `smoke-${runId}`),
     async create(username, email, name) {
+      // Cognito API Reference, AdminCreateUser: MessageAction SUPPRESS sends no invitation; the
+      // user is FORCE_CHANGE_PASSWORD, and the post-confirmation trigger never fires for it
+      // (Developer Guide, "Post confirmation Lambda trigger": only for users who sign up).
       const { User } = await cognito.send(
         new AdminCreateUserCommand({
           UserPoolId,
@@ -135,6 +140,8 @@ export const createPoolActions = async ({
       return sub;
     },
     async confirm(username) {
+      // AdminSetUserPassword with Permanent: the user's status becomes CONFIRMED (Cognito API
+      // Reference, AdminSetUserPassword); no trigger fires, and no event the rule takes is written.
       await cognito.send(
         new AdminSetUserPasswordCommand({
           UserPoolId,

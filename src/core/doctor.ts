@@ -875,6 +875,9 @@ const keyChecks = (inventory: Inventory): Check[] => {
     const eventsTitle = `the key ${label} lets EventBridge deliver to the changes queue`;
     const rule = inventory.rules.userChanges;
     const ruleArn = isThere(rule) ? rule.arn : undefined;
+    // An AWS managed key's policy is the service's own and cannot be changed (AWS KMS Developer
+    // Guide, "Change a key policy": https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying.html),
+    // so it can never grant EventBridge, which sends as a service with no role of the account.
     if (key.manager === 'AWS') {
       checks.push(
         fail(
