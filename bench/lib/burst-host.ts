@@ -300,6 +300,15 @@ const main = async () => {
     30_000,
   );
 
+  // Each container answers one password reset first: the trigger skips it (no request, no secret,
+  // its budget and breaker untouched), and the chain's code is compiled. Otherwise 50 containers
+  // compiling it at once on two cores would make the first seconds of a burst the machine's: on
+  // Lambda each container runs on its own share of a CPU.
+  const reset = { ...structuredClone(config.event), triggerSource: 'PostConfirmation_ConfirmForgotPassword' };
+  for (const container of triggers) {
+    const reply = await container.invoke(reset);
+    if (reply.error !== undefined) throw new Error(`a password reset failed: ${reply.error}`);
+  }
   // Lets the machine settle after the imports.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const t0 = clock() + 100;
@@ -436,7 +445,7 @@ const main = async () => {
     stoppedBecause,
     invocations,
     triggerErrors,
-    containersUsed: triggers.filter((container) => container.invocations > 0).length,
+    containersUsed: triggers.filter((container) => container.invocations > 1).length,
     maxBusy,
     waitedForContainer,
     importMs: {
