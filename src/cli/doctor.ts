@@ -22,6 +22,20 @@ export const DEPLOYMENT_FLAGS = {
   region: option('REGION', parseRegion, "default: the source's (an ARN, the pool id), else AWS_REGION"),
 };
 
+/** The deployment the flags name (exactly one source, or a usage error). */
+export const deploymentOfFlags = (
+  values: {
+    [K in keyof typeof DEPLOYMENT_FLAGS]: ReturnType<(typeof DEPLOYMENT_FLAGS)[K]['read']>;
+  },
+) =>
+  resolveDeployment({
+    stack: values.stack,
+    terraformOutputs: values['terraform-outputs'],
+    prefix: values.prefix,
+    userPoolId: values['user-pool-id'],
+    region: values.region,
+  });
+
 const DOCTOR = command({
   synopsis:
     'Usage: cognito-user-sync doctor (--stack NAME | --terraform-outputs FILE | --prefix PREFIX --user-pool-id ID) [--json]',
@@ -70,13 +84,7 @@ export const doctor = async (args: string[], io: Io): Promise<number> => {
   const flags = DOCTOR.read(args, io);
   if (flags === undefined) return 0;
   const { values } = flags;
-  const deployment = await resolveDeployment({
-    stack: values.stack,
-    terraformOutputs: values['terraform-outputs'],
-    prefix: values.prefix,
-    userPoolId: values['user-pool-id'],
-    region: values.region,
-  });
+  const deployment = await deploymentOfFlags(values);
   const inventory = await readInventory(doctorClients(deployment.region), deployment);
   const checks = doctorChecks(inventory);
   if (values.json) {

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { functionNameOf, resolveDeployment } from '../clients/deployment.js';
+import { functionNameOf } from '../clients/deployment.js';
 import { doctorClients } from '../clients/deployment-reads.js';
 import { createPoolActions } from '../clients/smoke-world.js';
 import { numberIn } from '../config.js';
@@ -14,7 +14,7 @@ import { describeDeployment } from '../core/doctor.js';
 import { runSmoke, type SmokeWorld, smokeAddressOf } from '../core/smoke.js';
 import { writeKey } from '../domain/idempotency.js';
 import { UsageError } from '../errors.js';
-import { DEPLOYMENT_FLAGS } from './doctor.js';
+import { DEPLOYMENT_FLAGS, deploymentOfFlags } from './doctor.js';
 import { command, option, toggle } from './flags.js';
 import { underControl } from './run.js';
 import type { Io } from './usage.js';
@@ -96,13 +96,7 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
       'smoke writes: it creates, changes and deletes one user (smoke+<run>@example.invalid) in the real pool, and so in the User Service. Run it with --yes',
     );
   }
-  const deployment = await resolveDeployment({
-    stack: values.stack,
-    terraformOutputs: values['terraform-outputs'],
-    prefix: values.prefix,
-    userPoolId: values['user-pool-id'],
-    region: values.region,
-  });
+  const deployment = await deploymentOfFlags(values);
   const clients = doctorClients(deployment.region);
 
   let env: Readonly<Record<string, string | undefined>> = process.env;

@@ -41,15 +41,22 @@ export interface PathObservations {
 
 /** What smoke does in the pool, and reads of the path. */
 export interface PoolActions {
+  /** doctor's reads of the trigger and of the path a change travels. */
   readPath(): Promise<Inventory>;
+  /** The username to create: the address when the pool signs in by email, else a name of the run. */
   usernameFor(email: string, runId: string): string;
+  /** AdminCreateUser (invited, no message sent): the user's sub. */
   create(username: string, email: string, name: string): Promise<string>;
+  /** AdminSetUserPassword, permanent: the user is CONFIRMED. */
   confirm(username: string): Promise<void>;
+  /** AdminGetUser's UserStatus; undefined when the pool has no such user. */
   statusOf(username: string): Promise<string | undefined>;
   rename(username: string, name: string): Promise<void>;
   disable(username: string): Promise<void>;
   enable(username: string): Promise<void>;
+  /** AdminDeleteUser; false when the pool had no such user. */
   remove(username: string): Promise<boolean>;
+  /** What can be seen of the path, for a step that timed out. */
   observe(sub: string, since: Date): Promise<PathObservations>;
 }
 

@@ -8,16 +8,11 @@
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 // Plain functions: no AWS call.
 
+import type { PolicyStatement } from '../clients/deployment-reads.js';
 import { isRecord } from '../guards.js';
 
-export interface Statement {
-  Sid?: string;
-  Effect?: string;
-  Principal?: unknown;
-  Action?: unknown;
-  Resource?: unknown;
-  Condition?: unknown;
-}
+/** A statement of a policy as read (src/clients/deployment-reads.ts): every element unknown until looked at. */
+export type Statement = PolicyStatement;
 
 export const listOf = (value: unknown): string[] =>
   value === undefined || value === null ? [] : (Array.isArray(value) ? value : [value]).map(String);

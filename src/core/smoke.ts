@@ -5,8 +5,7 @@
 // removed at the end whatever happened. What the world does and shows comes through SmokeWorld
 // (src/clients/smoke-world.ts); this module decides.
 
-import type { Inventory } from '../clients/deployment-reads.js';
-import type { FunctionLogLine, PathObservations } from '../clients/smoke-world.js';
+import type { FunctionLogLine, PathObservations, PoolActions } from '../clients/smoke-world.js';
 import type { ListedUser } from '../domain/contract.js';
 import { type Check, fail, pass, skip } from './checklist.js';
 import { doctorChecks, isUnreadCheck } from './doctor.js';
@@ -104,29 +103,12 @@ export const nameTheHop = (observations: Observations): HopVerdict => {
   };
 };
 
-/** What smoke does in the pool and sees in the User Service. */
-export interface SmokeWorld {
-  /** doctor's reads of the trigger and of the path a change travels. */
-  readPath(): Promise<Inventory>;
-  /** The username to create: the address when the pool signs in by email, else a name of the run. */
-  usernameFor(email: string, runId: string): string;
-  /** AdminCreateUser (invited, no message sent): the user's sub. */
-  create(username: string, email: string, name: string): Promise<string>;
-  /** AdminSetUserPassword, permanent: the user is CONFIRMED. */
-  confirm(username: string): Promise<void>;
-  /** AdminGetUser's UserStatus; undefined when the pool has no such user. */
-  statusOf(username: string): Promise<string | undefined>;
-  rename(username: string, name: string): Promise<void>;
-  disable(username: string): Promise<void>;
-  enable(username: string): Promise<void>;
-  /** AdminDeleteUser; false when the pool had no such user. */
-  remove(username: string): Promise<boolean>;
+/** What smoke does in the pool (src/clients/smoke-world.ts) and sees in the User Service. */
+export interface SmokeWorld extends PoolActions {
   /** The User Service's user with this sub, or null; a string says why the list could not be read. */
   listed(sub: string): Promise<ListedUser | null | string>;
   /** DELETE from the User Service itself (the clean-up of a user the path did not delete): done or why not. */
   removeFromService(sub: string): Promise<true | string>;
-  /** What can be seen of the path, for a step that timed out. */
-  observe(sub: string, since: Date): Promise<PathObservations>;
 }
 
 export interface SmokeOptions {
