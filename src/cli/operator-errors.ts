@@ -33,7 +33,7 @@ export const describeOperatorError = (error: unknown): string | undefined => {
     return `the port is in use: ${message}. Pass another --port (0 picks a free one).`;
   // The AWS SDK's own words when no region is configured (@smithy/core's config resolver, resolveRegionConfig).
   if (message === 'Region is missing') {
-    return 'no AWS region: set AWS_REGION (or a profile with a region), or give the queues\' full URLs (https://sqs.<region>.amazonaws.com/…).';
+    return "no AWS region: set AWS_REGION (or a profile with a region), or give the queues' full URLs (https://sqs.<region>.amazonaws.com/…).";
   }
   if (name === 'CredentialsProviderError') {
     return 'no AWS credentials were found: set AWS_PROFILE (then `aws sso login` if it uses SSO) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.';
