@@ -34,7 +34,6 @@ import {
   exemptPrincipalArns,
   exemptsService,
   isEveryone,
-  listOf,
   type Statement,
   servicePrincipals,
   sourceArnsOf,
@@ -989,10 +988,7 @@ const reconcileChecks = (inventory: Inventory): Check[] => {
   if (!rule.scheduleExpression) problems.push(`${rule.name} has no schedule expression`);
   if (rule.targets instanceof Unreadable)
     return [unreadable('reconcile.schedule', RECONCILE, title, rule.targets)];
-  if (
-    isThere(fn) &&
-    !rule.targets.some((target) => target.arn === fn.arn || listOf(target.arn).includes(fn.arn))
-  ) {
+  if (isThere(fn) && !rule.targets.some((target) => target.arn === fn.arn)) {
     problems.push(`${rule.name} does not target ${fn.arn}`);
   }
   return [
