@@ -68,7 +68,9 @@ describe('operations', () => {
     const json = await run('status', '--output', 'json');
 
     expect(table.code).toBe(0);
-    expect(table.out).toMatch(/^queue\s+waiting\s+hidden\s+delayed\s+oldest\s+dead letters by reason/);
+    expect(table.out).toMatch(
+      /^queue\s+waiting\s+hidden\s+delayed\s+oldest\s+retrying\s+dead letters by reason/,
+    );
     expect(table.out).toMatch(
       /\ndead-letter\s+4\s+0\s+0\s+\S+( \S+)?\s+http-422: 2, malformed-message: 1, none: 1/,
     );
