@@ -19,6 +19,16 @@ const fail = (breaker: ReturnType<typeof createCircuitBreaker>, n: number) => {
   for (let attempt = 0; attempt < n; attempt++) breaker.failed();
 };
 
+/** A breaker opened by failures, its cool-down over, its probe admitted; and the clock. */
+const probing = () => {
+  const time = clock();
+  const breaker = createCircuitBreaker(CIRCUIT_BREAKER, time.now);
+  fail(breaker, CIRCUIT_BREAKER.failureThreshold);
+  time.advance(CIRCUIT_BREAKER.openMs);
+  expect(breaker.admit()).toBe(true);
+  return { breaker, time };
+};
+
 describe('createRetryBudget', () => {
   it('starts full: two retries after failures, or one after a throttle', () => {
     const budget = createRetryBudget();
@@ -98,11 +108,7 @@ describe('createCircuitBreaker', () => {
   });
 
   it('closes when the probe is answered', () => {
-    const time = clock();
-    const breaker = createCircuitBreaker(CIRCUIT_BREAKER, time.now);
-    fail(breaker, CIRCUIT_BREAKER.failureThreshold);
-    time.advance(CIRCUIT_BREAKER.openMs);
-    breaker.admit();
+    const { breaker } = probing();
 
     breaker.succeeded();
 
@@ -112,14 +118,14 @@ describe('createCircuitBreaker', () => {
   });
 
   it('opens again for twice as long when the probe fails, up to maxOpenMs', () => {
-    const time = clock();
-    const breaker = createCircuitBreaker(CIRCUIT_BREAKER, time.now);
-    fail(breaker, CIRCUIT_BREAKER.failureThreshold);
+    const { breaker, time } = probing();
     const coolDowns: number[] = [];
 
     for (let probe = 0; probe < 5; probe++) {
-      time.advance(breaker.openForMs());
-      expect(breaker.admit()).toBe(true);
+      if (probe > 0) {
+        time.advance(breaker.openForMs());
+        expect(breaker.admit()).toBe(true);
+      }
       breaker.failed();
       coolDowns.push(breaker.openForMs());
     }
@@ -129,11 +135,7 @@ describe('createCircuitBreaker', () => {
   });
 
   it('lets the next call probe when the probe admitted sent nothing', () => {
-    const time = clock();
-    const breaker = createCircuitBreaker(CIRCUIT_BREAKER, time.now);
-    fail(breaker, CIRCUIT_BREAKER.failureThreshold);
-    time.advance(CIRCUIT_BREAKER.openMs);
-    breaker.admit();
+    const { breaker } = probing();
 
     breaker.release();
 
