@@ -4,13 +4,10 @@
 // its reason. The container's retry budget and circuit breaker pace it to what the User Service
 // takes: once the breaker opens (failures, or a Retry-After), the rest of the batch is deferred.
 
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
-import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
 import { lazy } from '../clients/lazy.js';
-import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps } from '../clients/user-queue.js';
 import { createOverloadGuard, createUserServiceClient, type OverloadGuard } from '../clients/user-service.js';
 import {
@@ -26,6 +23,7 @@ import { deferRecord, type RetryReport, retryRecord } from '../core/retry-user.j
 import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { errorCode, failureCode } from '../errors.js';
 import { labelMetrics, logger, recordOutcome, tracer } from '../observability.js';
+import { findPoolUser } from './pool-lookup.js';
 import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 
 /** Records of one batch sent at once: enough to drain fast, few enough to spare the User Service. */
@@ -38,40 +36,6 @@ const SAFETY_MS = 3_000;
 export type WorkerContext = ConsumerContext<RetryWorkerConfig>;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
-
-/**
- * One Cognito client per pool for the container's life, in the pool's own region (a pool's id
- * starts with its region): the pool is the one each message names, checked when it was read.
- */
-const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
-const cognitoFor = (userPoolId: string) => {
-  let client = cognitoClients.get(userPoolId);
-  if (!client) {
-    client = tracer.captureAWSv3Client(
-      new CognitoIdentityProviderClient({
-        ...AWS_CLIENT_PROFILES.worker,
-        region: regionOfUserPool(userPoolId),
-      }),
-    );
-    cognitoClients.set(userPoolId, client);
-  }
-  return client;
-};
-// AdminGetUser is in the UserRead category, 120 requests a second per account and Region across
-// all its pools, and ListUsers in UserList, 30 (Amazon Cognito Developer Guide, "Quotas in Amazon
-// Cognito": API operation categories and request rate quotas). Both are shared with the pool's own
-// traffic and the user-changes function, so each container keeps to a share, as user-changes does.
-const adminGetUserPacer = createPacer({ maxRps: 20 });
-const listUsersPacer = createPacer({ maxRps: 5 });
-
-/** The user as the pool holds them now; a throttle is the worker's to defer, not to wait out. */
-const findUser = (userPoolId: string, sub: string, signal: AbortSignal) =>
-  findUserBySub(cognitoFor(userPoolId), userPoolId, sub, {
-    pacer: adminGetUserPacer,
-    listPacer: listUsersPacer,
-    signal,
-    throttleRetries: 0,
-  });
 
 const report = (outcome: RetryReport, { messageId, receiveCount }: QueueRecord) => {
   const { keys, ...rest } = outcome;
@@ -101,7 +65,7 @@ const retryWorker = async (
     try {
       const outcome = await retryRecord(record, {
         userService,
-        findUser,
+        findUser: findPoolUser,
         credentials,
         queue,
         userDefaults,

@@ -4,13 +4,10 @@
 // not done is reported in batchItemFailures, deferred on the backoff schedule, or dead-lettered
 // with its reason.
 
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
-import { findUserBySub, regionOfUserPool } from '../clients/cognito-users.js';
 import { lazy } from '../clients/lazy.js';
-import { createPacer } from '../clients/pacer.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
 import { createUserServiceClient } from '../clients/user-service.js';
 import {
@@ -28,6 +25,7 @@ import { applyUserChange, type ChangeReport, coalesce } from '../core/user-chang
 import { parseChangeRecord, type UserChange } from '../domain/user-events.js';
 import { errorCode, failureCode } from '../errors.js';
 import { labelMetrics, logger, recordOutcome, tracer } from '../observability.js';
+import { findPoolUser } from './pool-lookup.js';
 import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 
 /** Users of one batch handled at once: Cognito's AdminGetUser and the User Service are both spared. */
@@ -40,24 +38,6 @@ const SAFETY_MS = 3_000;
 export type UserChangesContext = ConsumerContext<UserChangesConfig>;
 
 const sqsClient = lazy(() => tracer.captureAWSv3Client(new SQSClient(AWS_CLIENT_PROFILES.worker)));
-const cognitoClients = new Map<string, CognitoIdentityProviderClient>();
-const cognitoFor = (userPoolId: string) => {
-  let client = cognitoClients.get(userPoolId);
-  if (!client) {
-    client = tracer.captureAWSv3Client(
-      new CognitoIdentityProviderClient({
-        ...AWS_CLIENT_PROFILES.worker,
-        region: regionOfUserPool(userPoolId),
-      }),
-    );
-    cognitoClients.set(userPoolId, client);
-  }
-  return client;
-};
-// AdminGetUser's quota is 120 requests a second (UserRead), shared with the pool's own traffic.
-const adminGetUserPacer = createPacer({ maxRps: 20 });
-const listUsersPacer = createPacer({ maxRps: 5 });
-
 const report = (
   outcome: Omit<ChangeReport, 'keys'> & { keys?: ChangeReport['keys'] },
   record: QueueRecord,
@@ -142,13 +122,7 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
         {
           userPoolId,
           policy,
-          // A throttle is the worker's to defer, not to wait out: no retries of our own.
-          findUser: (sub) =>
-            findUserBySub(cognitoFor(userPoolId), userPoolId, sub, {
-              pacer: adminGetUserPacer,
-              listPacer: listUsersPacer,
-              throttleRetries: 0,
-            }),
+          findUser: (sub) => findPoolUser(userPoolId, sub),
           userService: {
             createUser: (body, idempotencyKey) => client.createUser(body, { ...write, idempotencyKey }),
             patchUser: (sub, patch, idempotencyKey) =>
