@@ -165,7 +165,13 @@ class Container {
       env,
       // What the nodejs22.x bootstrap gives the heap of a 256 MB function.
       resourceLimits: { maxOldGenerationSizeMb: 231 },
+      // The functions' log lines (thousands in a scenario) are written, as on Lambda, and let go:
+      // they are not the benchmark's output. A container that fails says so through 'error'.
+      stdout: true,
+      stderr: true,
     });
+    worker.stdout.resume();
+    worker.stderr.resume();
     const [ready] = (await Promise.race([
       once(worker, 'message'),
       once(worker, 'error').then(([error]) => {
