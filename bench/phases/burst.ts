@@ -292,7 +292,8 @@ export const figuresOf = (
     lateAnswers: answerMs.filter((ms) => ms > SYNC_DEADLINE_MS + ANSWER_SLACK_MS).length,
     over5s: answerMs.filter((ms) => ms > 5000).length,
     notReturned: report.invocations.filter(([, , , , , returned]) => returned !== 1).length,
-    lastInAfterEndS: allIn ? (lastIn - report.endAt) / 1000 : undefined,
+    // Every user in before the end counts as in at the end: no time after it (nor a -0.0).
+    lastInAfterEndS: allIn ? Math.max(0, (lastIn - report.endAt) / 1000) : undefined,
     inService: subs.filter((sub) => created.has(sub)).length,
     lost: subs.filter((sub) => !created.has(sub) && !onQueue.has(sub) && !deadLettered.has(sub)).length,
     twice: [...created.values()].filter(({ creates }) => creates > 1).length,
