@@ -17,7 +17,10 @@ export const DEPLOYMENT_FLAGS = {
     'FILE',
     "the outputs of the root module using terraform/modules/cognito-user-sync, as\n`terraform output -json > FILE` writes them (an example's, or one output holding the module)",
   ),
-  prefix: text('PREFIX', 'the name prefix every resource starts with (NamePrefix / name_prefix)'),
+  prefix: text(
+    'PREFIX',
+    'the name prefix every resource starts with (NamePrefix / name_prefix), with --user-pool-id;\nwith --terraform-outputs, it overrides theirs (--stack takes neither: the stack gives both)',
+  ),
   'user-pool-id': option('ID', parsePoolId, "the pool, with --prefix (its region is the deployment's)"),
   region: option('REGION', parseRegion, "default: the source's (an ARN, the pool id), else AWS_REGION"),
 };

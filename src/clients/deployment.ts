@@ -339,7 +339,9 @@ export interface DeploymentSource {
 
 /**
  * The deployment one source names: a stack, Terraform's outputs (--prefix then overrides the
- * prefix they give), or a prefix and a pool. Exactly one source, or a usage error.
+ * prefix they give), or a prefix and a pool. Exactly one source, or a usage error: a flag the
+ * source would ignore (the stack's or the outputs' own pool, the stack's prefix) is named as a
+ * clash before anything is read.
  */
 export const resolveDeployment = async (
   source: DeploymentSource,
@@ -347,7 +349,17 @@ export const resolveDeployment = async (
 ): Promise<Deployment> => {
   const given = [source.stack && '--stack', source.terraformOutputs && '--terraform-outputs'].filter(Boolean);
   if (given.length > 1) throw new UsageError('give one of --stack and --terraform-outputs');
+  const clash = (flag: string, others: (string | false | undefined)[], why: string) => {
+    const named = others.filter(Boolean);
+    if (named.length > 0)
+      throw new UsageError(`${[flag, ...named].join(' and ')} together: ${why}; give one source`);
+  };
   if (source.stack) {
+    clash(
+      '--stack',
+      [source.prefix && '--prefix', source.userPoolId && '--user-pool-id'],
+      'the stack gives the prefix and the pool (its NamePrefix parameter, its UserPoolId output)',
+    );
     const region = source.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new UsageError('--stack needs a region: --region, or AWS_REGION');
     return deploymentFromStack(
@@ -357,6 +369,11 @@ export const resolveDeployment = async (
     );
   }
   if (source.terraformOutputs) {
+    clash(
+      '--terraform-outputs',
+      [source.userPoolId && '--user-pool-id'],
+      'the outputs give the pool (user_pool_id); only --prefix may override what they give',
+    );
     return deploymentFromTerraform(source.terraformOutputs, { prefix: source.prefix, region: source.region });
   }
   if (source.prefix && source.userPoolId)

@@ -52,6 +52,11 @@ describe('the going-live commands', () => {
     [['doctor'], /which deployment\? Give --stack NAME \(SAM\), --terraform-outputs FILE/],
     [['doctor', '--prefix', 'p', '--user-pool-id', 'not-a-pool'], /--user-pool-id is not a user pool id/],
     [['doctor', '--stack', 's', '--region', 'Mars'], /--region is not an AWS region, got "Mars"/],
+    [['doctor', '--stack', 'x', '--prefix', 'y'], /^cognito-user-sync: --stack and --prefix together/],
+    [
+      ['smoke', '--yes', '--stack', 'x', '--user-pool-id', 'eu-west-1_Qx7Lm2Rt9'],
+      /^cognito-user-sync: --stack and --user-pool-id together/,
+    ],
     [
       ['smoke', '--prefix', 'p', '--user-pool-id', 'eu-west-1_Qx7Lm2Rt9'],
       /smoke writes: .* Run it with --yes/,

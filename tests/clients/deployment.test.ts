@@ -201,6 +201,20 @@ describe('resolveDeployment', () => {
     [{ stack: 's', terraformOutputs: 'f' }, /give one of --stack and --terraform-outputs/],
     [{ prefix: 'p' }, /which deployment\?/],
     [{ stack: 's' }, /--stack needs a region/],
+    // A flag the source would ignore is a clash, named before anything else (the region).
+    [{ stack: 's', prefix: 'p' }, /^--stack and --prefix together: the stack gives the prefix/],
+    [
+      { stack: 's', userPoolId: 'eu-west-1_Qx7Lm2Rt9', region: 'eu-west-1' },
+      /^--stack and --user-pool-id together: the stack gives the prefix and the pool/,
+    ],
+    [
+      { stack: 's', prefix: 'p', userPoolId: 'eu-west-1_Qx7Lm2Rt9' },
+      /^--stack and --prefix and --user-pool-id together/,
+    ],
+    [
+      { terraformOutputs: 'f', userPoolId: 'eu-west-1_Qx7Lm2Rt9' },
+      /^--terraform-outputs and --user-pool-id together: the outputs give the pool/,
+    ],
   ])('refuses %o as a usage error', async (source, message) => {
     await expect(resolveDeployment(source, {})).rejects.toThrow(message);
   });
