@@ -69,7 +69,8 @@ ListEventSourceMappings, GetPolicy; secretsmanager:DescribeSecret (never a secre
 iam:SimulatePrincipalPolicy; sqs:GetQueueUrl, GetQueueAttributes; kms:DescribeKey, GetKeyPolicy;
 cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors; events:DescribeRule,
 ListTargetsByRule; cloudwatch:DescribeAlarms. A read that is refused fails its check and names
-the action. Tested against the moto emulator; IAM's policy simulator, which moto lacks, against
+the action; credentials that are missing, expired or invalid stop doctor at the first read, with
+one line saying so. Tested against the moto emulator; IAM's policy simulator, which moto lacks, against
 recorded answers.`,
   flags: {
     ...DEPLOYMENT_FLAGS,
@@ -78,7 +79,8 @@ recorded answers.`,
   },
   footer: `Environment: the AWS SDK's own (AWS_PROFILE, AWS_REGION…).
 
-Exit status: 0 when every check passed (or was skipped); 1 when one failed; 2 for a usage error.`,
+Exit status: 0 when every check passed (or was skipped); 1 when one failed, or when the
+credentials are missing, expired or invalid (one line says so); 2 for a usage error.`,
 });
 
 export const DOCTOR_USAGE = DOCTOR.usage;

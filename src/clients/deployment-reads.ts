@@ -3,7 +3,9 @@
 // sources and concurrency, the queues and their policies and keys, the trails, the rules, the
 // alarms, and the IAM policy simulator's answer for each role's secrets and keys. Read-only. A
 // read that fails is kept as Unreadable (the API and why), so one missing permission costs one
-// check, not the run. Each AWS answer relied on names the API reference page it follows.
+// check, not the run; credentials that are missing, expired or invalid fail every read alike,
+// and stop the reads at the first (the command says so in one line). Each AWS answer relied on
+// names the API reference page it follows.
 
 import {
   CloudTrailClient,
@@ -70,9 +72,29 @@ const NOT_FOUND = new Set([
   'TrailNotFoundException',
 ]);
 
+/**
+ * What AWS (or the SDK, before any call) says when the credentials themselves are missing,
+ * expired or invalid: not a permission any one read lacks, so no read can succeed. The names
+ * src/cli/operator-errors.ts turns into one line saying so.
+ */
+export const CREDENTIALS_REFUSED: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
+
 const isNotFound = (error: unknown): boolean => {
   const { name, code, Code } = error as { name?: string; code?: string; Code?: string };
   return [name, code, Code].some((value) => value !== undefined && NOT_FOUND.has(value));
+};
+
+/** Rethrows a refusal of the credentials themselves: no read after it could succeed. */
+const unlessCredentialsRefused = (error: unknown): void => {
+  if (error instanceof Error && CREDENTIALS_REFUSED.has(error.name)) throw error;
 };
 
 const reasonOf = (error: unknown): string =>
@@ -83,6 +105,7 @@ const attempt = async <T>(action: string, read: () => Promise<T>): Promise<Read<
   try {
     return await read();
   } catch (error) {
+    unlessCredentialsRefused(error);
     if (isNotFound(error)) return ABSENT;
     return new Unreadable(action, reasonOf(error));
   }
@@ -93,6 +116,7 @@ const attemptRead = async <T>(action: string, read: () => Promise<T>): Promise<R
   try {
     return await read();
   } catch (error) {
+    unlessCredentialsRefused(error);
     return new Unreadable(action, reasonOf(error));
   }
 };
@@ -592,6 +616,7 @@ const simulate = async (
       );
     }
   } catch (error) {
+    unlessCredentialsRefused(error);
     for (const action of actions)
       decisions.set(action, new Unreadable('iam:SimulatePrincipalPolicy', reasonOf(error)));
   }

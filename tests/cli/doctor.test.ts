@@ -3,8 +3,14 @@
 // usage lists them. Their checks are tested against moto (tests/aws/doctor.test.ts,
 // tests/aws/smoke.test.ts) and loopback services (tests/cli/check-service.test.ts).
 
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { describeOperatorError } from '../../src/cli/operator-errors.js';
+import { CREDENTIALS_REFUSED } from '../../src/clients/deployment-reads.js';
 
 const run = async (...argv: string[]) => {
   const out: string[] = [];
@@ -33,7 +39,7 @@ describe('the going-live commands', () => {
     expect(out).toMatch(/iam:SimulatePrincipalPolicy/);
     expect(out).toMatch(/IAM's policy simulator, which moto lacks, against\s+recorded answers/);
     expect(out).toMatch(
-      /Exit status: 0 when every check passed \(or was skipped\); 1 when one failed; 2 for a usage error\./,
+      /Exit status: 0 when every check passed \(or was skipped\); 1 when one failed, or when the\s+credentials are missing, expired or invalid \(one line says so\); 2 for a usage error\./,
     );
   });
 
@@ -66,5 +72,89 @@ describe('the going-live commands', () => {
 
     expect(code).toBe(2);
     expect(err.split('\n')[0]).toMatch(message);
+  });
+});
+
+describe('doctor without working credentials', () => {
+  const POOL = ['--prefix', 'p', '--user-pool-id', 'eu-west-1_Qx7Lm2Rt9'];
+  afterEach(() => vi.unstubAllEnvs());
+
+  /** An AWS endpoint on loopback that answers every call with one JSON error, as AWS answers it. */
+  const startRefusing = async (type: string, message: string) => {
+    let calls = 0;
+    const server = createServer((request, response) => {
+      calls++;
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type });
+        response.end(JSON.stringify({ __type: type, message }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      calls: () => calls,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  };
+
+  it('with no credentials at all: one line saying so, exit 1, no checklist', async () => {
+    const nowhere = join(tmpdir(), 'cognito-user-sync-no-such-aws-config');
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    ])
+      vi.stubEnv(name, '');
+    vi.stubEnv('AWS_CONFIG_FILE', nowhere);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', nowhere);
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    const refusing = await startRefusing('UnrecognizedClientException', 'never asked');
+    vi.stubEnv('AWS_ENDPOINT_URL', refusing.endpoint);
+    try {
+      const { code, out, err } = await run('doctor', ...POOL);
+
+      expect(err).toMatch(/^cognito-user-sync: no AWS credentials were found: set AWS_PROFILE/);
+      expect(err.split('\n')).toHaveLength(1);
+      expect(out).toBe('');
+      expect(code).toBe(1);
+      expect(refusing.calls()).toBe(0);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it.each([
+    ['ExpiredTokenException', 'The security token included in the request is expired'],
+    ['UnrecognizedClientException', 'The security token included in the request is invalid.'],
+  ])('with credentials AWS refuses (%s): one line, exit 1, after the first call', async (type, message) => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLEEXPIRED00');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'expired');
+    const refusing = await startRefusing(type, message);
+    vi.stubEnv('AWS_ENDPOINT_URL', refusing.endpoint);
+    try {
+      const { code, out, err } = await run('doctor', ...POOL, '--json');
+
+      expect(err).toBe(
+        `cognito-user-sync: AWS refused the credentials (${type}): they are expired or wrong; refresh them and run again.`,
+      );
+      expect(out).toBe('');
+      expect(code).toBe(1);
+      expect(refusing.calls()).toBe(1);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('stops only for the refusals the command line names as a credentials problem', () => {
+    for (const name of CREDENTIALS_REFUSED) {
+      const error = Object.assign(new Error('refused'), { name, $metadata: {} });
+      expect(describeOperatorError(error), name).toMatch(/credentials/);
+    }
   });
 });
