@@ -123,13 +123,17 @@ export interface SmokeOptions {
 const SECTION_STEPS = "A user's life, watched in the User Service";
 const SECTION_CLEANUP = 'Clean-up';
 
+// Its listener goes when the wait ends: a run polls hundreds of times on the one signal.
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** The address of a run's user: marked, and in a domain that never delivers (RFC 2606, .invalid). */

@@ -1,6 +1,7 @@
 // smoke's plan with a world of the test's making: the hop named from each kind of observation, the
 // steps in their order, a refused call reported as one, and the user removed whatever happened.
 
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { byPrefix } from '../../src/clients/deployment.js';
 import { ABSENT, type Inventory } from '../../src/clients/deployment-reads.js';
@@ -248,5 +249,17 @@ describe('runSmoke', () => {
     });
     expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
     expect(pool.size + service.size).toBe(0);
+  });
+
+  it("leaves no listener on the run's signal, however many times it polls", async () => {
+    const { world } = fakeWorld({ deliver: (call) => call !== 'rename' });
+    const controller = new AbortController();
+
+    const checks = steps(
+      await runSmoke(world, { ...options, stepTimeoutMs: 100, intervalMs: 1, signal: controller.signal }),
+    );
+
+    expect(checks.find((check) => check.id === 'step.update')?.status).toBe('fail');
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 });
