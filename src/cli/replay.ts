@@ -76,6 +76,7 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
     new SQSClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
     {
       from,
+      fromSource: values['dead-letter-queue-url'] ? '--dead-letter-queue-url' : pair.from,
       to: to ?? from,
       ...(values.max !== undefined && { max: values.max }),
       ...(values.reason !== undefined && { reason: values.reason }),
@@ -83,6 +84,16 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
       onProgress: progress,
     },
   );
+  if (result.unread) {
+    io.err(
+      'The read stopped before the dead-letter queue was read through (too many messages to hold at once, or it took longer than their hold): run again for the rest.',
+    );
+  }
+  if (result.stillHidden) {
+    io.err(
+      `${result.stillHidden} dead letters read could not be shown again at once; they show again within ${Math.round((result.hiddenSeconds ?? 0) / 60)} minutes.`,
+    );
+  }
   const byReason = Object.entries(result.reasons ?? {})
     .sort(([, a], [, b]) => b - a)
     .map(([reason, count]) => `${reason}: ${count}`)

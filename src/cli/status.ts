@@ -55,7 +55,8 @@ deferrals the worker counted in the last hour and since when it has deferred wit
 (its own metric: CloudWatch's ApproximateAgeOfOldestMessage leaves out a message received three
 times or more, as every retried message soon is), and for a dead-letter queue the count of its
 messages by reason (none: moved there by SQS after maxReceiveCount). Reads never consume a
-message; dead letters are read and shown again at once, and a queue that redrives is never read.
+message; dead letters are held while they are read (up to 1000), then all shown again at once;
+a queue given as a dead-letter queue that redrives is never read (exit 1, saying so).
 The region is the queues' (from their URLs), else AWS_REGION.`,
   flags: {
     output: option('table|json', oneOf(['table', 'json'] as const), '(default table)', 'table'),
@@ -68,7 +69,8 @@ The region is the queues' (from their URLs), else AWS_REGION.`,
       QUEUES.map((queue) => [queue.flag, option('URL', parseQueueUrl, `default: ${queue.variable}`)]),
     ) as Record<(typeof QUEUES)[number]['flag'], Flag<string | undefined>>),
   },
-  footer: 'Exit status: 0; 1 when a queue cannot be read; 2 for a usage error.',
+  footer:
+    'Exit status: 0; 1 when a queue cannot be read, or one given as a dead-letter queue redrives; 2 for a usage\nerror.',
 });
 
 export const STATUS_USAGE = STATUS.usage;
@@ -87,6 +89,18 @@ const retrying = (status: QueueStatus): string => {
   return since === undefined ? String(lastHour) : `${lastHour} since ${since.slice(11, 16)}Z`;
 };
 
+/** The dead letters' column: counts by reason, how many were read when not all, or why none were. */
+const reasonsCell = (status: QueueStatus): string => {
+  if (status.notRead !== undefined) return 'not read: it redrives (see below)';
+  if (status.reasons === undefined) return '';
+  return (
+    Object.entries(status.reasons)
+      .sort(([, a], [, b]) => b - a)
+      .map(([reason, count]) => `${reason}: ${count}`)
+      .join(', ') + (status.sampled ? ` (first ${status.read ?? 0} read)` : '')
+  );
+};
+
 const table = (statuses: QueueStatus[]): string[] => {
   const rows = [
     ['queue', 'waiting', 'hidden', 'delayed', 'oldest', 'retrying', 'dead letters by reason'],
@@ -97,12 +111,7 @@ const table = (statuses: QueueStatus[]): string[] => {
       String(status.delayed),
       age(status.oldestAgeSeconds),
       retrying(status),
-      status.reasons
-        ? Object.entries(status.reasons)
-            .sort(([, a], [, b]) => b - a)
-            .map(([reason, count]) => `${reason}: ${count}`)
-            .join(', ') + (status.sampled ? ' (first 1000 read)' : '')
-        : '',
+      reasonsCell(status),
     ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
@@ -122,8 +131,9 @@ export const status = async (args: string[], io: Io): Promise<number> => {
   const { values } = flags;
   // A flag, else the queue's variable: each checked as every queue URL is.
   const queues = QUEUES.flatMap((queue) => {
-    const url = values[queue.flag] ?? readVariable(process.env, queue.variable, parseQueueUrl);
-    return url === undefined ? [] : [{ ...queue, url }];
+    const flag = values[queue.flag];
+    const url = flag ?? readVariable(process.env, queue.variable, parseQueueUrl);
+    return url === undefined ? [] : [{ ...queue, url, source: flag ? `--${queue.flag}` : queue.variable }];
   });
   if (queues.length === 0) {
     throw new UsageError(
@@ -159,5 +169,12 @@ export const status = async (args: string[], io: Io): Promise<number> => {
   }
   if (values.output === 'json') io.out(JSON.stringify(statuses, null, 2));
   else for (const line of table(statuses)) io.out(line);
-  return 0;
+  for (const queue of statuses) {
+    if (queue.notRead !== undefined) io.err(`${queue.name}: ${queue.notRead}`);
+    if (queue.stillHidden)
+      io.err(
+        `${queue.name}: ${queue.stillHidden} dead letters read could not be shown again at once; they show again within a minute.`,
+      );
+  }
+  return statuses.some((queue) => queue.notRead !== undefined) ? 1 : 0;
 };

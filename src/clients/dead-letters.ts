@@ -5,16 +5,15 @@
 
 import { createHash } from 'node:crypto';
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { holdingRead, refuseRedrivingQueue } from './dead-letter-read.js';
 
 export interface MoveResult {
   moved: number;
@@ -25,10 +24,17 @@ export interface MoveResult {
   reasons?: Record<string, number>;
   /** One by one: messages moved in this run that were dead-lettered again before it ended. */
   cameBack?: number;
+  /** One by one: the read stopped before the queue was surely read through; more may be left unread. */
+  unread?: true;
+  /** One by one: messages read that could not be shown again at once; they show again after `hiddenSeconds`. */
+  stillHidden?: number;
+  hiddenSeconds?: number;
 }
 
 export interface MoveOptions {
   from: string;
+  /** Where `from` came from (a flag or a variable), named when it is no dead-letter queue. */
+  fromSource?: string;
   to: string;
   /** Move at most this many (message by message). */
   max?: number;
@@ -120,92 +126,81 @@ const bodyDigest = (message: Message) =>
     .update(message.Body ?? '')
     .digest('base64');
 
+/** How long a message read stays hidden should the move never end (a killed process): then it shows again by itself. */
+const HOLD_SECONDS = 900;
+
 /**
- * Reads the dead-letter queue message by message: the chosen ones are sent back and deleted,
- * the others (another reason; a dry run) shown again at once. Stops when the queue has nothing new.
- * A message moved in this run that comes back (the worker dead-lettered it again: its cause is not
- * fixed) arrives under a new MessageId: it is known by its body, not moved again, and counted, so
- * the loop ends rather than send the same users round and round.
+ * Reads the dead-letter queue message by message: the chosen ones are sent back and deleted, the
+ * others (another reason; a dry run) held until the read ends, then shown again at once. Stops
+ * when the queue has nothing new. A message moved in this run that comes back (the worker
+ * dead-lettered it again: its cause is not fixed) arrives under a new MessageId: it is known by
+ * its body, not moved again, and counted, so the loop ends rather than send the same users round
+ * and round.
  */
 const moveOneByOne = async (
   client: SQSClient,
   { from, to, max = Number.POSITIVE_INFINITY, reason, dryRun = false, onProgress }: MoveOptions,
 ) => {
   const reasons: Record<string, number> = {};
-  const seen = new Set<string>();
   const movedBodies = new Set<string>();
   let moved = 0;
   let cameBack = 0;
-  for (let empty = 0; moved < max && empty < 2; ) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: from,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const unseen = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
-    for (const message of unseen) seen.add(message.MessageId ?? '');
-    const back = unseen.filter((message) => movedBodies.has(bodyDigest(message)));
-    cameBack += back.length;
-    const fresh = unseen.filter((message) => !back.includes(message));
-    for (const message of fresh) reasons[reasonOf(message)] = (reasons[reasonOf(message)] ?? 0) + 1;
-    const chosen = dryRun
-      ? []
-      : fresh.filter((message) => reason === undefined || reasonOf(message) === reason).slice(0, max - moved);
-    // Every message not moved is shown again at once, the ones seen before included.
-    const others = Messages.filter((message) => !chosen.includes(message));
-    if (others.length > 0) {
-      await client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: from,
-          Entries: others.map((message, index) => ({
+  const read = holdingRead(client, from, { holdSeconds: HOLD_SECONDS });
+  let stillHidden: number;
+  try {
+    for (let batch = moved < max && (await read.next()); batch; batch = moved < max && (await read.next())) {
+      const back = batch.filter((message) => movedBodies.has(bodyDigest(message)));
+      cameBack += back.length;
+      const fresh = batch.filter((message) => !back.includes(message));
+      for (const message of fresh) reasons[reasonOf(message)] = (reasons[reasonOf(message)] ?? 0) + 1;
+      const chosen = dryRun
+        ? []
+        : fresh
+            .filter((message) => reason === undefined || reasonOf(message) === reason)
+            .slice(0, max - moved);
+      if (chosen.length === 0) continue;
+      const { Successful = [] } = await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: to,
+          Entries: chosen.map((message, index) => ({
             Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
+            MessageBody: message.Body ?? '',
+            ...(message.MessageAttributes && { MessageAttributes: message.MessageAttributes }),
           })),
         }),
       );
+      // Only what reached the target leaves the dead-letter queue; the rest is shown again at the end.
+      const sent = Successful.map(({ Id }) => chosen[Number(Id)]).filter((message) => message !== undefined);
+      if (sent.length > 0) {
+        await client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: from,
+            Entries: sent.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle,
+            })),
+          }),
+        );
+        read.taken(sent);
+      }
+      for (const message of sent) movedBodies.add(bodyDigest(message));
+      moved += sent.length;
+      onProgress?.(moved, undefined);
     }
-    if (fresh.length === 0) {
-      empty++;
-      continue;
-    }
-    empty = 0;
-    if (chosen.length === 0) continue;
-    const { Successful = [] } = await client.send(
-      new SendMessageBatchCommand({
-        QueueUrl: to,
-        Entries: chosen.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          ...(message.MessageAttributes && { MessageAttributes: message.MessageAttributes }),
-        })),
-      }),
-    );
-    // Only what reached the target leaves the dead-letter queue; the rest reappears there.
-    const sent = Successful.map(({ Id }) => chosen[Number(Id)]).filter((message) => message !== undefined);
-    if (sent.length > 0) {
-      await client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: from,
-          Entries: sent.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
-      );
-    }
-    for (const message of sent) movedBodies.add(bodyDigest(message));
-    moved += sent.length;
-    onProgress?.(moved, undefined);
+  } finally {
+    stillHidden = await read.release();
   }
-  return { moved, reasons, ...(cameBack > 0 && { cameBack }) };
+  return {
+    moved,
+    reasons,
+    ...(cameBack > 0 && { cameBack }),
+    ...(read.incomplete && { unread: true as const }),
+    ...(stillHidden > 0 && { stillHidden, hiddenSeconds: HOLD_SECONDS }),
+  };
 };
 
 export const moveDeadLetters = async (client: SQSClient, options: MoveOptions): Promise<MoveResult> => {
+  await refuseRedrivingQueue(client, options.from, options.fromSource ?? 'the dead-letter queue URL');
   if (options.dryRun) {
     const { reasons } = await moveOneByOne(client, options);
     return { moved: 0, method: 'dry-run', reasons };

@@ -5,12 +5,9 @@
 // queue): their age comes from CloudWatch, and what is being retried from the worker's own metric.
 
 import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../errors.js';
+import { holdingRead, refuseRedrivingQueue } from './dead-letter-read.js';
 
 export interface QueueStatus {
   name: string;
@@ -24,8 +21,14 @@ export interface QueueStatus {
   oldestAgeSeconds: number | undefined;
   /** Dead-letter queues only: messages by their `reason` attribute (`none`: moved by SQS's redrive). */
   reasons?: Record<string, number>;
+  /** Dead-letter queues only: how many messages were read for their reason. */
+  read?: number;
   /** Dead-letter queues only: fewer messages were read than the queue holds. */
   sampled?: boolean;
+  /** Dead-letter queues only: messages read that could not be shown again at once (they show again within a minute). */
+  stillHidden?: number;
+  /** Given as a dead-letter queue, but not read: why (a queue that redrives). */
+  notRead?: string;
   /**
    * A queue a worker retries from (retry, changes): what the age metric cannot show. Deferrals the
    * worker counted in the last hour, and since when it has deferred in every 5-minute period (ISO
@@ -44,8 +47,8 @@ export interface RetryMetric {
 
 /** Most messages of a dead-letter queue read to count its reasons. */
 const MAX_READ = 1000;
-/** A read message is hidden this long at most, then shown again at once. */
-const READ_VISIBILITY_SECONDS = 30;
+/** A message read stays hidden until the read ends, then is shown again at once; this long at most should the process die. */
+const READ_HOLD_SECONDS = 60;
 
 const attributesOf = async (sqs: SQSClient, QueueUrl: string) => {
   const { Attributes = {} } = await sqs.send(
@@ -126,55 +129,49 @@ const retryingFromCloudWatch = async (cloudwatch: CloudWatchClient, metric: Retr
   }
 };
 
-/** Reads a dead-letter queue's messages (their attributes only), then makes each visible again. */
+/** Reads a dead-letter queue's messages (their attributes only), holding each until the read ends, then shows them all again. */
 const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date) => {
   const reasons: Record<string, number> = {};
-  const seen = new Set<string>();
+  let read = 0;
   let oldest: number | undefined;
-  for (let empty = 0; seen.size < MAX_READ && empty < 2; ) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: READ_VISIBILITY_SECONDS,
-        // Long polling asks every SQS server: a short poll may miss messages and end the read early.
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['reason'],
-        MessageSystemAttributeNames: ['SentTimestamp'],
-      }),
-    );
-    if (Messages.length > 0) {
-      // Shown again at once, the ones seen before included: reading is not taking.
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl,
-          Entries: Messages.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
+  const held = holdingRead(sqs, QueueUrl, {
+    holdSeconds: READ_HOLD_SECONDS,
+    maxRead: MAX_READ,
+    messageAttributeNames: ['reason'],
+    systemAttributeNames: ['SentTimestamp'],
+  });
+  let stillHidden: number;
+  try {
+    for (let batch = await held.next(); batch; batch = await held.next()) {
+      for (const message of batch) {
+        read++;
+        const reason = message.MessageAttributes?.reason?.StringValue ?? 'none';
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+        const sent = Number(message.Attributes?.SentTimestamp);
+        if (Number.isFinite(sent)) oldest = Math.max(oldest ?? 0, (now.getTime() - sent) / 1000);
+      }
     }
-    const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
-    if (fresh.length === 0) {
-      empty++;
-      continue;
-    }
-    for (const message of fresh) {
-      seen.add(message.MessageId ?? '');
-      const reason = message.MessageAttributes?.reason?.StringValue ?? 'none';
-      reasons[reason] = (reasons[reason] ?? 0) + 1;
-      const sent = Number(message.Attributes?.SentTimestamp);
-      if (Number.isFinite(sent)) oldest = Math.max(oldest ?? 0, (now.getTime() - sent) / 1000);
-    }
+  } finally {
+    // Reading is not taking: every message is shown again at once.
+    stillHidden = await held.release();
   }
   return {
     reasons,
-    read: seen.size,
+    read,
     oldestAgeSeconds: oldest === undefined ? undefined : Math.round(oldest),
+    ...(stillHidden > 0 && { stillHidden }),
   };
 };
+
+/** Why a queue given as a dead-letter queue is not read, or undefined when it may be read. */
+const notReadable = async (sqs: SQSClient, url: string, source: string) =>
+  refuseRedrivingQueue(sqs, url, source).then(
+    () => undefined,
+    (error: unknown) => {
+      if (error instanceof ConfigError) return error.message;
+      throw error;
+    },
+  );
 
 export const queueStatus = async (
   { sqs, cloudwatch }: { sqs: SQSClient; cloudwatch: CloudWatchClient },
@@ -183,7 +180,15 @@ export const queueStatus = async (
     url,
     deadLetter,
     retries,
-  }: { name: string; url: string; deadLetter: boolean; retries?: RetryMetric | undefined },
+    source = name,
+  }: {
+    name: string;
+    url: string;
+    deadLetter: boolean;
+    retries?: RetryMetric | undefined;
+    /** Where the URL came from (a flag or a variable), named when the queue is not read. */
+    source?: string;
+  },
   now = new Date(),
 ): Promise<QueueStatus> => {
   const { queueName, ...depth } = await attributesOf(sqs, url);
@@ -197,13 +202,25 @@ export const queueStatus = async (
       ...(retrying && { retrying }),
     };
   }
-  const { reasons, read, oldestAgeSeconds } = await readDeadLetters(sqs, url, now);
+  const notRead = await notReadable(sqs, url, source);
+  if (notRead !== undefined) {
+    return {
+      name,
+      url,
+      ...depth,
+      oldestAgeSeconds: await ageFromCloudWatch(cloudwatch, queueName, now),
+      notRead,
+    };
+  }
+  const { reasons, read, oldestAgeSeconds, stillHidden } = await readDeadLetters(sqs, url, now);
   return {
     name,
     url,
     ...depth,
     oldestAgeSeconds: oldestAgeSeconds ?? (await ageFromCloudWatch(cloudwatch, queueName, now)),
     reasons,
+    read,
     sampled: read < depth.waiting + depth.hidden,
+    ...(stillHidden !== undefined && { stillHidden }),
   };
 };

@@ -95,6 +95,7 @@ describe('moveDeadLetters', () => {
       Failed: [{ Id: '1', Code: 'x', SenderFault: false }],
     });
     sqs.on(DeleteMessageBatchCommand).resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
 
     const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to });
 
@@ -115,6 +116,10 @@ describe('moveDeadLetters', () => {
     expect(sqs.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([
       { Id: '0', ReceiptHandle: 'ra' },
     ]);
+    // B, not sent, is shown again when the read ends.
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries).toEqual([
+      { Id: '0', ReceiptHandle: 'rb', VisibilityTimeout: 0 },
+    ]);
   });
 
   const message = (id: string, reason?: string) => ({
@@ -124,7 +129,7 @@ describe('moveDeadLetters', () => {
     ...(reason && { MessageAttributes: { reason: { DataType: 'String' as const, StringValue: reason } } }),
   });
 
-  it('a dry run counts the dead letters by reason, shows each again at once, and moves nothing', async () => {
+  it('a dry run counts the dead letters by reason, shows each again when the read ends, and moves nothing', async () => {
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [message('a', 'http-422'), message('b', 'http-422'), message('c')] })
@@ -139,11 +144,11 @@ describe('moveDeadLetters', () => {
     expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input.Entries).toHaveLength(3);
   });
 
-  it('--reason moves only the messages of that reason, and shows the others again at once', async () => {
+  it('--reason moves only the messages of that reason, and shows the others again when the read ends', async () => {
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [message('a', 'http-422'), message('b', 'http-409')] })
-      .resolves({ Messages: [message('b', 'http-409')] });
+      .resolves({ Messages: [] });
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
     sqs
       .on(SendMessageBatchCommand)
@@ -152,7 +157,7 @@ describe('moveDeadLetters', () => {
 
     const result = await moveDeadLetters(sqs as unknown as SQSClient, { from, to, reason: 'http-422' });
 
-    expect(result).toMatchObject({ moved: 1, method: 'one-by-one' });
+    expect(result).toEqual({ moved: 1, method: 'one-by-one', reasons: { 'http-422': 1, 'http-409': 1 } });
     expect(sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([
       {
         Id: '0',
