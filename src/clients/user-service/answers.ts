@@ -25,7 +25,7 @@ import {
 export type Written =
   /** POST: created (201, or 200, with the stored user). */
   | 'created'
-  /** POST: 409 naming this cognitoSub: the user was there already. */
+  /** POST: 409 `{"error": "already_exists"}` naming this cognitoSub: the user was there already. */
   | 'exists'
   /** PATCH: applied. */
   | 'updated'
@@ -91,8 +91,12 @@ const USER_ANSWER = v.object(UserAnswerSchema.entries);
 const isAbout = (body: Record<string, unknown> | undefined, cognitoSub: string): boolean =>
   v.is(USER_ANSWER, body) && (body.cognitoSub === undefined || body.cognitoSub === cognitoSub);
 
-/** Of a 409, what tells "exists": the cognitoSub it names, which must be the one sent. */
-const EXISTS = v.pick(AlreadyExistsSchema, ['cognitoSub']);
+/**
+ * Of a 409, what tells "exists": the contract's `error` and the cognitoSub it names, which must be
+ * the one sent. The sub alone is not enough: a clash on another field may echo the request back,
+ * and taking it for "exists" would drop a user the service never created.
+ */
+const EXISTS = v.pick(AlreadyExistsSchema, ['error', 'cognitoSub']);
 
 /** A 409 that is no "exists": a clash on another field (another user's email, say), this payload refused as it is. */
 const clash = (text: string): Refusal => ({
@@ -101,7 +105,7 @@ const clash = (text: string): Refusal => ({
   ...(text && { detail: text }),
 });
 
-/** POST's 409: "exists" when it names the cognitoSub sent; a clash otherwise. */
+/** POST's 409: "exists" when it is `already_exists` naming the cognitoSub sent; a clash otherwise. */
 const exists = async (response: Response, cognitoSub: string): Promise<{ outcome: 'exists' } | Refusal> => {
   const { text } = await readBody(response, MAX_DETAIL_BYTES);
   const body = jsonObjectIn(text);
