@@ -24,8 +24,11 @@ export type FlagValues<F extends Record<string, Flag<unknown>>> = {
   [K in keyof F]: F[K] extends Flag<infer T> ? T : never;
 };
 
-/** A flag's value, checked by the parser of its kind; a bad one is a usage error in the parser's words. */
-const parsed = <T>(parse: Parser<T>, raw: string, flag: string): T => {
+/**
+ * A flag's value, checked by the parser of its kind; a bad one is a usage error in the parser's
+ * words. A report's value read back to go on from it (./resume.ts) is checked the same way.
+ */
+export const parsed = <T>(parse: Parser<T>, raw: string, flag: string): T => {
   try {
     return parse(flag, raw);
   } catch (error) {

@@ -9,7 +9,16 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { createPacer } from '../clients/pacer.js';
 import type { WriteResult } from '../clients/user-service.js';
-import { defaults, MAX_DELETES, numberIn, parseSlices, readUserPolicy } from '../config.js';
+import {
+  defaults,
+  LIST_USERS_RPS,
+  MAX_DELETES,
+  numberIn,
+  type Parser,
+  parseSlices,
+  parseStatuses,
+  readUserPolicy,
+} from '../config.js';
 import {
   countSlice,
   type DeletionBudget,
@@ -25,10 +34,11 @@ import { reconcileSources, sliceThePool } from '../core/reconcile-sources.js';
 import { idempotencyKey, writeKey } from '../domain/idempotency.js';
 import { belongs, patchOf, recordOf, type UserPolicy } from '../domain/user-policy.js';
 import { failureCode, UsageError } from '../errors.js';
+import { isRecord } from '../guards.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
 import { openReport, type RunReport, readReport, reportHeading } from './report.js';
-import { limitOf, poolOf, printLimits, statusesLimit, switchLimit } from './resume.js';
+import { limitOf, poolOf, printLimits, reported, statusesLimit, switchLimit } from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, type SummaryRows, underControl } from './run.js';
 import type { Io } from './usage.js';
 import { openWrites } from './writes.js';
@@ -105,17 +115,87 @@ interface ReconcileReport extends RunReport {
   failures: { cognitoSub: string; repair: string; reason: string }[];
 }
 
-const isReconcileReport = (report: Record<string, unknown>) =>
-  Number.isSafeInteger(report.nextSlice) &&
-  Number.isSafeInteger(report.sliceDigits) &&
-  Number.isSafeInteger(report.maxDeletes) &&
-  typeof report.drift === 'object' &&
-  report.drift !== null;
+const isReconcileReport = (report: Record<string, unknown>) => isRecord(report.drift);
 
-/** Deletions a report says were asked for: a 0.2.0 report counted only those done, and those that failed. */
+const isSubList = (value: unknown) => Array.isArray(value) && value.every((sub) => typeof sub === 'string');
+const isFieldsList = (value: unknown) =>
+  Array.isArray(value) &&
+  value.every((item) => isRecord(item) && typeof item.cognitoSub === 'string' && isSubList(item.fields));
+
+/**
+ * The report of an earlier run, each value checked by the parser of the flag that sets it, and
+ * against the others (deletesAsked within maxDeletes, nextSlice within the slices): a report
+ * edited by hand or cut short is refused, naming the field, and lifts no limit (deletesAsked -3
+ * would add three deletions to the cap; sliceDigits -1 would compare one slice in sixteen).
+ */
+const checkedReport = (path: string, report: ReconcileReport): ReconcileReport => {
+  const source = `--resume-from ${path}`;
+  const refuse = (field: string, problem: string) =>
+    new UsageError(`${source}: the report's ${field} ${problem}`);
+  const required = <T>(field: string, value: unknown, parse: Parser<T>): T => {
+    const checked = reported(source, field, value, parse);
+    if (checked === undefined) throw refuse(field, 'is missing');
+    return checked;
+  };
+  if (typeof report.apply !== 'boolean') throw refuse('apply', 'must be true or false');
+  const maxDeletes = required('maxDeletes', report.maxDeletes, numberIn(MAX_DELETES));
+  const asked = numberIn({ min: 0, max: maxDeletes, unit: 'deletions' });
+  const digits = report.sliceDigits;
+  // The report counts slices by the hex digits of their prefix; --slices by their number.
+  const sliceDigits = required(
+    `sliceDigits ${JSON.stringify(digits)} (16^${JSON.stringify(digits)} slices)`,
+    typeof digits === 'number' ? sliceCount(digits) : digits,
+    parseSlices,
+  );
+  const drift = report.drift as Record<string, unknown>;
+  for (const kind of ['missing', 'orphaned', 'excluded', 'capped'] as const) {
+    if (drift[kind] !== undefined && !isSubList(drift[kind]))
+      throw refuse(`drift.${kind}`, 'must be a list of subs');
+  }
+  if (drift.different !== undefined && !isFieldsList(drift.different)) {
+    throw refuse('drift.different', 'must be a list of subs and their fields');
+  }
+  const failures: unknown[] = report.failures;
+  if (!failures.every((failure) => isRecord(failure) && typeof failure.repair === 'string')) {
+    throw refuse('failures', 'must be a list of failed repairs');
+  }
+  const reportedCounts = report.counts as unknown as Record<string, unknown>;
+  const counts = emptyReconcileCounts(sliceCount(sliceDigits));
+  for (const key of Object.keys(counts) as (keyof ReconcileCounts)[]) {
+    if (key === 'slices') continue;
+    counts[key] = reported(source, `counts.${key}`, reportedCounts[key], numberIn({ min: 0 })) ?? 0;
+  }
+  const maxRps = reported(source, 'maxRps', report.maxRps, numberIn(LIST_USERS_RPS));
+  const statuses = reported(source, 'statuses', report.statuses, parseStatuses);
+  const deletesAsked = reported(source, 'deletesAsked', report.deletesAsked, asked);
+  const wouldDelete = reported(source, 'wouldDelete', report.wouldDelete, asked);
+  return {
+    ...report,
+    maxDeletes,
+    sliceDigits,
+    nextSlice: required(
+      'nextSlice',
+      report.nextSlice,
+      numberIn({ min: 0, max: sliceCount(sliceDigits), unit: 'slices' }),
+    ),
+    ...(maxRps !== undefined && { maxRps }),
+    ...(statuses !== undefined && { statuses: [...statuses] }),
+    ...(deletesAsked !== undefined && { deletesAsked }),
+    ...(wouldDelete !== undefined && { wouldDelete }),
+    counts,
+  };
+};
+
+/**
+ * Deletions a report says were asked for: a 0.2.0 report counted only those done, and those that
+ * failed (never more than its cap).
+ */
 const askedIn = (report: ReconcileReport): number =>
   report.deletesAsked ??
-  report.counts.deleted + report.failures.filter((failure) => failure.repair === 'delete').length;
+  Math.min(
+    report.maxDeletes,
+    report.counts.deleted + report.failures.filter((failure) => failure.repair === 'delete').length,
+  );
 
 const rowsOf = (counts: ReconcileCounts, apply: boolean): SummaryRows => [
   ['in step', counts.inStep],
@@ -141,7 +221,10 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
   const { values } = flags;
   const resumeFrom = values['resume-from'];
   const earlier = resumeFrom
-    ? await readReport<ReconcileReport>(resumeFrom, '--resume-from', 'reconcile', isReconcileReport)
+    ? checkedReport(
+        resumeFrom,
+        await readReport<ReconcileReport>(resumeFrom, '--resume-from', 'reconcile', isReconcileReport),
+      )
     : undefined;
   const { userPoolId, region } = poolOf(values['user-pool-id'], earlier);
   if (earlier && values.slices !== undefined && values.slices !== earlier.sliceDigits) {

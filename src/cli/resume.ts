@@ -1,9 +1,11 @@
 // Going on from the report of an earlier run: the pool it was for, and the limits it was run
 // with, which hold unless a flag is given again; the run says which hold, and why.
 
+import type { Parser } from '../config.js';
 import type { UserPolicy } from '../domain/user-policy.js';
 import { parseUserPoolId } from '../domain/user-pool-id.js';
 import { UsageError } from '../errors.js';
+import { parsed } from './flags.js';
 import type { RunReport } from './report.js';
 import type { Io } from './usage.js';
 
@@ -23,6 +25,29 @@ export const poolOf = (
   if (region === undefined) throw new UsageError(`the report's pool ${userPoolId} is not a user pool id`);
   return { userPoolId, region };
 };
+
+/** A report's value as a flag's text: a JSON number as written, a list as words with commas. */
+const asFlagText = (value: unknown): string =>
+  typeof value === 'number'
+    ? String(value)
+    : Array.isArray(value) && value.every((item) => typeof item === 'string')
+      ? value.join(',')
+      : // Anything else (a quoted number, null, true) is refused by every parser, and shown as written.
+        JSON.stringify(value);
+
+/**
+ * A value an earlier report holds, checked by the parser of the flag that sets it: a report is
+ * input like any other (edited by hand, cut short, of another version), so a limit read from it
+ * holds no more than the flag allows. A bad one is a usage error naming `source` and the field;
+ * undefined when the report leaves it out.
+ */
+export const reported = <T>(
+  source: string,
+  field: string,
+  value: unknown,
+  parse: Parser<T>,
+): T | undefined =>
+  value === undefined ? undefined : parsed(parse, asFlagText(value), `${source}: the report's ${field}`);
 
 /** A run's limit, and for a run that goes on from a report, a line saying which holds. */
 export interface Limit<T> {

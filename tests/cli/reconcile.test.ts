@@ -157,6 +157,38 @@ describe('reconcile', () => {
     expect(await report('third.json')).toMatchObject({ complete: true, nextSlice: 16 });
   });
 
+  it.each([
+    ['deletesAsked', { apply: true, maxDeletes: 2, deletesAsked: -3 }, 'deletesAsked must be a whole number'],
+    ['deletesAsked', { apply: true, maxDeletes: 2, deletesAsked: 3 }, 'between 0 and 2'],
+    ['sliceDigits', { sliceDigits: -1, nextSlice: 0 }, 'must be 1, 16, 256 or 4096'],
+    ['maxDeletes', { apply: true, maxDeletes: 5000 }, 'between 0 and 1000'],
+    ['maxRps', { maxRps: 100 }, 'between 0.2 and 25'],
+    ['nextSlice', { nextSlice: 17 }, 'between 0 and 16'],
+    ['nextSlice', { nextSlice: -1 }, 'must be a whole number'],
+    ['statuses', { statuses: ['CONFIRMED', 'NOPE'] }, 'must list Cognito user statuses'],
+    ['wouldDelete', { wouldDelete: 11 }, 'between 0 and 10'],
+    [
+      'counts.deleted',
+      { apply: true, counts: { ...emptyReconcileCounts(16), deleted: -4 } },
+      'must be a whole number',
+    ],
+  ])(
+    "a report whose %s is out of the flag's bounds is refused (exit 2), naming the field; nothing is deleted",
+    async (field, fields, says) => {
+      const orphans = ['c1', 'c2', 'c3', 'c4', 'c5'].map((start) => `${start}${SUB_A.slice(2)}`);
+      for (const sub of orphans) service.users.set(sub, held(sub));
+      const path = await stoppedReport('tampered.json', fields);
+
+      const { code, out } = await run('--resume-from', path);
+
+      expect(code).toBe(2);
+      expect(out).toContain(`--resume-from ${path}: the report's ${field}`);
+      expect(out).toContain(says);
+      expect(orphans.filter((sub) => service.users.has(sub))).toEqual(orphans);
+      expect(cognito.commandCalls(ListUsersCommand)).toEqual([]);
+    },
+  );
+
   it('--apply does not create a user Cognito says is gone, though a lagging ListUsers still lists them', async () => {
     cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_A)] });
 
