@@ -302,14 +302,17 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
     name: `cognito-user-sync smoke ${options.runId}`,
   };
   const stopped = () => options.signal?.aborted === true;
-  try {
-    const createTitle = 'invited (AdminCreateUser, no message sent): the service lists the user';
+  const createTitle = 'invited (AdminCreateUser, no message sent): the service lists the user';
+  /** The step in hand: an error thrown part-way fails it, and the clean-up still runs and is reported. */
+  let inHand = { id: 'create', title: createTitle };
+  /** The steps, in order: each a check; the first that does not pass ends the walk. */
+  const walk = async (): Promise<void> => {
     const since = new Date(now());
     try {
       user.sub = await world.create(user.username, user.email, user.name);
     } catch (error) {
       checks.push(refused('create', createTitle, 'AdminCreateUser', error));
-      return checks;
+      return;
     }
     const created = await watch(
       world,
@@ -330,77 +333,99 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
           stopped(),
         ),
       );
-    } else {
-      user.enabledStatus = created.listed?.status;
+      return;
+    }
+    user.enabledStatus = created.listed?.status;
+    checks.push({
+      ...pass(
+        'step.create',
+        SECTION_STEPS,
+        createTitle,
+        `listed after ${(created.ms / 1000).toFixed(1)} s (sub ${user.sub}, status ${user.enabledStatus})`,
+      ),
+      evidence: { waitedMs: created.ms, sub: user.sub },
+    });
+    for (const step of STEPS) {
+      if (stopped()) return;
+      inHand = step;
+      const stepSince = new Date(now());
+      try {
+        await step.act(world, user);
+      } catch (error) {
+        checks.push(refused(step.id, step.title, step.title.match(/\((\w+)/)?.[1] ?? 'Cognito', error));
+        return;
+      }
+      if (step.noEvent) {
+        let status: string | undefined;
+        try {
+          status = await world.statusOf(user.username);
+        } catch (error) {
+          checks.push(refused(step.id, step.title, 'AdminGetUser', error));
+          return;
+        }
+        const listed = await world.listed(user.sub);
+        const ok = status === 'CONFIRMED' && typeof listed !== 'string' && step.arrived(listed, user);
+        checks.push(
+          ok
+            ? pass(
+                `step.${step.id}`,
+                SECTION_STEPS,
+                step.title,
+                `Cognito status ${status}; ${describeListed(listed)}`,
+              )
+            : fail(
+                `step.${step.id}`,
+                SECTION_STEPS,
+                step.title,
+                [`Cognito status ${status ?? 'none'}`, describeListed(listed)],
+                status !== 'CONFIRMED'
+                  ? 'the pool refused the permanent password: its password policy, or the user is not in the pool'
+                  : 'no change was made that the service should see: run cognito-user-sync doctor and check-service',
+              ),
+        );
+        if (!ok) return;
+        continue;
+      }
+      const outcome = await watch(world, user.sub, (listed) => step.arrived(listed, user), timing);
+      if (!outcome.arrived) {
+        checks.push(
+          await stepFailed(
+            world,
+            step.id,
+            step.title,
+            user,
+            stepSince,
+            outcome,
+            step.expected(user),
+            stopped(),
+          ),
+        );
+        return;
+      }
       checks.push({
         ...pass(
-          'step.create',
+          `step.${step.id}`,
           SECTION_STEPS,
-          createTitle,
-          `listed after ${(created.ms / 1000).toFixed(1)} s (sub ${user.sub}, status ${user.enabledStatus})`,
+          step.title,
+          `arrived after ${(outcome.ms / 1000).toFixed(1)} s`,
         ),
-        evidence: { waitedMs: created.ms, sub: user.sub },
+        evidence: { waitedMs: outcome.ms },
       });
-      for (const step of STEPS) {
-        if (stopped()) break;
-        const stepSince = new Date(now());
-        try {
-          await step.act(world, user);
-        } catch (error) {
-          checks.push(refused(step.id, step.title, step.title.match(/\((\w+)/)?.[1] ?? 'Cognito', error));
-          break;
-        }
-        if (step.noEvent) {
-          const status = await world.statusOf(user.username);
-          const listed = await world.listed(user.sub);
-          const ok = status === 'CONFIRMED' && typeof listed !== 'string' && step.arrived(listed, user);
-          checks.push(
-            ok
-              ? pass(
-                  `step.${step.id}`,
-                  SECTION_STEPS,
-                  step.title,
-                  `Cognito status ${status}; ${describeListed(listed)}`,
-                )
-              : fail(
-                  `step.${step.id}`,
-                  SECTION_STEPS,
-                  step.title,
-                  [`Cognito status ${status ?? 'none'}`, describeListed(listed)],
-                  status !== 'CONFIRMED'
-                    ? 'the pool refused the permanent password: its password policy, or the user is not in the pool'
-                    : 'no change was made that the service should see: run cognito-user-sync doctor and check-service',
-                ),
-          );
-          if (!ok) break;
-          continue;
-        }
-        const outcome = await watch(world, user.sub, (listed) => step.arrived(listed, user), timing);
-        if (!outcome.arrived) {
-          checks.push(
-            await stepFailed(
-              world,
-              step.id,
-              step.title,
-              user,
-              stepSince,
-              outcome,
-              step.expected(user),
-              stopped(),
-            ),
-          );
-          break;
-        }
-        checks.push({
-          ...pass(
-            `step.${step.id}`,
-            SECTION_STEPS,
-            step.title,
-            `arrived after ${(outcome.ms / 1000).toFixed(1)} s`,
-          ),
-          evidence: { waitedMs: outcome.ms },
-        });
-      }
+    }
+  };
+  try {
+    try {
+      await walk();
+    } catch (error) {
+      checks.push(
+        fail(
+          `step.${inHand.id}`,
+          SECTION_STEPS,
+          inHand.title,
+          `smoke failed: ${(error as Error).name}: ${(error as Error).message}`,
+          'the clean-up below says what is left; run again, and if it fails the same way, report it',
+        ),
+      );
     }
     for (const step of STEPS) {
       if (!checks.some((check) => check.id === `step.${step.id}`)) {

@@ -136,7 +136,13 @@ const fakeWorld = ({
       const user = pool.get(username);
       if (user) user.status = 'CONFIRMED';
     },
-    statusOf: async (username) => pool.get(username)?.status,
+    async statusOf(username) {
+      if (refuse === 'statusOf')
+        throw Object.assign(new Error('not authorized to perform: cognito-idp:AdminGetUser'), {
+          name: 'AccessDeniedException',
+        });
+      return pool.get(username)?.status;
+    },
     async rename(username, name) {
       calls.push('rename');
       const user = pool.get(username);
@@ -160,7 +166,10 @@ const fakeWorld = ({
       if (deliver('remove')) service.delete(user.sub);
       return true;
     },
-    listed: async (sub) => service.get(sub) ?? null,
+    async listed(sub) {
+      if (refuse === 'listed' && calls.includes('rename')) throw new TypeError('a bug in the list');
+      return service.get(sub) ?? null;
+    },
     async removeFromService(sub) {
       calls.push('removeFromService');
       service.delete(sub);
@@ -261,5 +270,40 @@ describe('runSmoke', () => {
 
     expect(checks.find((check) => check.id === 'step.update')?.status).toBe('fail');
     expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+  });
+
+  it('a read Cognito refuses part-way fails its step, and the checklist still says what the clean-up removed', async () => {
+    const { world, pool, service } = fakeWorld({ refuse: 'statusOf' });
+
+    const checks = steps(await runSmoke(world, options));
+
+    expect(checks.map((check) => [check.id, check.status])).toEqual([
+      ['step.create', 'pass'],
+      ['step.confirm', 'fail'],
+      ['step.update', 'skip'],
+      ['step.disable', 'skip'],
+      ['step.enable', 'skip'],
+      ['step.delete', 'skip'],
+      ['cleanup', 'pass'],
+    ]);
+    expect(checks[1]?.detail).toEqual([
+      'Cognito refused AdminGetUser: AccessDeniedException: not authorized to perform: cognito-idp:AdminGetUser',
+    ]);
+    expect(checks.at(-1)?.detail).toEqual(['deleted from the pool by the clean-up', 'not in the User Service']);
+    expect(pool.size + service.size).toBe(0);
+  });
+
+  it('any other error part-way fails the step in hand, and the clean-up is still reported', async () => {
+    const { world, pool, service } = fakeWorld({ refuse: 'listed', deliver: (call) => call === 'create' });
+
+    const checks = steps(await runSmoke(world, options));
+
+    expect(checks.find((check) => check.id === 'step.update')).toMatchObject({
+      status: 'fail',
+      detail: ['smoke failed: TypeError: a bug in the list'],
+    });
+    expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'fail' });
+    expect(pool.size).toBe(0);
+    expect(service.size).toBe(1);
   });
 });
