@@ -9,7 +9,8 @@ import type { RetryQueueOps } from '../clients/user-queue.js';
 import { CIRCUIT_OPEN, measurement, type UserServiceClient } from '../clients/user-service.js';
 import type { OutcomeReport, UserKeys } from '../domain/outcomes.js';
 import type { PoolUser } from '../domain/pool-user.js';
-import { parseRetryMessage, type RetryExpectations } from '../domain/retry-message.js';
+import { parseRetryMessage } from '../domain/retry-message.js';
+import type { UserDefaults } from '../domain/user-policy.js';
 import { errorCode, MalformedMessageError } from '../errors.js';
 import { MAX_VISIBILITY_SECONDS, retryDelaySeconds } from './backoff.js';
 import { cognitoFailure } from './cognito-failure.js';
@@ -21,7 +22,7 @@ export interface RetryReport extends OutcomeReport {
   keys: UserKeys;
 }
 
-export interface RetryDeps extends RetryExpectations {
+export interface RetryDeps {
   userService: UserServiceClient;
   /**
    * The user with this sub as the pool holds them now, or undefined when the pool has none;
@@ -37,12 +38,17 @@ export interface RetryDeps extends RetryExpectations {
    * open: failures, or the service's Retry-After); 0, or left out, when it may be.
    */
   serviceOpenForMs?: () => number;
+  /**
+   * Not read: a queued message is sent with the status and role it was queued with, whatever the
+   * configuration says now. Left while the worker's wiring still passes it.
+   */
+  userDefaults?: UserDefaults;
 }
 
 export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise<RetryReport> => {
   let message: ReturnType<typeof parseRetryMessage>;
   try {
-    message = parseRetryMessage(record.body, deps);
+    message = parseRetryMessage(record.body);
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     // Round and round it would go: straight to the dead-letter queue, the problem attached.

@@ -8,7 +8,6 @@ import { isRecord } from '../guards.js';
 import { TRIGGER_SOURCES } from './cognito-event.js';
 import { entriesOf, USER_RECORD_FIELDS, USER_RECORD_KEYS, type UserRecord } from './contract.js';
 import { idempotencyKey } from './idempotency.js';
-import type { UserDefaults } from './user-policy.js';
 import { isUserPoolId } from './user-pool-id.js';
 
 /**
@@ -35,12 +34,6 @@ export interface RetryMessage {
   detail?: string;
   attempts: number;
   firstFailedAt: string;
-}
-
-/** What only the sign-up trigger writes, and so what a message must say to be one of ours. */
-export interface RetryExpectations {
-  /** DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as configured: a message cannot choose its own. */
-  userDefaults: UserDefaults;
 }
 
 /** Exactly the keys of the fields a message of `version` carried, each of its JSON type (the service's rules are the service's). */
@@ -103,12 +96,12 @@ const problemOf = (issue: v.BaseIssue<unknown>): string =>
  * Reads a queue message back, strictly: whoever can send to the queue must not be able to make the
  * worker create any user it likes with our key and signature. A version the worker reads, and
  * exactly the keys and types of a RetryMessage of that version; a body of exactly that version's
- * keys, made for the user it names (createdBy and updatedBy are its sub), with the configured status
- * and role; an idempotency key that is the one derived from the pool and the sub. The body comes
- * back in the current shape: a field added since the message's version is null. Throws a
- * MalformedMessageError saying what is wrong, never what the message holds.
+ * keys, made for the user it names (createdBy and updatedBy are its sub), with a status and role
+ * the configuration could have given; an idempotency key that is the one derived from the pool and
+ * the sub. The body comes back in the current shape: a field added since the message's version is
+ * null. Throws a MalformedMessageError saying what is wrong, never what the message holds.
  */
-export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectations): RetryMessage => {
+export const parseRetryMessage = (text: string): RetryMessage => {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -145,8 +138,14 @@ export const parseRetryMessage = (text: string, { userDefaults }: RetryExpectati
   if (body.createdBy !== body.cognitoSub || body.updatedBy !== body.cognitoSub) {
     throw malformed('body is not made for the user it names');
   }
-  if (body.status !== userDefaults.status || body.role !== userDefaults.role) {
-    throw malformed('body has a status or role the configuration does not give');
+  // The status and role the sign-up path wrote from DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as
+  // they were then, not as they are now: a change of either during an outage must not make its
+  // backlog malformed (and a replay fail again). So a value any configuration accepts, sent as
+  // queued; one none accepts was written by no sign-up. The cost: whoever can send to the queue may
+  // pick any such role for a user still in the pool; the queue's IAM and KMS key policies are what
+  // keep such senders out.
+  if (!v.is(USER_RECORD_FIELDS.status.rule, body.status) || !v.is(USER_RECORD_FIELDS.role.rule, body.role)) {
+    throw malformed('body has a status or role no configuration gives');
   }
   if (message.idempotencyKey !== idempotencyKey(message.userPoolId, body.cognitoSub)) {
     throw malformed('idempotencyKey is not the one of its user');

@@ -105,7 +105,6 @@ const setUp = (
     deadline,
     queue: queue.ops,
     random,
-    userDefaults: { status: 'ACTIVE', role: 'USER' },
   };
   return { deps, userService, queue, deadline, cognito };
 };
@@ -212,9 +211,9 @@ describe('retryRecord', () => {
       expect.stringMatching(/^the message /),
     ],
     [
-      'asks for a role the configuration does not give',
-      fixtureBodyWith({ body: { ...storedBody, role: 'ADMIN' } }),
-      expect.stringMatching(/^the message /),
+      'asks for a role no configuration gives',
+      fixtureBodyWith({ body: { ...storedBody, role: 'ADMIN USER' } }),
+      'the message body has a status or role no configuration gives',
     ],
   ])(
     'dead-letters a message that %s as malformed-message, without calling the User Service',
@@ -234,6 +233,19 @@ describe('retryRecord', () => {
       expect(userService.calls).toEqual([]);
     },
   );
+
+  it('sends a message queued under other defaults as it was queued, its status and role unchanged', async () => {
+    // Queued while DEFAULT_USER_STATUS and DEFAULT_USER_ROLE were PENDING and MEMBER; the worker now
+    // runs with ACTIVE and USER. The backlog of an outage outlives a configuration change.
+    const queuedBody = { ...storedBody, status: 'PENDING', role: 'MEMBER' };
+    const { deps, userService, queue } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });
+
+    const report = await retryRecord({ ...fixtureRecord, body: fixtureBodyWith({ body: queuedBody }) }, deps);
+
+    expect(report).toMatchObject({ outcome: 'created', keys });
+    expect(userService.calls.map((call) => call.body)).toEqual([queuedBody]);
+    expect(queue.deadLetters).toEqual([]);
+  });
 
   it('asks Cognito for the user the message names, in the pool it names, before sending', async () => {
     const { deps, cognito, userService } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });

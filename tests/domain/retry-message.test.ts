@@ -11,7 +11,8 @@ import { toUserRecord } from '../../src/domain/user-record.js';
 import { MalformedMessageError } from '../../src/errors.js';
 
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
-const expectations = { userDefaults: { status: 'ACTIVE', role: 'USER' } };
+/** DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as configured now. */
+const DEFAULTS = { status: 'ACTIVE', role: 'USER' };
 
 /** A retry message as the sign-up path writes it now, for the pool given. */
 const messageFor = (userPoolId: string): RetryMessage => ({
@@ -19,11 +20,7 @@ const messageFor = (userPoolId: string): RetryMessage => ({
   idempotencyKey: idempotencyKey(userPoolId, SUB),
   userPoolId,
   triggerSource: 'PostConfirmation_ConfirmSignUp',
-  body: toUserRecord(
-    SUB,
-    { email: 'ada.lovelace@example.com', name: 'Ada Lovelace' },
-    expectations.userDefaults,
-  ),
+  body: toUserRecord(SUB, { email: 'ada.lovelace@example.com', name: 'Ada Lovelace' }, DEFAULTS),
   reason: 'http-503',
   attempts: 3,
   firstFailedAt: '2026-11-26T10:00:00.000Z',
@@ -40,7 +37,7 @@ describe('parseRetryMessage', () => {
   ])('reads a message naming the pool %s', (userPoolId) => {
     const message = messageFor(userPoolId);
 
-    expect(parseRetryMessage(JSON.stringify(message), expectations)).toEqual(message);
+    expect(parseRetryMessage(JSON.stringify(message))).toEqual(message);
   });
 
   it.each([
@@ -49,8 +46,8 @@ describe('parseRetryMessage', () => {
   ])('refuses a message naming %s', (_, userPoolId) => {
     const text = JSON.stringify(messageFor(userPoolId));
 
-    expect(() => parseRetryMessage(text, expectations)).toThrow(MalformedMessageError);
-    expect(() => parseRetryMessage(text, expectations)).toThrow('the message has no valid userPoolId');
+    expect(() => parseRetryMessage(text)).toThrow(MalformedMessageError);
+    expect(() => parseRetryMessage(text)).toThrow('the message has no valid userPoolId');
   });
 });
 
@@ -80,10 +77,35 @@ describe('parseRetryMessage and the versions of a message', () => {
   );
 
   it('reads a version-1 message of today, its body in the current shape: a field added since is null', () => {
-    const message = parseRetryMessage(VERSION_1, expectations);
+    const message = parseRetryMessage(VERSION_1);
 
     expect(message.body).toEqual({ ...JSON.parse(VERSION_1).body, ...addedSinceVersion1 });
     expect(Object.keys(message.body)).toEqual([...USER_RECORD_KEYS]);
+  });
+
+  it('reads a version-1 message queued under other defaults, its status and role as they were queued', () => {
+    // Queued while DEFAULT_USER_STATUS and DEFAULT_USER_ROLE were PENDING and MEMBER; read after a
+    // deployment that made them ACTIVE and USER: the body was valid when it was queued.
+    const written = JSON.parse(VERSION_1);
+    const queued = { ...written, body: { ...written.body, status: 'PENDING', role: 'MEMBER' } };
+
+    const message = parseRetryMessage(JSON.stringify(queued));
+
+    expect(message.body).toEqual({ ...queued.body, ...addedSinceVersion1 });
+  });
+
+  it.each([
+    ['a role with a space', { role: 'SUPER USER' }],
+    ['an empty status', { status: '' }],
+    ['a role of 65 characters', { role: 'R'.repeat(65) }],
+    ['a status with a line break', { status: 'ACTIVE\n' }],
+  ])('refuses a body with %s: no configuration gives it, so no sign-up queued it', (_, change) => {
+    const written = JSON.parse(VERSION_1);
+    const text = JSON.stringify({ ...written, body: { ...written.body, ...change } });
+
+    expect(() => parseRetryMessage(text)).toThrow(
+      'the message body has a status or role no configuration gives',
+    );
   });
 
   it('holds a version-1 body to its own seven keys, whatever was added since', () => {
@@ -92,7 +114,7 @@ describe('parseRetryMessage and the versions of a message', () => {
     const { role: _role, ...withoutRole } = written.body;
 
     for (const body of [withAnother.body, withoutRole]) {
-      expect(() => parseRetryMessage(JSON.stringify({ ...written, body }), expectations)).toThrow(
+      expect(() => parseRetryMessage(JSON.stringify({ ...written, body }))).toThrow(
         'the message body does not have exactly the keys cognitoSub, email, fullName, status, role, createdBy, updatedBy',
       );
     }
@@ -115,7 +137,7 @@ describe('parseRetryMessage and the versions of a message', () => {
   ])('refuses %s', (_, version) => {
     const text = JSON.stringify({ ...JSON.parse(VERSION_1), version });
 
-    expect(() => parseRetryMessage(text, expectations)).toThrow(/^the message version is not 1/);
+    expect(() => parseRetryMessage(text)).toThrow(/^the message version is not 1/);
   });
 
   it.each([
@@ -128,6 +150,6 @@ describe('parseRetryMessage and the versions of a message', () => {
     const { body, ...envelope } = change as { body?: Record<string, unknown> };
     const text = JSON.stringify({ ...written, ...envelope, body: { ...written.body, ...body } });
 
-    expect(() => parseRetryMessage(text, expectations)).toThrow(problem);
+    expect(() => parseRetryMessage(text)).toThrow(problem);
   });
 });
