@@ -2,14 +2,21 @@
 // routed by an EventBridge rule, and reconcile's repairs), on the consumers' chain
 // (./sqs-consumer.ts). Each user of a batch is read once from Cognito and written once; what is
 // not done is reported in batchItemFailures, deferred on the backoff schedule, or dead-lettered
-// with its reason.
+// with its reason. It writes to the same User Service as the trigger and the retry worker, so it
+// keeps the same overload guard for its container: once the breaker opens (failures, or the
+// service's Retry-After), the rest of the batch is deferred, Cognito unasked.
 
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { lazy } from '../clients/lazy.js';
 import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
-import { createUserServiceClient } from '../clients/user-service.js';
+import {
+  CIRCUIT_OPEN,
+  createOverloadGuard,
+  createUserServiceClient,
+  type OverloadGuard,
+} from '../clients/user-service.js';
 import {
   type Env,
   USER_CHANGES_CONFIG,
@@ -17,9 +24,9 @@ import {
   type WorkerQueues,
   wholeOf,
 } from '../config.js';
-import { retryDelaySeconds } from '../core/backoff.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import { startDeadline } from '../core/deadline.js';
+import { deferRecord } from '../core/retry-user.js';
 import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { applyUserChange, type ChangeReport, coalesce } from '../core/user-change.js';
 import { parseChangeRecord, type UserChange } from '../domain/user-events.js';
@@ -50,14 +57,26 @@ const report = (
   });
 };
 
-/** Settles one record as its user's report says: true when it stays on the queue (deferred). */
-const settle = async (record: QueueRecord, outcome: ChangeReport, queue: RetryQueueOps): Promise<boolean> => {
+/** Where a record is settled: its queues, and how long the User Service is not to be called. */
+interface Settling {
+  queue: RetryQueueOps;
+  serviceOpenForMs: () => number;
+}
+
+/**
+ * Settles one record as its user's report says: true when it stays on the queue (deferred, for its
+ * next backoff step or as long as the User Service asked, whichever is longer).
+ */
+const settle = async (
+  record: QueueRecord,
+  outcome: ChangeReport,
+  { queue, serviceOpenForMs }: Settling,
+): Promise<boolean> => {
   if (outcome.outcome === 'deferred') {
-    const delaySeconds = retryDelaySeconds(record.receiveCount);
-    const deferFailure = await queue.defer(record.receiptHandle, delaySeconds).then(
-      () => undefined,
-      (error: unknown) => errorCode(error),
-    );
+    const { delaySeconds, deferFailure } = await deferRecord(record, outcome.reason ?? 'deferred', {
+      queue,
+      serviceOpenForMs,
+    });
     report({ ...outcome, delaySeconds, ...(deferFailure && { deferFailure }) }, record);
     return true;
   }
@@ -76,17 +95,25 @@ const settle = async (record: QueueRecord, outcome: ChangeReport, queue: RetryQu
   return false;
 };
 
-const userChanges = async (event: SQSEvent, context: UserChangesContext): Promise<SQSBatchResponse> => {
+const userChanges = async (
+  event: SQSEvent,
+  context: UserChangesContext,
+  overload: OverloadGuard,
+): Promise<SQSBatchResponse> => {
   const { config, credentials } = context;
   labelMetrics('user-changes');
   if (config === undefined || credentials === undefined)
     throw new Error('resolveOnce and the credentials stage run before the core');
   const { userPoolId, queues, userService, ...policy } = wholeOf(config);
-  const queue = createRetryQueueOps(sqsClient, queues);
+  const settling = {
+    queue: createRetryQueueOps(sqsClient, queues),
+    serviceOpenForMs: overload.breaker.openForMs,
+  };
   const client = createUserServiceClient({
     ...userService,
     baseBackoffMs: 200,
     maxBackoffMs: 2000,
+    overload,
   });
   const records = recordsOf(event);
   const failed = new Set<string>();
@@ -104,7 +131,7 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
       await settle(
         record,
         { outcome: 'dead-lettered', reason: 'malformed-message', detail: parsed.malformed, keys: {} },
-        queue,
+        settling,
       )
     ) {
       failed.add(record.messageId);
@@ -113,6 +140,16 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
 
   const groups = [...coalesce(changes).values()];
   await mapConcurrent(groups, USER_CHANGES_CONCURRENCY, async (group) => {
+    const settleAll = async (outcome: ChangeReport) => {
+      // One user, one write: every record of the group shares its fate.
+      for (const { record } of group)
+        if (await settle(record, outcome, settling)) failed.add(record.messageId);
+    };
+    const sub = group[0]?.change.sub;
+    if (overload.breaker.openForMs() > 0) {
+      // Nothing can be written now: Cognito is not asked either.
+      return settleAll({ outcome: 'deferred', reason: CIRCUIT_OPEN, keys: { userPoolId, cognitoSub: sub } });
+    }
     const budgetMs = Math.max(0, Math.min(USER_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MS));
     const write = { credentials, deadline: startDeadline(budgetMs), retryLimit: 2 };
     let outcome: ChangeReport;
@@ -134,29 +171,31 @@ const userChanges = async (event: SQSEvent, context: UserChangesContext): Promis
     } catch (error) {
       outcome = { outcome: 'deferred', reason: failureCode(error), keys: { userPoolId } };
     }
-    // One user, one write: every record of the group shares its fate.
-    for (const { record } of group) if (await settle(record, outcome, queue)) failed.add(record.messageId);
+    await settleAll(outcome);
   });
   return batchResponse(records, failed);
 };
 
 /** Nothing could be done (a secret, the configuration): every message waits its next backoff step. */
 const deferTheBatch = async (event: SQSEvent, error: unknown, queues: WorkerQueues): Promise<void> => {
-  const queue = createRetryQueueOps(sqsClient, queues);
+  const settling = { queue: createRetryQueueOps(sqsClient, queues), serviceOpenForMs: () => 0 };
   const reason = failureCode(error);
   await mapConcurrent(recordsOf(event), USER_CHANGES_CONCURRENCY, (record) =>
-    settle(record, { outcome: 'deferred', reason, keys: {} }, queue),
+    settle(record, { outcome: 'deferred', reason, keys: {} }, settling),
   );
 };
 
 /** Builds the chain (one container) for an environment, read at the first invocation. */
-export const createHandler = (env: Env = process.env) =>
-  sqsConsumer<UserChangesConfig, UserChangesContext>({
+export const createHandler = (env: Env = process.env) => {
+  // What this container knows of the User Service's load, from one batch to the next.
+  const overload = createOverloadGuard();
+  return sqsConsumer<UserChangesConfig, UserChangesContext>({
     env,
     config: USER_CHANGES_CONFIG,
     failureMessage: 'The user-changes function cannot work; deferring the whole batch',
     deferTheBatch,
-    core: userChanges,
+    core: (event, context) => userChanges(event, context, overload),
   });
+};
 
 export const handler = createHandler();
