@@ -70,7 +70,9 @@ iam:SimulatePrincipalPolicy; sqs:GetQueueUrl, GetQueueAttributes; kms:DescribeKe
 cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors; events:DescribeRule,
 ListTargetsByRule; cloudwatch:DescribeAlarms. A read that is refused fails its check and names
 the action; credentials that are missing, expired or invalid stop doctor at the first read, with
-one line saying so. Tested against the moto emulator; IAM's policy simulator, which moto lacks, against
+one line saying so. With --stack, everything else is found from the stack: a stack that does not
+exist is a usage error, and a stack read refused or failed stops doctor with one line naming
+the action. Tested against the moto emulator; IAM's policy simulator, which moto lacks, against
 recorded answers.`,
   flags: {
     ...DEPLOYMENT_FLAGS,
@@ -80,7 +82,8 @@ recorded answers.`,
   footer: `Environment: the AWS SDK's own (AWS_PROFILE, AWS_REGION…).
 
 Exit status: 0 when every check passed (or was skipped); 1 when one failed, or when the
-credentials are missing, expired or invalid (one line says so); 2 for a usage error.`,
+credentials are missing, expired or invalid, or the stack could not be read (one line says so); 2
+for a usage error (a stack that does not exist among them).`,
 });
 
 export const DOCTOR_USAGE = DOCTOR.usage;

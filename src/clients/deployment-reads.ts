@@ -41,6 +41,7 @@ import {
   FUNCTION_ROLES,
   type FunctionRole,
   functionNameOf,
+  isCredentialsRefusal,
   QUEUE_ROLES,
   type QueueRole,
   type Resource,
@@ -72,21 +73,6 @@ const NOT_FOUND = new Set([
   'TrailNotFoundException',
 ]);
 
-/**
- * What AWS (or the SDK, before any call) says when the credentials themselves are missing,
- * expired or invalid: not a permission any one read lacks, so no read can succeed. The names
- * src/cli/operator-errors.ts turns into one line saying so.
- */
-export const CREDENTIALS_REFUSED: ReadonlySet<string> = new Set([
-  'CredentialsProviderError',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-]);
-
 const isNotFound = (error: unknown): boolean => {
   const { name, code, Code } = error as { name?: string; code?: string; Code?: string };
   return [name, code, Code].some((value) => value !== undefined && NOT_FOUND.has(value));
@@ -94,7 +80,7 @@ const isNotFound = (error: unknown): boolean => {
 
 /** Rethrows a refusal of the credentials themselves: no read after it could succeed. */
 const unlessCredentialsRefused = (error: unknown): void => {
-  if (error instanceof Error && CREDENTIALS_REFUSED.has(error.name)) throw error;
+  if (isCredentialsRefusal(error)) throw error;
 };
 
 const reasonOf = (error: unknown): string =>

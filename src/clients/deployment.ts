@@ -91,6 +91,24 @@ export interface Deployment {
   trailArn?: string;
 }
 
+/**
+ * What AWS (or the SDK, before any call) says when the credentials themselves are missing,
+ * expired or invalid: not a permission any one read lacks, so no read can succeed. The names
+ * src/cli/operator-errors.ts turns into one line saying so.
+ */
+export const CREDENTIALS_REFUSED: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
+
+export const isCredentialsRefusal = (error: unknown): boolean =>
+  error instanceof Error && CREDENTIALS_REFUSED.has(error.name);
+
 const derived = (id: string): Resource => ({ id, given: false });
 const given = (id: string): Resource => ({ id, given: true });
 
@@ -259,6 +277,34 @@ const STACK_QUEUES: Record<QueueRole, string> = {
 };
 
 /**
+ * A read of the stack, which everything else is found from: a stack that does not exist is a
+ * usage error (CloudFormation API Reference, DescribeStacks: ValidationError "Stack with id … does
+ * not exist"), any other answer of AWS's stops the run in one line naming the action; the
+ * credentials' own refusal, and no answer at all, go on as they are (src/cli/operator-errors.ts).
+ */
+const readStack = async <T>(
+  stackName: string,
+  region: string,
+  action: string,
+  read: () => Promise<T>,
+): Promise<T> => {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof Error) || !('$metadata' in error) || isCredentialsRefusal(error)) throw error;
+    if (error.name === 'ValidationError' && /does not exist/.test(error.message)) {
+      throw new UsageError(
+        `--stack ${stackName}: no such stack in ${region} (CloudFormation: ${error.message})`,
+      );
+    }
+    throw new ConfigError(
+      `--stack ${stackName}`,
+      `could not be read: ${action} answered ${error.name}: ${error.message}. Everything else is found from the stack, so nothing was checked: allow ${action}, or name the deployment with --terraform-outputs or --prefix and --user-pool-id`,
+    );
+  }
+};
+
+/**
  * A deployment from a CloudFormation stack made from template.yaml. Its resources are read with
  * ListStackResources, paged: DescribeStackResources returns only the first 100 resources of a
  * stack (AWS CloudFormation API Reference, DescribeStackResources:
@@ -271,7 +317,9 @@ export const deploymentFromStack = async (
   stackName: string,
   region: string,
 ): Promise<Deployment> => {
-  const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+  const { Stacks = [] } = await readStack(stackName, region, 'cloudformation:DescribeStacks', () =>
+    client.send(new DescribeStacksCommand({ StackName: stackName })),
+  );
   const stack = Stacks[0];
   if (!stack) throw new UsageError(`--stack ${stackName}: no such stack in ${region}`);
   const parameter = (key: string) => stack.Parameters?.find((p) => p.ParameterKey === key)?.ParameterValue;
@@ -279,7 +327,9 @@ export const deploymentFromStack = async (
   const resources: StackResourceSummary[] = [];
   let NextToken: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const answer = await client.send(new ListStackResourcesCommand({ StackName: stackName, NextToken }));
+    const answer = await readStack(stackName, region, 'cloudformation:ListStackResources', () =>
+      client.send(new ListStackResourcesCommand({ StackName: stackName, NextToken })),
+    );
     resources.push(...(answer.StackResourceSummaries ?? []));
     NextToken = answer.NextToken;
     if (!NextToken) break;

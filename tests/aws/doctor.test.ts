@@ -517,6 +517,16 @@ describe('doctor, against a deployment in moto', () => {
     expect(report.checks.map((check) => check.id)).not.toContain('function.userChanges.config');
   });
 
+  it('--stack of a stack that does not exist: one line naming it and the region, exit 2', async () => {
+    const { code, out, err } = await run('doctor', '--stack', 'nosuch');
+
+    expect(err.split('\n')[0]).toBe(
+      'cognito-user-sync: --stack nosuch: no such stack in eu-north-1 (CloudFormation: Stack with id nosuch does not exist)',
+    );
+    expect(code).toBe(2);
+    expect(out).toBe('');
+  });
+
   it('names a read it was refused, and the action it needs, as a failed check', async () => {
     // Only the recorded simulator answers IAM here: a Lambda endpoint that refuses stands in for a
     // missing permission, the SDK's own error as AWS would answer it.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { describeOperatorError } from '../../src/cli/operator-errors.js';
-import { CREDENTIALS_REFUSED } from '../../src/clients/deployment-reads.js';
+import { CREDENTIALS_REFUSED } from '../../src/clients/deployment.js';
 
 const run = async (...argv: string[]) => {
   const out: string[] = [];
@@ -39,7 +39,7 @@ describe('the going-live commands', () => {
     expect(out).toMatch(/iam:SimulatePrincipalPolicy/);
     expect(out).toMatch(/IAM's policy simulator, which moto lacks, against\s+recorded answers/);
     expect(out).toMatch(
-      /Exit status: 0 when every check passed \(or was skipped\); 1 when one failed, or when the\s+credentials are missing, expired or invalid \(one line says so\); 2 for a usage error\./,
+      /Exit status: 0 when every check passed \(or was skipped\); 1 when one failed, or when the\s+credentials are missing, expired or invalid, or the stack could not be read \(one line says so\); 2\s+for a usage error \(a stack that does not exist among them\)\./,
     );
   });
 

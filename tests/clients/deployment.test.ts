@@ -18,7 +18,7 @@ import {
   deploymentFromTerraform,
   resolveDeployment,
 } from '../../src/clients/deployment.js';
-import { UsageError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
 
 const ARN = (name: string) => `arn:aws:lambda:eu-central-1:111122223333:function:${name}`;
 const QUEUE = (name: string) => `https://sqs.eu-central-1.amazonaws.com/111122223333/${name}`;
@@ -185,6 +185,53 @@ describe('deploymentFromStack', () => {
       rules: { userChanges: { id: 'prod-sync-user-changes' }, reconcile: { id: 'prod-sync-reconcile' } },
       alarmNames: ['prod-sync-user-sync-dropped'],
     });
+  });
+
+  /** An error as the AWS SDK raises it for an answer of AWS's. */
+  const awsError = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 }, $fault: 'client' });
+  const fromStack = () =>
+    deploymentFromStack(new CloudFormationClient({ region: 'eu-central-1' }), 'nosuch', 'eu-central-1');
+
+  it('a stack that does not exist is a usage error naming the stack and the region', async () => {
+    cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(awsError('ValidationError', 'Stack with id nosuch does not exist'));
+
+    const error = await fromStack().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      '--stack nosuch: no such stack in eu-central-1 (CloudFormation: Stack with id nosuch does not exist)',
+    );
+  });
+
+  it.each(['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'])(
+    'a stack read refused stops the run with one line naming the action (%s)',
+    async (action) => {
+      const refusal = awsError('AccessDenied', `not authorized to perform: ${action}`);
+      const stacks = cloudformation.on(DescribeStacksCommand);
+      if (action.endsWith('DescribeStacks')) stacks.rejects(refusal);
+      else
+        stacks.resolves({
+          Stacks: [{ StackName: 'nosuch', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' }],
+        });
+      cloudformation.on(ListStackResourcesCommand).rejects(refusal);
+
+      const error = await fromStack().catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toBe(
+        `--stack nosuch could not be read: ${action} answered AccessDenied: not authorized to perform: ${action}. Everything else is found from the stack, so nothing was checked: allow ${action}, or name the deployment with --terraform-outputs or --prefix and --user-pool-id`,
+      );
+    },
+  );
+
+  it('credentials that are expired or wrong pass through as they are, for the one line that says so', async () => {
+    const expired = awsError('ExpiredToken', 'The security token included in the request is expired');
+    cloudformation.on(DescribeStacksCommand).rejects(expired);
+
+    await expect(fromStack()).rejects.toBe(expired);
   });
 });
 
