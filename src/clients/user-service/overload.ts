@@ -7,9 +7,11 @@
 // - The circuit breaker is the local one of the Amazon Builders' Library ("Timeouts, retries, and
 //   backoff with jitter"): after a run of failed attempts it opens, and no call is tried; after a
 //   cool-down one call probes; its success closes it, its failure opens it for twice as long.
-// - A Retry-After is the service's own word: nothing is sent from this container until it has
-//   passed (the call that was told may wait it out and try again, when its budget allows). A 429
-//   without one still says the service has more than it can take: the container pauses a second.
+// - A wait the service asks for is its own word (a Retry-After on a 429 or a 503; on a 429 the
+//   rate-limit reset headers too: ./transport.ts, askedWaitMs): nothing is sent from this container
+//   until it has passed (the call that was told may wait it out and try again, when its budget
+//   allows). A 429 without one still says the service has more than it can take: the container
+//   pauses a second.
 
 /** The retry budget: the SDKs' quota (500 tokens, 5 a retry, 10 after a timeout, 1 back a success) for one container. */
 export const RETRY_BUDGET = {
@@ -82,9 +84,9 @@ export interface CircuitBreaker {
   /** An attempt the service answered. */
   succeeded(): void;
   /**
-   * An attempt that failed transiently. `waitMs`: the wait its answer asked for (Retry-After), no
-   * call is admitted until it has passed; `throttled`: a 429, which without a wait pauses calls
-   * for `throttlePauseMs`.
+   * An attempt that failed transiently. `waitMs`: the wait its answer asked for (a 429's or a
+   * 503's Retry-After, a 429's rate-limit reset), no call is admitted until it has passed;
+   * `throttled`: a 429, which without a wait pauses calls for `throttlePauseMs`.
    */
   failed(answer?: { waitMs?: number | undefined; throttled?: boolean }): void;
   /** The probe admitted sent nothing (its deadline came first): the next call may probe. */

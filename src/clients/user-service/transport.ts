@@ -4,7 +4,7 @@
 // redirect followed, the credentials of each attempt (a key refetched once after a 401 or 403, a
 // fresh signature every attempt), the measurements, and, when the caller keeps one for its
 // container, what it knows of the service's load (./overload.ts): no call while the breaker is
-// open, no retry the budget cannot pay, every attempt's outcome and Retry-After reported to it.
+// open, no retry the budget cannot pay, every attempt's outcome and asked wait reported to it.
 
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import { DeadlineExceededError } from '../../errors.js';
@@ -83,22 +83,39 @@ export const CIRCUIT_OPEN = 'circuit-open';
 const MIN_ATTEMPT_MS = 100;
 
 /**
- * The wait an error answer asks for, in ms, read as ky 1.14 reads it to wait it: Retry-After, else
- * the rate-limit headers ky knows; seconds, a Unix time (a number past 2024), or an HTTP date.
- * Undefined when the answer asks for none; NaN when it asks in a form ky cannot read.
+ * The answers that may ask for a wait: a 429 (Too Many Requests, RFC 6585 §4) and a 503 (Service
+ * Unavailable, RFC 9110 §15.6.4), whose Retry-After (RFC 9110 §10.2.3) is the service's own word.
+ * ky is told to read a wait of these only (its afterStatusCodes).
+ */
+export const WAIT_STATUSES: readonly number[] = [429, 503];
+
+/**
+ * The wait an error answer asks for, in ms, read as ky 1.14 reads it to wait: Retry-After on a 429
+ * or a 503; on a 429, else the rate-limit headers ky knows. Seconds, a Unix time (a number past
+ * 2024), or an HTTP date. Undefined when the answer asks for none; NaN when it asks in a form ky
+ * cannot read.
+ *
+ * The rate-limit reset headers count on a 429 only: many gateways send them with every answer as
+ * the time their window resets, not as a wait, and a 502 is no reason to hold back for an hour. ky
+ * reads them on every status it reads a wait of; when this reads none, the transport has ky take
+ * its backoff instead (shouldRetry saying true), so that ky never waits what this does not say.
  *
  * ky waits it, but a wait longer than maxRetryAfter it clamps to maxRetryAfter rather than give up
  * (sindresorhus/ky#603; its own doc comment still says "canceled"), and an unreadable one it reads
  * as maxRetryAfter. Whether to wait at all must be decided before ky starts: here, with ky's own
  * reading, which tests/clients/user-service/transport.test.ts holds to what ky does.
  */
-export const askedWaitMs = (headers: Headers, now = Date.now()): number | undefined => {
+export const askedWaitMs = (status: number, headers: Headers, now = Date.now()): number | undefined => {
+  if (!WAIT_STATUSES.includes(status)) return undefined;
+  const retryAfter = headers.get('retry-after');
   const value =
-    headers.get('retry-after') ??
-    headers.get('ratelimit-reset') ??
-    headers.get('x-ratelimit-retry-after') ??
-    headers.get('x-ratelimit-reset') ??
-    headers.get('x-rate-limit-reset');
+    status === 429
+      ? (retryAfter ??
+        headers.get('ratelimit-reset') ??
+        headers.get('x-ratelimit-retry-after') ??
+        headers.get('x-ratelimit-reset') ??
+        headers.get('x-rate-limit-reset'))
+      : retryAfter;
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isNaN(seconds)) return Date.parse(value) - now;
@@ -179,7 +196,7 @@ export const createTransport = ({
         overload.budget.earn();
         return;
       }
-      const wait = response && askedWaitMs(response.headers);
+      const wait = response && askedWaitMs(response.status, response.headers);
       overload.breaker.failed({
         // A wait nobody can read is no wait asked.
         waitMs: wait === undefined || Number.isNaN(wait) ? undefined : wait,
@@ -237,7 +254,7 @@ export const createTransport = ({
           limit: retryLimit,
           methods: [call.method], // safe to repeat: the idempotency key makes it so
           statusCodes: retried,
-          afterStatusCodes: retried,
+          afterStatusCodes: retried.filter((status) => WAIT_STATUSES.includes(status)),
           maxRetryAfter: deadline.remaining(reserveMs),
           retryOnTimeout: true,
           delay: backoffMs,
@@ -255,15 +272,17 @@ export const createTransport = ({
             // Stop while the last failure is still the answer, rather than be cut by the deadline.
             const backoffFits = Math.min(maxBackoffMs, backoffMs(retryCount)) + MIN_ATTEMPT_MS <= left;
             if (isHTTPError(error)) {
-              const wait = askedWaitMs(error.response.headers);
-              // A wait ky cannot read, it would take as the whole budget: the backoff instead.
-              if (Number.isNaN(wait)) return backoffFits && guardAllows(error, 0);
-              // A wait that does not fit the budget is not honoured by waiting part of it.
-              if (wait !== undefined) {
+              const wait = askedWaitMs(error.response.status, error.response.headers);
+              // A wait asked, and read as ky reads it: ky waits it. One that does not fit the budget
+              // is not honoured by waiting part of it.
+              if (wait !== undefined && !Number.isNaN(wait)) {
                 return wait + MIN_ATTEMPT_MS <= left && guardAllows(error, wait) ? undefined : false;
               }
+              // No wait asked (or one nobody reads, which ky would take as the whole budget): the
+              // backoff, forced, so that ky reads no header of its own (a 503's rate-limit reset).
+              return backoffFits && guardAllows(error, 0);
             }
-            // ky's own rules: the status list, Retry-After, timeouts.
+            // ky's own rules: timeouts, network errors.
             return backoffFits && guardAllows(error, 0) ? undefined : false;
           },
         },
