@@ -14,16 +14,28 @@ export class ConfigError extends Error {
   }
 }
 
-/** A secret could not be read or used; names the variable that points at it, never its value. */
+/**
+ * A secret could not be read or used; names the variable that points at it, never its value. A
+ * read that failed says why by the error's code or name (an access denied, a secret not in the
+ * region, expired credentials, no region), never by its message, which may quote an ARN or a name.
+ */
 export class SecretUnavailableError extends Error {
   override name = 'SecretUnavailableError';
   readonly variable: string;
 
   constructor(variable: string, problem: string, reason?: unknown) {
-    super(`The secret named by ${variable} ${problem}`, { cause: reason ?? cause({ variable }) });
+    const why = reason === undefined ? '' : ` (${readFailureOf(reason)})`;
+    super(`The secret named by ${variable} ${problem}${why}`, { cause: reason ?? cause({ variable }) });
     this.variable = variable;
   }
 }
+
+// The AWS SDK's own words when no region is configured (@smithy/config-resolver): they say more
+// than the plain Error they come in, and hold nothing of anyone's.
+const readFailureOf = (reason: unknown): string =>
+  reason instanceof Error && reason.message === 'Region is missing'
+    ? 'no AWS region: Region is missing'
+    : errorCode(reason);
 
 /** Work that had to finish before the invocation's deadline did not. */
 export class DeadlineExceededError extends Error {

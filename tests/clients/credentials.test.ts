@@ -6,7 +6,7 @@ import {
   loadCredentials,
   secretIdsOf,
 } from '../../src/clients/credentials.js';
-import { SecretUnavailableError } from '../../src/errors.js';
+import { describeError, SecretUnavailableError } from '../../src/errors.js';
 import { parseSigningSecret, sign } from '../../src/webhooks/signature.js';
 
 const CURRENT = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -67,6 +67,68 @@ describe('credentialsFrom', () => {
     expect(act).toThrow(SecretUnavailableError);
     expect(act).toThrow(/USER_SERVICE_SIGNING_SECRET_ID could not be read/);
   });
+
+  /** An error as the AWS SDK raises it for an answer of AWS's: its name, AWS's words, `$metadata`. */
+  const awsError = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+
+  it.each([
+    [
+      'access denied',
+      awsError(
+        'AccessDeniedException',
+        'User: arn:aws:sts::123456789012:assumed-role/ops/ada.lovelace@example.com is not authorized to perform: secretsmanager:GetSecretValue',
+      ),
+      '(AccessDeniedException)',
+    ],
+    [
+      'no such secret (another region)',
+      awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret."),
+      '(ResourceNotFoundException)',
+    ],
+    [
+      'expired credentials',
+      awsError('ExpiredTokenException', 'The security token included in the request is expired'),
+      '(ExpiredTokenException)',
+    ],
+    [
+      'no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      '(CredentialsProviderError)',
+    ],
+    ['no region', new Error('Region is missing'), '(no AWS region: Region is missing)'],
+    [
+      'no connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }),
+      '(ECONNREFUSED)',
+    ],
+  ])(
+    "says why a secret could not be read, by the error's name or code and never its words: %s",
+    (_, reason, why) => {
+      let error: unknown;
+      try {
+        credentialsFrom(sources, {
+          apiKey: { status: 'rejected', reason },
+          signingKeys: { status: 'fulfilled', value: CURRENT },
+        });
+      } catch (thrown) {
+        error = thrown;
+      }
+
+      expect(error).toBeInstanceOf(SecretUnavailableError);
+      expect((error as Error).message).toBe(
+        `The secret named by USER_SERVICE_API_KEY_SECRET_ID could not be read ${why}`,
+      );
+      expect((error as Error).cause).toBe(reason);
+      // What a function's log line says of it: the same, and nothing of AWS's own words (an ARN, a name).
+      const logged = describeError(error);
+      expect(logged).toMatchObject({ errorMessage: (error as Error).message, causeName: reason.name });
+      expect(JSON.stringify(logged)).not.toContain('ada.lovelace');
+      expect(JSON.stringify(logged)).not.toContain('123456789012');
+    },
+  );
 
   it('names the variable of a secret that cannot be used, without quoting it', () => {
     const act = () =>
