@@ -92,6 +92,7 @@ const ATTRIBUTES = [
   'counts',
   'updatedAt',
   'expiresAt',
+  'lastWrite',
 ] as const;
 
 const namesIn = (...expressions: string[]): Record<string, string> => {
@@ -149,31 +150,48 @@ export const dynamoRunLedger = (client: () => DynamoDBClient, tableName: string)
   const key = (userPoolId: string) => ({ userPoolId: S(userPoolId) });
   const expiresAt = (now: number) => N(Math.floor(now / 1000) + KEEP_SECONDS);
 
-  /** One conditional UpdateItem on the pool's item; the new item, or undefined when the condition failed. */
+  /**
+   * One conditional UpdateItem on the pool's item; the new item, or undefined when the condition
+   * failed. A write marked `once` carries a token: the SDK may retry a write that was applied but
+   * not answered in time, and the retry's condition then fails against the write's own effect. A
+   * failed condition is read back: the token in the item says the write was applied after all.
+   */
   const update = async (
     run: RunRecord,
     {
       expression,
       condition,
       values,
-    }: { expression: string; condition: string; values: Record<string, AttributeValue> },
+      once = false,
+    }: { expression: string; condition: string; values: Record<string, AttributeValue>; once?: boolean },
   ): Promise<RunRecord | undefined> => {
+    const token = once ? crypto.randomUUID() : undefined;
+    const marked =
+      token === undefined ? expression : expression.replace(/^SET /, 'SET #lastWrite = :token, ');
     try {
       const { Attributes } = await client().send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: key(run.userPoolId),
-          UpdateExpression: expression,
+          UpdateExpression: marked,
           ConditionExpression: condition,
-          ExpressionAttributeNames: namesIn(expression, condition),
-          ExpressionAttributeValues: { ':runId': S(run.runId), ...values },
+          ExpressionAttributeNames: namesIn(marked, condition),
+          ExpressionAttributeValues: {
+            ':runId': S(run.runId),
+            ...values,
+            ...(token !== undefined && { ':token': S(token) }),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return Attributes ? recordOf(Attributes) : undefined;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      if (token === undefined) return undefined;
+      const { Item } = await client().send(
+        new GetItemCommand({ TableName: tableName, Key: key(run.userPoolId), ConsistentRead: true }),
+      );
+      return Item?.lastWrite?.S === token ? recordOf(Item) : undefined;
     }
   };
   /** The lease holder's condition: this run, this lease, at this slice. */
@@ -235,6 +253,7 @@ export const dynamoRunLedger = (client: () => DynamoDBClient, tableName: string)
           ':lease': S(lease),
           ':slice': N(run.nextSlice),
         },
+        once: true,
       });
       return reserved !== undefined;
     },
@@ -255,6 +274,7 @@ export const dynamoRunLedger = (client: () => DynamoDBClient, tableName: string)
           ':lease': S(lease),
           ':slice': N(run.nextSlice),
         },
+        once: true,
       });
       if (done === undefined) throw new LeaseLostError('another invocation took the run over');
       return done;

@@ -211,9 +211,11 @@ const work = async (claimed: RunRecord, lease: string, deps: RunDeps): Promise<S
   let slicesDone = 0;
   for (;;) {
     const slice = run.nextSlice;
+    // The run's cap, or RECONCILE_MAX_DELETES if it was lowered since the run began (to 0 in an incident, say).
+    const cap = Math.min(run.maxDeletes, deps.config.maxDeletes);
     const plan = await deps.plan(
       slicePrefix(run.sliceDigits, slice),
-      deletesLeft({ max: run.maxDeletes, asked: run.deletesAsked }),
+      deletesLeft({ max: cap, asked: run.deletesAsked }),
     );
     if (
       plan.removals.length > 0 &&
@@ -257,8 +259,15 @@ const work = async (claimed: RunRecord, lease: string, deps: RunDeps): Promise<S
 /** What may name a run's start: an EventBridge event id (a UUID), or an invocation's request id. */
 export const START_ID = /^[\w.:-]{1,128}$/;
 
-/** A new run, unless one is in hand; `startId` names it (a retried start finds its own run). */
-export const startRun = async (startId: string, deps: RunDeps): Promise<StepOutcome> => {
+/**
+ * A new run, unless one is in hand; `startId` names it (a retried start finds its own run).
+ * `eventTime` (epoch ms), the schedule's event's time: a start older than the pool's current run
+ * is ignored. Lambda retries a failed asynchronous event for up to six hours ("Lambda: Configuring
+ * error handling for asynchronous invocation", MaximumEventAgeInSeconds), so a late retry of one
+ * schedule's event can come after the next schedule's run began: it must not start another run,
+ * with a budget of its own, for a schedule already served.
+ */
+export const startRun = async (startId: string, deps: RunDeps, eventTime?: number): Promise<StepOutcome> => {
   const now = deps.now ?? Date.now;
   if (!START_ID.test(startId)) throw new RangeError('a run is named by an id of letters, digits and . : _ -');
   const runId = `${deps.config.userPoolId}/${startId}`;
@@ -266,6 +275,9 @@ export const startRun = async (startId: string, deps: RunDeps): Promise<StepOutc
   // Lambda retried this start (an asynchronous invocation is tried three times): the run it
   // began goes on with its own budget, from where it is.
   if (current?.runId === runId) return continueRun(runId, 0, deps);
+  if (current !== undefined && eventTime !== undefined && eventTime < Date.parse(current.startedAt)) {
+    return { outcome: 'ignored', runId, reason: 'older-than-the-current-run' };
+  }
   if (current !== undefined && isLive(current, now())) {
     return { outcome: 'ignored', runId, reason: 'another-run-in-hand' };
   }
@@ -312,13 +324,22 @@ export const stepOf = async (position: ParsedPosition, deps: RunDeps): Promise<S
   if (current !== undefined && current.runId !== position.runId) {
     return { outcome: 'ignored', runId: position.runId, reason: 'version-1-position-of-another-run' };
   }
+  let slice = position.nextSlice;
   if (current === undefined) {
     // Its budget as it says, but never more than this deployment allows a run.
     const maxDeletes = Math.min(position.deletesLeft, deps.config.maxDeletes);
-    const run = newRun(position.runId, position.sliceDigits, position.nextSlice, maxDeletes, now(), deps);
+    // Its slicing, unless coarser than the pool's size asks (a version 1 position could say 0
+    // digits: the whole pool in one slice): then the run starts again, as finely as it must.
+    const wanted = await deps.sliceDigits();
+    const sliceDigits = Math.max(position.sliceDigits, wanted);
+    if (sliceDigits !== position.sliceDigits) slice = 0;
+    const run = newRun(position.runId, sliceDigits, slice, maxDeletes, now(), deps);
     if (!(await deps.ledger.start(run, undefined))) {
       return { outcome: 'ignored', runId: position.runId, reason: 'another-run-in-hand' };
     }
+  } else if (position.sliceDigits !== current.sliceDigits) {
+    // A duplicate of the position that started this run again, more finely: its slice means nothing now.
+    return { outcome: 'ignored', runId: position.runId, reason: 'version-1-position-of-a-resliced-run' };
   }
-  return continueRun(position.runId, position.nextSlice, deps);
+  return continueRun(position.runId, slice, deps);
 };

@@ -197,7 +197,8 @@ const reconcileRun = async (event: unknown, context: ReconcileContext): Promise<
       isRecord(event) && typeof event.id === 'string' && START_ID.test(event.id)
         ? event.id
         : context.awsRequestId;
-    reportStep(await startRun(startId, deps));
+    const eventTime = isRecord(event) && typeof event.time === 'string' ? Date.parse(event.time) : Number.NaN;
+    reportStep(await startRun(startId, deps, Number.isNaN(eventTime) ? undefined : eventTime));
     return;
   }
   for (const record of event.Records) {

@@ -285,6 +285,69 @@ describe('the scheduled reconcile run', () => {
     expect(run.deleted).toHaveLength(2);
   });
 
+  it('RECONCILE_MAX_DELETES lowered while a run goes on holds from its next slice: 0 stops its deletions', async () => {
+    const orphans = ['0-a', '1-a', '2-a', '3-a'];
+    const run = harness({ maxDeletes: 10, orphans });
+
+    await startRun('schedule-event-1', run.deps);
+    expect(run.deleted).toEqual(['0-a']);
+    // On call sets the cap to 0 in an incident; the run's next invocations read it.
+    run.deps.config.maxDeletes = 0;
+    await run.drain();
+
+    expect(run.deleted).toEqual(['0-a']);
+    expect(run.ledger.record(POOL)).toMatchObject({ status: 'completed', deletesAsked: 1 });
+  });
+
+  it("a late retry of an earlier schedule's event, after the next run began, starts no run of its own", async () => {
+    const run = harness({
+      maxDeletes: 2,
+      orphans: ['0-a', '1-a', '2-a', '3-a', '4-a'],
+      longInvocations: true,
+    });
+    const firstEvent = 1_800_000_000_000 - 3_600_000;
+    // The next schedule's run starts and finishes, with its cap of two.
+    await startRun('schedule-event-2', run.deps, 1_800_000_000_000);
+    expect(run.deleted).toHaveLength(2);
+    run.tick(STALE_RUN_MS + 1);
+
+    // Lambda's retry of the earlier event, whose first attempts failed before they began a run.
+    await expect(startRun('schedule-event-1', run.deps, firstEvent)).resolves.toMatchObject({
+      outcome: 'ignored',
+      reason: 'older-than-the-current-run',
+    });
+    expect(run.deleted).toHaveLength(2);
+    // The next schedule's event starts a run as it should.
+    await expect(
+      startRun('schedule-event-3', run.deps, 1_800_000_000_000 + STALE_RUN_MS + 1),
+    ).resolves.toMatchObject({
+      outcome: 'worked',
+    });
+  });
+
+  it('a version 1 position coarser than the pool asks (0 digits: the whole pool) starts again as finely as it must', async () => {
+    const run = harness({ maxDeletes: 2, orphans: ['0-a', 'f-a'], longInvocations: true });
+    const v1 = {
+      type: 'cognito-user-sync.reconcile',
+      version: 1,
+      runId: `${POOL}-2026-12-01T00:00:00.000Z`,
+      userPoolId: POOL,
+      sliceDigits: 0,
+      nextSlice: 0,
+      deletesLeft: 2,
+    };
+
+    await stepOf(parsePosition(JSON.stringify(v1), POOL), run.deps);
+
+    // Sixteen slices, the pool's slicing, never one prefix-less list.
+    expect(run.planned).toEqual([...'0123456789abcdef']);
+    expect(run.ledger.record(POOL)).toMatchObject({ sliceDigits: 1, status: 'completed' });
+    // Its duplicate, delivered again, is not read against the new slicing.
+    await expect(stepOf(parsePosition(JSON.stringify(v1), POOL), run.deps)).resolves.toMatchObject({
+      reason: 'version-1-position-of-a-resliced-run',
+    });
+  });
+
   it('a ledger write that fails before the deletions are counted sends none of them; the retry stays under the cap', async () => {
     const run = harness({
       maxDeletes: 2,
