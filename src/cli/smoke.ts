@@ -110,7 +110,8 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
     const deployed = Environment?.Variables ?? {};
     env = { ...process.env, ...Object.fromEntries(SERVICE_VARIABLES.map((name) => [name, deployed[name]])) };
   }
-  const writes = await openWrites(env);
+  // The secrets the deployment's functions read are in its region, whatever AWS_REGION says.
+  const writes = await openWrites(env, { region: deployment.region });
   const actions = await createPoolActions({ deployment, clients });
   const world: SmokeWorld = {
     ...actions,

@@ -31,12 +31,21 @@ export interface Writes {
   remove(cognitoSub: string, idempotencyKey: string): Promise<Result<'deleteUser'>>;
 }
 
-/** Reads USER_SERVICE_URL and the credentials (a secret's fetch included) and opens the client. */
-export const openWrites = async (env: Env = process.env): Promise<Writes> => {
+/**
+ * Reads USER_SERVICE_URL and the credentials (a secret's fetch included) and opens the client. The
+ * secrets are read in `region` when given (a deployment's, whose functions hold them), else in the
+ * environment's.
+ */
+export const openWrites = async (
+  env: Env = process.env,
+  { region }: { region?: string } = {},
+): Promise<Writes> => {
   const config = readUserServiceConfig(env);
   const credentials = await loadCredentials(
     credentialSources(env),
-    secretsManagerGetter(() => new SecretsManagerClient(AWS_CLIENT_PROFILES.cli)),
+    secretsManagerGetter(
+      () => new SecretsManagerClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
+    ),
   );
   const client = createUserServiceClient({ ...config, baseBackoffMs: 200, maxBackoffMs: 5000 });
   const options = (idempotencyKey: string) => ({

@@ -368,6 +368,38 @@ describe('smoke, against a deployment in moto', () => {
     }
   });
 
+  it("reads the User Service's credentials in the deployment's region, whatever AWS_REGION says", async () => {
+    // Nothing arrives (the trail is off): what matters is that smoke got as far as watching.
+    await new CloudTrailClient({}).send(new StopLoggingCommand({ Name: fixture.names.trail }));
+    vi.stubEnv('AWS_REGION', 'us-west-2');
+    vi.stubEnv('AWS_DEFAULT_REGION', 'us-west-2');
+    try {
+      const { code, err, out } = await run(
+        'smoke',
+        '--yes',
+        '--terraform-outputs',
+        outputs,
+        '--step-timeout',
+        '1',
+        '--interval',
+        '0.1',
+        '--json',
+      );
+
+      expect(err).toBe('');
+      expect(code).toBe(1);
+      const report = JSON.parse(out) as Report;
+      expect(failed(report).map((check) => [check.id, check.evidence?.hop])).toEqual([
+        ['step.create', 'trail'],
+      ]);
+      expect(report.checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
+    } finally {
+      vi.stubEnv('AWS_REGION', 'eu-central-2');
+      vi.stubEnv('AWS_DEFAULT_REGION', 'eu-central-2');
+      await new CloudTrailClient({}).send(new StartLoggingCommand({ Name: fixture.names.trail }));
+    }
+  });
+
   it('writes nothing without --yes (usage, exit 2), and says in --help what it writes', async () => {
     const { code, err } = await run('smoke', '--terraform-outputs', outputs);
     expect(code).toBe(2);
