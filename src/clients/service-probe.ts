@@ -6,7 +6,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseSigningKey, signatureHeaders } from '../webhooks/signature.js';
 import type { Credentials } from './credentials.js';
-import { readBody, redactCredentials, USER_AGENT } from './user-service.js';
+import { credentialRedactor } from './user-service/redaction.js';
+import { readBody, USER_AGENT } from './user-service.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -110,7 +111,8 @@ export const createProbe = ({
         signal: AbortSignal.timeout(timeoutMs),
       });
       const { text } = await readBody(response, MAX_ANSWER_BYTES);
-      const redacted = redactCredentials(text, sent);
+      const redact = credentialRedactor(sent);
+      const redacted = redact(text);
       let json: unknown;
       try {
         json = JSON.parse(redacted);
@@ -122,7 +124,7 @@ export const createProbe = ({
         answer: {
           status: response.status,
           headers: Object.fromEntries(
-            [...response.headers.entries()].map(([name, value]) => [name, redactCredentials(value, sent)]),
+            [...response.headers.entries()].map(([name, value]) => [name, redact(value)]),
           ),
           body: redacted,
           json,

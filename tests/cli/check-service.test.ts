@@ -183,6 +183,34 @@ describe('check-service', () => {
     }
   });
 
+  it('never shows the API key echoed URL-encoded or form-encoded either', async () => {
+    const key = 'SUPER SECRET=KEY123';
+    vi.stubEnv('USER_SERVICE_API_KEY', key);
+    await dev.close();
+    dev = await startDevUserService({ apiKeys: [key], signingSecrets: [SECRET] });
+    const echoing = await startBrokenService(dev, (seen, answer) =>
+      isUnknown(seen)
+        ? {
+            status: 404,
+            body: JSON.stringify({
+              error: 'not_found',
+              query: `key=${encodeURIComponent(key)}`,
+              form: new URLSearchParams({ key }).toString(),
+            }),
+          }
+        : answer,
+    );
+    try {
+      const { out } = await run('check-service', '--url', echoing.url, '--signing-secret', SECRET, '--json');
+
+      expect(out).not.toContain('SECRET%3DKEY123');
+      expect(out).not.toContain('KEY123');
+      expect(out).toContain('key=[redacted]');
+    } finally {
+      await echoing.close();
+    }
+  });
+
   const nonConforming: {
     breaks: string;
     fails: string[];
