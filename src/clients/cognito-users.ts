@@ -166,6 +166,15 @@ export const subPrefixFilter = (prefix: string): string | undefined =>
   prefix === '' ? undefined : `sub ^= ${quoted(prefix)}`;
 
 /**
+ * How long after a user is created ListUsers is taken to list them. AWS says only that the listing
+ * lags (API reference, ListUsers: "This operation is eventually consistent. You might experience a
+ * delay before results are up-to-date. To validate the existence or configuration of an individual
+ * user, use AdminGetUser") and gives no bound. Fifteen minutes is a generous margin for an index
+ * to catch up, and waiting it out costs a caller that would drop a user only a later decision.
+ */
+export const LISTING_CATCH_UP_MS = 15 * 60_000;
+
+/**
  * The user with this sub, as Cognito holds it now; undefined when the pool has no such user.
  * AdminGetUser takes the sub of a local user as its Username (API reference: "If username isn't
  * an alias attribute in your user pool, this value must be the sub of a local user or the username
@@ -175,6 +184,10 @@ export const subPrefixFilter = (prefix: string): string | undefined =>
  * third-party IdP": API reference, UserType): a local user listed there is one AdminGetUser has
  * just said is gone, still in a listing that lags behind (ListUsers is eventually consistent,
  * e.g. just after AdminDeleteUser), and must not turn a delete into a write.
+ *
+ * So undefined always rests on ListUsers: AdminGetUser's "not found" cannot tell a deleted local
+ * user from a federated one, and a federated user created moments ago may not be listed yet. A
+ * caller that drops a user on undefined waits LISTING_CATCH_UP_MS from the user's creation first.
  */
 export const findUserBySub = async (
   client: CognitoIdentityProviderClient,

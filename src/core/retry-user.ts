@@ -1,9 +1,11 @@
 // One retry-queue message, one more try: ask Cognito whether the user is still in the pool, send
 // the stored body with the same idempotency key, then say what becomes of the message: done,
-// dropped (the user left the pool meanwhile), dead-lettered, or deferred by the backoff schedule.
+// dropped (the user left the pool meanwhile, and ListUsers has had time to say so), dead-lettered,
+// or deferred by the backoff schedule.
 // While the container's circuit breaker is open, the message is deferred at once, Cognito unasked:
 // for its next step, or as long as the User Service asked (Retry-After), whichever is longer.
 
+import { LISTING_CATCH_UP_MS } from '../clients/cognito-users.js';
 import type { Credentials } from '../clients/credentials.js';
 import type { RetryQueueOps } from '../clients/user-queue.js';
 import { CIRCUIT_OPEN, measurement, type UserServiceClient } from '../clients/user-service.js';
@@ -43,6 +45,8 @@ export interface RetryDeps {
    * configuration says now. Left while the worker's wiring still passes it.
    */
   userDefaults?: UserDefaults;
+  /** The clock (epoch ms) a message's age is read on; Date.now by default. */
+  now?: () => number;
 }
 
 export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise<RetryReport> => {
@@ -77,7 +81,21 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
     }
     return { ...(await deferRecord(record, failure.reason, deps)), keys };
   }
-  if (user === undefined) return { outcome: 'gone', reason: 'not-in-pool', keys };
+  if (user === undefined) {
+    // "Not in the pool" rests on ListUsers, which is eventually consistent: AdminGetUser does not
+    // take a federated user's sub, so for a sub it does not find (a deleted local user, or a
+    // federated one) only the listing says, and a federated user who signed in moments ago may not
+    // be listed yet. The message has no userName to ask AdminGetUser by. So the user is dropped only
+    // once the listing has surely caught up with the sign-up: firstFailedAt, written after
+    // Cognito created the user, is LISTING_CATCH_UP_MS old. Until then the message waits, asked
+    // again when that time is up; a clock out of step (a firstFailedAt ahead of ours) waits too.
+    // Nothing is created meanwhile, so the cost is only a later drop.
+    const waitMs = Date.parse(message.firstFailedAt) + LISTING_CATCH_UP_MS - (deps.now ?? Date.now)();
+    if (waitMs > 0) {
+      return { ...(await deferRecord(record, NOT_LISTED_YET, deps, Math.ceil(waitMs / 1000))), keys };
+    }
+    return { outcome: 'gone', reason: 'not-in-pool', keys };
+  }
 
   const result = await deps.userService.createUser(message.body, {
     idempotencyKey: message.idempotencyKey,
@@ -93,20 +111,25 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
   return { ...(await deferRecord(record, result.reason, deps)), ...measurement(result), keys };
 };
 
+/** Why a message whose user Cognito does not list is kept: the listing may not have caught up. */
+const NOT_LISTED_YET = 'not-listed-yet';
+
 /**
  * Hides a message for the next step of the backoff schedule, or as long as the User Service asked
- * not to be called (Retry-After) when that is longer; SQS brings it back then.
+ * not to be called (Retry-After), or `atLeastSeconds`, when that is longer; SQS brings it back then.
  */
 export const deferRecord = async (
   record: QueueRecord,
   reason: string,
   deps: Pick<RetryDeps, 'queue' | 'random' | 'serviceOpenForMs'>,
+  atLeastSeconds = 0,
 ): Promise<RetryReport> => {
   const delaySeconds = Math.min(
     MAX_VISIBILITY_SECONDS,
     Math.max(
       retryDelaySeconds(record.receiveCount, deps.random),
       Math.ceil((deps.serviceOpenForMs?.() ?? 0) / 1000),
+      atLeastSeconds,
     ),
   );
   const deferFailure = await deps.queue.defer(record.receiptHandle, delaySeconds).then(

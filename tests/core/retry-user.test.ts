@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { LISTING_CATCH_UP_MS } from '../../src/clients/cognito-users.js';
 import type { Credentials } from '../../src/clients/credentials.js';
 import type { RetryQueueOps } from '../../src/clients/user-queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../../src/core/backoff.js';
@@ -89,10 +90,14 @@ const fakeQueueOps = (defer: () => Promise<void> = async () => undefined) => {
 /** What Cognito answers for the message's user: by default, Ada as she is. */
 type CognitoAnswer = Parameters<typeof fakeCognito>[0];
 
+/** The fixture message's firstFailedAt, and a worker's clock that long after it. */
+const FIRST_FAILED_AT = Date.parse('2026-11-26T10:00:00.000Z');
+const later = (ms: number) => () => FIRST_FAILED_AT + ms;
+
 const setUp = (
   result: CreateUserResult,
   random = () => 0.5,
-  options: { inCognito?: CognitoAnswer; deadline?: Deadline } = {},
+  options: { inCognito?: CognitoAnswer; deadline?: Deadline; now?: () => number } = {},
 ) => {
   const userService = fakeUserService(result);
   const queue = fakeQueueOps();
@@ -105,6 +110,8 @@ const setUp = (
     deadline,
     queue: queue.ops,
     random,
+    // A day after the first failure, unless a test says otherwise: ListUsers has long caught up.
+    now: options.now ?? later(86_400_000),
   };
   return { deps, userService, queue, deadline, cognito };
 };
@@ -269,6 +276,53 @@ describe('retryRecord', () => {
     expect(userService.calls).toEqual([]);
     expect(queue.deadLetters).toEqual([]);
     expect(queue.deferrals).toEqual([]);
+  });
+
+  it.each([
+    ['a minute', 60_000],
+    ['a moment short of the catch-up', LISTING_CATCH_UP_MS - 1000],
+  ])(
+    'defers, never drops, a user Cognito does not list %s after the first failure: ListUsers may lag',
+    async (_, age) => {
+      const { deps, userService, queue } = setUp(
+        { outcome: 'created', httpStatus: 201, ...MEASURED },
+        () => 0,
+        { inCognito: undefined, now: later(age) },
+      );
+
+      const report = await retryRecord(fixtureRecord, deps);
+
+      // Back when the listing has surely caught up (or the schedule's own step, if later).
+      const seconds = Math.max(60, Math.ceil((LISTING_CATCH_UP_MS - age) / 1000));
+      expect(report).toEqual({ outcome: 'deferred', reason: 'not-listed-yet', delaySeconds: seconds, keys });
+      expect(queue.deferrals).toEqual([{ receiptHandle: sqsRecord.receiptHandle, seconds }]);
+      expect(userService.calls).toEqual([]);
+      expect(queue.deadLetters).toEqual([]);
+    },
+  );
+
+  it('drops a user Cognito does not list once the catch-up has passed since the first failure', async () => {
+    const { deps, queue } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED }, () => 0.5, {
+      inCognito: undefined,
+      now: later(LISTING_CATCH_UP_MS),
+    });
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toEqual({ outcome: 'gone', reason: 'not-in-pool', keys });
+    expect(queue.deferrals).toEqual([]);
+  });
+
+  it('defers a user Cognito does not list when the first failure is in the future (a clock out of step): the age is no proof', async () => {
+    const { deps, queue } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED }, () => 0, {
+      inCognito: undefined,
+      now: later(-3_600_000),
+    });
+
+    const report = await retryRecord(fixtureRecord, deps);
+
+    expect(report).toMatchObject({ outcome: 'deferred', reason: 'not-listed-yet' });
+    expect(queue.deferrals).toHaveLength(1);
   });
 
   it.each([
