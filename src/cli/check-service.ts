@@ -37,8 +37,9 @@ const CHECK_SERVICE = command({
 Each answer is judged by the contract's own schemas, as cognito-user-sync's client reads it.
 
 Writes: test users, each with a sub under one prefix of the run (c0c0c0c0-…) and an address
-check-service+<run>@example.invalid; all removed at the end, also after a failure or Ctrl-C (the
-last check says whether anything is left). Reads: the API key and signing secret as the other
+check-service+<run>@example.invalid; all removed at the end, also after a failure or Ctrl-C: the
+prefix is read back, and a user still under it (a create whose answer was lost but that landed)
+is deleted too; the last check names what it deleted so and what it could not. Reads: the API key and signing secret as the other
 commands do (USER_SERVICE_API_KEY_SECRET_ID or USER_SERVICE_API_KEY, USER_SERVICE_SIGNING_SECRET_ID
 or USER_SERVICE_SIGNING_SECRET; a secret id is read from Secrets Manager). Tested against the dev
 User Service and against loopback services that each break one rule.`,

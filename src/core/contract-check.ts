@@ -661,7 +661,12 @@ const listChecks = async ({
   ];
 };
 
-/** Deletes every test user, then reads the prefix back: nothing of the run may be left. */
+/**
+ * Deletes every test user, then reads the run's prefix back: nothing of the run may be left. A
+ * user listed there that no create was seen to make (its answer lost, a timeout, while the create
+ * landed) is the run's all the same, under its own marked prefix: deleted too, and named. A user
+ * outside the prefix (a service that ignores it) is never touched.
+ */
 const cleanUp = async (
   probe: Probe,
   prefix: string,
@@ -670,31 +675,74 @@ const cleanUp = async (
 ): Promise<Check> => {
   const title = 'every test user is removed';
   const exchanges: Exchange[] = [];
-  for (const sub of created) exchanges.push(await probe({ method: 'DELETE', sub, idempotencyKey: key() }));
-  const listed = await probe({ method: 'GET', query: { prefix, limit: '100' } });
-  exchanges.push(listed);
-  const body = listed.answer?.json;
-  const left = is(UserPageView, body) ? body.users.map((user) => user.cognitoSub) : undefined;
-  if (left === undefined) {
-    return {
-      ...fail(
-        'cleanup',
-        CLEANUP,
-        title,
-        [`could not list the prefix ${prefix} to see`, ...exchanges.flatMap(describeExchange)],
-        `delete the users whose sub starts with ${prefix} (their emails end @example.invalid)`,
-      ),
-      evidence: exchanges,
-    };
+  const remove = async (sub: string) => {
+    const exchange = await probe({ method: 'DELETE', sub, idempotencyKey: key() });
+    exchanges.push(exchange);
+    return exchange;
+  };
+  /** The subs listed under the prefix, or undefined when the list cannot be read. */
+  const listed = async () => {
+    const exchange = await probe({ method: 'GET', query: { prefix, limit: '100' } });
+    exchanges.push(exchange);
+    const body = exchange.answer?.json;
+    return is(UserPageView, body)
+      ? body.users.map((user) => user.cognitoSub).filter((sub) => sub.startsWith(prefix))
+      : undefined;
+  };
+  const unlisted = () => ({
+    ...fail(
+      'cleanup',
+      CLEANUP,
+      title,
+      [`could not list the prefix ${prefix} to see`, ...exchanges.flatMap(describeExchange)],
+      `delete the users whose sub starts with ${prefix} (their emails end @example.invalid)`,
+    ),
+    evidence: exchanges,
+  });
+
+  for (const sub of created) await remove(sub);
+  let left = await listed();
+  if (left === undefined) return unlisted();
+  const deleted: string[] = [];
+  const refused: string[] = [];
+  if (left.length > 0) {
+    for (const sub of left) {
+      const exchange = await remove(sub);
+      const answer = status(exchange);
+      if (answer !== undefined && (answer < 300 || answer === 404)) deleted.push(sub);
+      else
+        refused.push(
+          `${sub} (${answer === undefined ? `no answer: ${exchange.error}` : `answered ${answer}`})`,
+        );
+    }
+    left = await listed();
+    if (left === undefined) return unlisted();
   }
+  const unseen = deleted.filter((sub) => !created.has(sub));
+  const seen = [
+    ...(unseen.length > 0
+      ? [
+          `deleted what was left under the run's prefix, though no create of it was seen to succeed: ${unseen.join(', ')}`,
+        ]
+      : []),
+    ...(deleted.length > unseen.length
+      ? [
+          `deleted again, still listed after the first DELETE: ${deleted.filter((sub) => created.has(sub)).join(', ')}`,
+        ]
+      : []),
+  ];
   return left.length === 0
-    ? { ...pass('cleanup', CLEANUP, title, `nothing left under ${prefix}`), evidence: exchanges }
+    ? { ...pass('cleanup', CLEANUP, title, [`nothing left under ${prefix}`, ...seen]), evidence: exchanges }
     : {
         ...fail(
           'cleanup',
           CLEANUP,
           title,
-          [`left: ${left.join(', ')}`],
+          [
+            `left: ${left.join(', ')}`,
+            ...(refused.length > 0 ? [`could not delete: ${refused.join(', ')}`] : []),
+            ...seen,
+          ],
           `delete them: DELETE {url}/{sub} for each (their emails end @example.invalid)`,
         ),
         evidence: exchanges,

@@ -351,6 +351,67 @@ describe('check-service', () => {
     },
   );
 
+  it("deletes a test user the clean-up finds under the run's prefix though no create was seen to succeed", async () => {
+    // The first create lands, but its answer is lost on the way (a gateway's 502).
+    let lost: string | undefined;
+    const lossy = await startBrokenService(dev, (seen) => {
+      if (seen.method !== 'POST' || lost !== undefined) return undefined;
+      lost = (JSON.parse(seen.body) as { cognitoSub: string }).cognitoSub;
+      return { status: 502, body: '<html>Bad Gateway</html>', contentType: 'text/html' };
+    });
+    try {
+      const { report } = await check(lossy.url);
+
+      const cleanup = report.checks.at(-1);
+      expect(cleanup?.id).toBe('cleanup');
+      expect(cleanup?.status, cleanup?.detail.join('\n')).toBe('pass');
+      expect(cleanup?.detail).toContain(
+        `deleted what was left under the run's prefix, though no create of it was seen to succeed: ${lost}`,
+      );
+      expect(dev.users.size).toBe(0);
+    } finally {
+      await lossy.close();
+    }
+  });
+
+  it('names a left test user it could not delete, and why; never touches a user outside the prefix', async () => {
+    let lost: string | undefined;
+    const stubborn = await startBrokenService(
+      dev,
+      (seen) => {
+        if (seen.method !== 'POST' || lost !== undefined) return undefined;
+        lost = (JSON.parse(seen.body) as { cognitoSub: string }).cognitoSub;
+        return { status: 502, body: '' };
+      },
+      (seen) =>
+        seen.method === 'DELETE' && lost !== undefined && seen.path.endsWith(lost)
+          ? { status: 500, body: JSON.stringify({ error: 'internal' }) }
+          : undefined,
+    );
+    dev.users.set('3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13', {
+      cognitoSub: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
+      email: 'ada@example.com',
+      fullName: 'Ada',
+      status: 'ACTIVE',
+      role: 'USER',
+      createdBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
+      updatedBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      idempotencyKey: 'k',
+    });
+    try {
+      const { code, report } = await check(stubborn.url);
+
+      expect(code).toBe(1);
+      const cleanup = report.checks.at(-1);
+      expect(cleanup).toMatchObject({ id: 'cleanup', status: 'fail' });
+      expect(cleanup?.detail).toEqual([`left: ${lost}`, `could not delete: ${lost} (answered 500)`]);
+      expect([...dev.users.keys()].sort()).toEqual([lost, '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13'].sort());
+    } finally {
+      await stubborn.close();
+    }
+  });
+
   it('flags a bare 409 with its consequence in the printed checklist', async () => {
     const broken = await startBrokenService(dev, (seen, answer) =>
       seen.method === 'POST' && answer.body.includes('already_exists')
