@@ -104,10 +104,20 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
     const userChanges = deployment.functions.userChanges;
     if (!userChanges)
       throw new UsageError('user changes are not deployed: smoke follows a user through them');
-    const { Environment } = await clients.lambda.send(
-      new GetFunctionConfigurationCommand({ FunctionName: functionNameOf(userChanges.id) }),
-    );
-    const deployed = Environment?.Variables ?? {};
+    const name = functionNameOf(userChanges.id);
+    let deployed: Record<string, string>;
+    try {
+      const { Environment } = await clients.lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: name }),
+      );
+      deployed = Environment?.Variables ?? {};
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      io.err(
+        `cognito-user-sync: there is no function ${name} in ${deployment.region}: user changes are not deployed there, or the deployment is named wrong (check --stack, --terraform-outputs or --prefix, and --region). smoke follows a user through them.`,
+      );
+      return 1;
+    }
     env = { ...process.env, ...Object.fromEntries(SERVICE_VARIABLES.map((name) => [name, deployed[name]])) };
   }
   // The secrets the deployment's functions read are in its region, whatever AWS_REGION says.

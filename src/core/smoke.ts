@@ -5,6 +5,8 @@
 // removed at the end whatever happened. What the world does and shows comes through SmokeWorld
 // (src/clients/smoke-world.ts); this module decides.
 
+import { functionNameOf } from '../clients/deployment.js';
+import { ABSENT, type Inventory, Unreadable } from '../clients/deployment-reads.js';
 import type { FunctionLogLine, PathObservations, PoolActions } from '../clients/smoke-world.js';
 import type { ListedUser } from '../domain/contract.js';
 import { type Check, fail, pass, skip } from './checklist.js';
@@ -20,7 +22,49 @@ export interface Observations {
   waiting?: number;
   /** The user-changes function's log lines for this user since the step began; a string when unreadable. */
   functionLog: FunctionLogLine[] | string;
+  /** Why the user-changes function is not to be seen, when it is not: not deployed, not there, unreadable. */
+  userChanges?: Unseen;
 }
+
+/** What keeps the user-changes function from view, and what to do about it. */
+export interface Unseen {
+  why: string;
+  fix: string;
+}
+
+/**
+ * Whether the user-changes function is to be seen: `absent` when the deployment has none (its
+ * source says so, or there is no such function), `unreadable` when it could not be read.
+ */
+export const userChangesUnseen = (
+  inventory: Inventory,
+): (Unseen & { kind: 'absent' | 'unreadable' }) | undefined => {
+  const { deployment } = inventory;
+  const read = inventory.functions.userChanges;
+  const named = deployment.functions.userChanges;
+  if (read === null || named === null) {
+    return {
+      kind: 'absent',
+      why: `user changes are not deployed: ${deployment.source} names no user-changes function, so no change made in the pool after a sign-up reaches the User Service`,
+      fix: 'deploy them (EnableUserChanges / enable_user_changes, docs/deploy.md), or point smoke at the deployment that has them',
+    };
+  }
+  if (read === ABSENT) {
+    return {
+      kind: 'absent',
+      why: `there is no function ${functionNameOf(named.id)} in ${deployment.region}: user changes are not deployed there, or the deployment is named wrong`,
+      fix: 'check --stack, --terraform-outputs or --prefix, and --region; or deploy user changes (EnableUserChanges / enable_user_changes)',
+    };
+  }
+  if (read instanceof Unreadable) {
+    return {
+      kind: 'unreadable',
+      why: `the user-changes function could not be read (${read.action}: ${read.reason}), so whether it is deployed is not known`,
+      fix: `let the credentials call ${read.action} on it, then run cognito-user-sync doctor`,
+    };
+  }
+  return undefined;
+};
 
 export interface HopVerdict {
   hop: Hop;
@@ -90,6 +134,13 @@ export const nameTheHop = (observations: Observations): HopVerdict => {
       hop: 'function',
       why: `${observations.waiting} messages wait on the changes queue: the user-changes function does not consume them`,
       fix: 'check its event source mapping is Enabled, its reserved concurrency, and its errors (<prefix>/function-errors)',
+    };
+  }
+  if (observations.userChanges) {
+    return {
+      hop: 'function',
+      why: `no sign of the change past Cognito, and ${observations.userChanges.why}`,
+      fix: observations.userChanges.fix,
     };
   }
   const noLog =
@@ -279,11 +330,15 @@ const stepFailed = async (
 const PATH_CHECK = /^(?:trail\.|rule|queue\.changes|kms\.|function\.userChanges\.)/;
 
 /** What can be seen of the path, judged: doctor's checks of it, the queue, the function's log. */
-export const judgePath = ({ inventory, waiting, functionLog }: PathObservations): Observations => ({
-  pathChecks: doctorChecks(inventory).filter((check) => PATH_CHECK.test(check.id)),
-  ...(waiting !== undefined && { waiting }),
-  functionLog,
-});
+export const judgePath = ({ inventory, waiting, functionLog }: PathObservations): Observations => {
+  const unseen = userChangesUnseen(inventory);
+  return {
+    pathChecks: doctorChecks(inventory).filter((check) => PATH_CHECK.test(check.id)),
+    ...(waiting !== undefined && { waiting }),
+    functionLog,
+    ...(unseen && { userChanges: { why: unseen.why, fix: unseen.fix } }),
+  };
+};
 
 /** Runs the whole life of one user, then removes it, whatever happened. */
 export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promise<Check[]> => {
@@ -291,9 +346,8 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
   const sleep = options.sleep ?? defaultSleep;
   const timing = { ...options, now, sleep };
   // The trigger is no hop of an invited user's path, but of every sign-up's: checked first.
-  const checks: Check[] = doctorChecks(await world.readPath()).filter((check) =>
-    check.id.startsWith('trigger.'),
-  );
+  const inventory = await world.readPath();
+  const checks: Check[] = doctorChecks(inventory).filter((check) => check.id.startsWith('trigger.'));
   const email = smokeAddressOf(options.runId);
   const user: SmokeUser = {
     username: world.usernameFor(email, options.runId),
@@ -305,6 +359,26 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
   const createTitle = 'invited (AdminCreateUser, no message sent): the service lists the user';
   /** The step in hand: an error thrown part-way fails it, and the clean-up still runs and is reported. */
   let inHand = { id: 'create', title: createTitle };
+  // No change made in the pool can arrive without the user-changes function: no user is made to
+  // wait --step-timeout for each, and no CloudTrail blamed after.
+  const unseen = userChangesUnseen(inventory);
+  if (unseen?.kind === 'absent') {
+    checks.push(
+      fail(
+        'user-changes',
+        SECTION_STEPS,
+        'user changes are deployed: smoke follows each change through them',
+        unseen.why,
+        unseen.fix,
+      ),
+    );
+    for (const step of [inHand, ...STEPS]) {
+      checks.push(
+        skip(`step.${step.id}`, SECTION_STEPS, step.title, 'not run: user changes are not deployed'),
+      );
+    }
+    return checks;
+  }
   /** The steps, in order: each a check; the first that does not pass ends the walk. */
   const walk = async (): Promise<void> => {
     const since = new Date(now());

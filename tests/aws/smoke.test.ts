@@ -400,6 +400,41 @@ describe('smoke, against a deployment in moto', () => {
     }
   });
 
+  it('says plainly that user changes are not deployed, before making a user, when the deployment named has none', async () => {
+    const elsewhere = ['--prefix', 'smk-none', '--user-pool-id', fixture.userPoolId, '--step-timeout', '1'];
+    const calls = trail.delivered.length;
+    // With the environment's User Service: the plan's own refusal, in the checklist.
+    vi.stubEnv('USER_SERVICE_URL', service.url);
+    vi.stubEnv('USER_SERVICE_API_KEY', API_KEY);
+    try {
+      const { code, out } = await run('smoke', '--yes', ...elsewhere, '--interval', '0.1', '--json');
+
+      expect(code).toBe(1);
+      const report = JSON.parse(out) as Report;
+      expect(report.checks.find((check) => check.id === 'user-changes')).toMatchObject({
+        status: 'fail',
+        detail: [
+          'there is no function smk-none-user-changes in eu-central-2: user changes are not deployed there, or the deployment is named wrong',
+        ],
+      });
+      expect(
+        report.checks.filter((check) => check.id.startsWith('step.')).map((check) => check.status),
+      ).toEqual(Array(6).fill('skip'));
+      expect(out).not.toMatch(/CloudTrail/);
+    } finally {
+      vi.stubEnv('USER_SERVICE_URL', '');
+      vi.stubEnv('USER_SERVICE_API_KEY', '');
+    }
+    // With the deployed function's: there is none to read them from.
+    const { code, err } = await run('smoke', '--yes', ...elsewhere);
+
+    expect(code).toBe(1);
+    expect(err).toBe(
+      'cognito-user-sync: there is no function smk-none-user-changes in eu-central-2: user changes are not deployed there, or the deployment is named wrong (check --stack, --terraform-outputs or --prefix, and --region). smoke follows a user through them.',
+    );
+    expect(trail.delivered.length).toBe(calls);
+  });
+
   it('writes nothing without --yes (usage, exit 2), and says in --help what it writes', async () => {
     const { code, err } = await run('smoke', '--terraform-outputs', outputs);
     expect(code).toBe(2);

@@ -4,7 +4,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { byPrefix } from '../../src/clients/deployment.js';
-import { ABSENT, type Inventory } from '../../src/clients/deployment-reads.js';
+import { ABSENT, type Inventory, Unreadable } from '../../src/clients/deployment-reads.js';
 import { type Check, fail, pass } from '../../src/core/checklist.js';
 import { nameTheHop, runSmoke, type SmokeWorld } from '../../src/core/smoke.js';
 import type { ListedUser } from '../../src/domain/contract.js';
@@ -61,6 +61,27 @@ describe('nameTheHop', () => {
     });
   });
 
+  it.each([
+    [
+      'not deployed',
+      { why: 'user changes are not deployed: test names no user-changes function', fix: 'deploy them' },
+    ],
+    [
+      'unreadable',
+      { why: 'the user-changes function could not be read', fix: 'let the credentials read it' },
+    ],
+  ])(
+    'says the user-changes function is %s, rather than blame CloudTrail, when nothing else shows the change',
+    (_, userChanges) => {
+      const verdict = nameTheHop({ pathChecks: [], waiting: 0, functionLog: 'no log', userChanges });
+
+      expect(verdict.hop).toBe('function');
+      expect(verdict.why).toContain(userChanges.why);
+      expect(verdict.why).not.toMatch(/CloudTrail/);
+      expect(verdict.fix).toBe(userChanges.fix);
+    },
+  );
+
   it("names CloudTrail's delivery when nothing shows the change past Cognito, and says the log could not be read", () => {
     const verdict = nameTheHop({ pathChecks: [], waiting: 0, functionLog: 'AccessDeniedException: no' });
 
@@ -92,13 +113,24 @@ const NOTHING: Inventory = {
   simulations: [],
 };
 
+/** A deployment with user changes whose function cannot be read, and nothing else to read. */
+const DEPLOYED: Inventory = {
+  ...NOTHING,
+  functions: {
+    ...NOTHING.functions,
+    userChanges: new Unreadable('lambda:GetFunctionConfiguration', 'AccessDeniedException: no'),
+  },
+};
+
 /** A pool and a User Service in memory; the path delivers each change at once, unless told not to. */
 const fakeWorld = ({
   deliver = () => true,
   refuse,
+  inventory = DEPLOYED,
 }: {
   deliver?: (call: string) => boolean;
   refuse?: string;
+  inventory?: Inventory;
 } = {}) => {
   const calls: string[] = [];
   const pool = new Map<
@@ -111,7 +143,7 @@ const fakeWorld = ({
     if (user) change(user);
   };
   const world: SmokeWorld = {
-    readPath: async () => NOTHING,
+    readPath: async () => inventory,
     usernameFor: (email) => email,
     async create(username, email, name) {
       calls.push('create');
@@ -175,7 +207,7 @@ const fakeWorld = ({
       service.delete(sub);
       return true;
     },
-    observe: async () => ({ inventory: NOTHING, waiting: 0, functionLog: [] }),
+    observe: async () => ({ inventory, waiting: 0, functionLog: [] }),
   };
   return { world, calls, pool, service };
 };
@@ -289,7 +321,10 @@ describe('runSmoke', () => {
     expect(checks[1]?.detail).toEqual([
       'Cognito refused AdminGetUser: AccessDeniedException: not authorized to perform: cognito-idp:AdminGetUser',
     ]);
-    expect(checks.at(-1)?.detail).toEqual(['deleted from the pool by the clean-up', 'not in the User Service']);
+    expect(checks.at(-1)?.detail).toEqual([
+      'deleted from the pool by the clean-up',
+      'not in the User Service',
+    ]);
     expect(pool.size + service.size).toBe(0);
   });
 
@@ -306,4 +341,37 @@ describe('runSmoke', () => {
     expect(pool.size).toBe(0);
     expect(service.size).toBe(1);
   });
+
+  it.each([
+    [
+      'the source says they are not deployed',
+      NOTHING,
+      /^user changes are not deployed: test names no user-changes function/,
+    ],
+    [
+      'their function is not there',
+      { ...NOTHING, functions: { ...NOTHING.functions, userChanges: ABSENT } },
+      /^there is no function p-user-changes in eu-west-1/,
+    ],
+  ] as const)(
+    'refuses before creating a user when %s, rather than blame CloudTrail after the wait',
+    async (_, inventory, why) => {
+      const { world, calls } = fakeWorld({ inventory });
+
+      const checks = steps(await runSmoke(world, options));
+
+      expect(calls).toEqual([]);
+      expect(checks.map((check) => [check.id, check.status])).toEqual([
+        ['step.create', 'skip'],
+        ['step.confirm', 'skip'],
+        ['step.update', 'skip'],
+        ['step.disable', 'skip'],
+        ['step.enable', 'skip'],
+        ['step.delete', 'skip'],
+      ]);
+      const refusal = (await runSmoke(world, options)).find((check) => check.id === 'user-changes');
+      expect(refusal).toMatchObject({ status: 'fail', detail: [expect.stringMatching(why)] });
+      expect(JSON.stringify(refusal)).not.toMatch(/CloudTrail/);
+    },
+  );
 });
