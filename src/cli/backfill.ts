@@ -13,7 +13,14 @@ import type { PoolUser } from '../domain/pool-user.js';
 import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
-import { openReport, type RunReport, readReport, reportHeading } from './report.js';
+import {
+  defaultReportPath,
+  holdingReports,
+  openReport,
+  type RunReport,
+  readReport,
+  reportHeading,
+} from './report.js';
 import { limitOf, poolOf, printLimits, statusesLimit, switchLimit } from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, underControl } from './run.js';
 import type { Io } from './usage.js';
@@ -117,10 +124,22 @@ async function* failedUsersOf(
   }
 }
 
+type BackfillFlags = NonNullable<ReturnType<typeof BACKFILL.read>>['values'];
+
 export const backfill = async (args: string[], io: Io): Promise<number> => {
   const flags = BACKFILL.read(args, io);
   if (flags === undefined) return 0;
   const { values } = flags;
+  // One run at a time per report (./report.ts): the report resumed, held before it is read, and
+  // the report written, each for the whole run.
+  const startedAt = new Date();
+  const pool = values['user-pool-id'];
+  const writes =
+    values.report ?? values['resume-from'] ?? (pool && defaultReportPath('backfill', pool, startedAt));
+  return holdingReports(io, [values['resume-from'], writes], () => backfillHolding(values, io, startedAt));
+};
+
+const backfillHolding = async (values: BackfillFlags, io: Io, startedAt: Date): Promise<number> => {
   const resumeFrom = values['resume-from'];
   const fromReport = values['from-report'];
   if (resumeFrom && fromReport) {
@@ -161,7 +180,6 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
       )
     : undefined;
 
-  const startedAt = new Date();
   const reportOf = (result: BackfillResult | undefined, finished?: Date) => ({
     ...reportHeading('backfill', userPoolId, startedAt, finished),
     dryRun: dryRun.value,

@@ -37,7 +37,14 @@ import { failureCode, UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
-import { openReport, type RunReport, readReport, reportHeading } from './report.js';
+import {
+  defaultReportPath,
+  holdingReports,
+  openReport,
+  type RunReport,
+  readReport,
+  reportHeading,
+} from './report.js';
 import { limitOf, poolOf, printLimits, reported, statusesLimit, switchLimit } from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, type SummaryRows, underControl } from './run.js';
 import type { Io } from './usage.js';
@@ -215,10 +222,22 @@ const rowsOf = (counts: ReconcileCounts, apply: boolean): SummaryRows => [
     : []),
 ];
 
+type ReconcileFlags = NonNullable<ReturnType<typeof RECONCILE.read>>['values'];
+
 export const reconcile = async (args: string[], io: Io): Promise<number> => {
   const flags = RECONCILE.read(args, io);
   if (flags === undefined) return 0;
   const { values } = flags;
+  // One run at a time per report (./report.ts): the report resumed, held before it is read, and
+  // the report written, each for the whole run.
+  const startedAt = new Date();
+  const pool = values['user-pool-id'];
+  const writes =
+    values.report ?? values['resume-from'] ?? (pool && defaultReportPath('reconcile', pool, startedAt));
+  return holdingReports(io, [values['resume-from'], writes], () => reconcileHolding(values, io, startedAt));
+};
+
+const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date): Promise<number> => {
   const resumeFrom = values['resume-from'];
   const earlier = resumeFrom
     ? checkedReport(
@@ -267,7 +286,6 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
     const slices = sliceCount(sliceDigits);
     const writes = await openWrites();
 
-    const startedAt = new Date();
     const counts: ReconcileCounts = { ...emptyReconcileCounts(slices), ...earlier?.counts };
     const drift: Drifted = {
       missing: [...(earlier?.drift.missing ?? [])],

@@ -1,13 +1,15 @@
 // The report file of a long command (backfill, reconcile): out of the working tree by default,
 // written first before the run starts (a path that cannot be written is a usage error then, not a
-// crash at the end) and after every step, atomically; read back, and checked, to go on from it.
+// crash at the end) and after every step, atomically; read back, and checked, to go on from it;
+// held by one run at a time (REPORT.lock).
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { VERSION } from '../version.js';
+import type { Io } from './usage.js';
 
 /** Where reports go by default: the state directory, never the working tree. */
 export const reportsDirectory = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
@@ -129,3 +131,159 @@ export const reportHeading = (
     durationMs: finished.getTime() - startedAt.getTime(),
   }),
 });
+
+// ---------------------------------------------------------------------------------------------
+// One run at a time per report: two runs resuming one report would each start from its counts
+// (reconcile: each with all of the deletion budget left). The lock is REPORT.lock, made whole or
+// not at all (linked from a file written first), holding the run's pid, host and start; it goes
+// when the run ends, a stop by a signal included. One left by a process killed outright (SIGKILL,
+// a second Ctrl-C) is taken over once that process is gone, and the run says so.
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+const isLockHolder = (value: unknown): value is LockHolder =>
+  isRecord(value) &&
+  Number.isSafeInteger(value.pid) &&
+  (value.pid as number) > 0 &&
+  typeof value.host === 'string' &&
+  typeof value.startedAt === 'string';
+
+/** Makes `path` with `content` unless it exists: whole, or not at all. */
+const createWhole = async (path: string, content: string): Promise<boolean> => {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, content);
+  try {
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+};
+
+/** Who holds a lock: undefined when there is none, 'unreadable' when it is not one of ours. */
+const holderOf = async (path: string): Promise<LockHolder | 'unreadable' | undefined> => {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const holder: unknown = JSON.parse(text);
+    return isLockHolder(holder) ? holder : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+};
+
+/** Whether a process of this host runs under `pid` (one of another user's counts: EPERM). */
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+};
+
+const sameHolder = (one: LockHolder, other: LockHolder) =>
+  one.pid === other.pid && one.host === other.host && one.startedAt === other.startedAt;
+
+interface ReportLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lock of the report at `path`, or says why not: another run holds it. A lock whose
+ * process no longer runs on this host is taken over, under REPORT.lock.takeover, so that two
+ * runs finding it at once do not both take it.
+ */
+const lockReport = async (path: string, io: Io): Promise<ReportLock | { refused: string }> => {
+  const lockPath = `${path}.lock`;
+  const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const content = `${JSON.stringify(mine)}\n`;
+  const release = async () => {
+    const holder = await holderOf(lockPath).catch(() => undefined);
+    if (holder !== undefined && holder !== 'unreadable' && sameHolder(holder, mine)) {
+      await rm(lockPath, { force: true });
+    }
+  };
+  const created = async () => {
+    try {
+      await mkdir(dirname(lockPath), { recursive: true });
+      return await createWhole(lockPath, content);
+    } catch (error) {
+      throw new UsageError(
+        `cannot write the report to ${path} (${(error as { code?: string }).code ?? (error as Error).name}): pass --report with a writable path`,
+      );
+    }
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await created()) return { release };
+    const holder = await holderOf(lockPath);
+    if (holder === undefined) continue;
+    if (holder === 'unreadable') {
+      return {
+        refused: `${lockPath} is not a lock of cognito-user-sync: if no run of ${path} is going, remove it.`,
+      };
+    }
+    if (holder.host !== mine.host || isRunning(holder.pid)) {
+      return {
+        refused:
+          `${path} is in use: ${lockPath} is held by pid ${holder.pid}` +
+          `${holder.host === mine.host ? '' : ` on ${holder.host}`}, running since ${holder.startedAt}. ` +
+          `Wait for that run to end, or stop it; if that process is no run of cognito-user-sync, remove ${lockPath}.`,
+      };
+    }
+    const takeover = `${lockPath}.takeover`;
+    if (!(await createWhole(takeover, content))) {
+      return { refused: `another run is taking over ${lockPath}; if none is, remove ${takeover}.` };
+    }
+    try {
+      const still = await holderOf(lockPath);
+      if (still !== undefined && still !== 'unreadable' && sameHolder(still, holder)) {
+        io.err(
+          `${lockPath} was left by pid ${holder.pid} (its run started ${holder.startedAt}), which is no longer running: taking it over.`,
+        );
+        await rm(lockPath, { force: true });
+      }
+    } finally {
+      await rm(takeover, { force: true });
+    }
+  }
+  return { refused: `${lockPath} could not be taken: another run keeps taking it.` };
+};
+
+/**
+ * Runs `work` holding the reports at `paths` (those given; each once), for the whole of it: the
+ * report a run resumes before it is read, the one it writes before it is written. When another
+ * run holds one, says so and returns 1, the work not started.
+ */
+export const holdingReports = async (
+  io: Io,
+  paths: readonly (string | undefined)[],
+  work: () => Promise<number>,
+): Promise<number> => {
+  const locks: ReportLock[] = [];
+  try {
+    for (const path of new Set(paths.flatMap((path) => (path === undefined ? [] : [resolve(path)])))) {
+      const lock = await lockReport(path, io);
+      if ('refused' in lock) {
+        io.err(`cognito-user-sync: ${lock.refused}`);
+        return 1;
+      }
+      locks.push(lock);
+    }
+    return await work();
+  } finally {
+    for (const lock of locks.reverse()) await lock.release();
+  }
+};

@@ -234,6 +234,8 @@ describe('reconcile, safe to leave alone', () => {
       proxy.intercept(() => 'forward');
       const resumed = await run('--resume-from', path, '--report', join(dir, 'after-kill.json'));
 
+      expect(resumed.out).toContain(`${path}.lock was left by pid ${child.pid}`);
+      expect(resumed.out).toContain('which is no longer running: taking it over');
       expect(resumed.out).toContain('2 deletion(s) asked for already; 1 left');
       expect(deletesThrough(proxy)).toHaveLength(3);
       expect((await report(join(dir, 'after-kill.json'))).deletesAsked).toBe(3);

@@ -3,7 +3,7 @@
 // the limits it was started with (as reconcile's does), unless a flag is given again, and says so.
 
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AdminGetUserCommand,
@@ -198,6 +198,22 @@ describe('backfill', () => {
       maxFailures: 9,
       counts: { seen: 3, created: 2, skipped: 1 },
     });
+  });
+
+  it('refuses to resume a report a running backfill holds, naming the pid and the lock file', async () => {
+    const earlier = join(dir, 'held.json');
+    await writeFile(earlier, JSON.stringify(earlierReport()));
+    await writeFile(
+      `${earlier}.lock`,
+      JSON.stringify({ pid: process.ppid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }),
+    );
+
+    const { code, err } = await run('--resume-from', earlier);
+
+    expect(code).toBe(1);
+    expect(err).toContain(`${earlier}.lock`);
+    expect(err).toContain(`pid ${process.ppid}`);
+    expect(cognito.calls()).toHaveLength(0);
   });
 
   it('a dry run resumed stays a dry run', async () => {

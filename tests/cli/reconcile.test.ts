@@ -3,8 +3,10 @@
 // run asks for no deletion, that a report resumed into another cannot be resumed again, and that
 // --apply asks Cognito again before it creates a user a lagging listing still shows.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AdminGetUserCommand,
@@ -38,6 +40,21 @@ const poolUser = (sub: string, status: UserStatusType = 'CONFIRMED') => ({
     { Name: 'email', Value: `${sub}@example.com` },
   ],
 });
+/** Polls until `condition` holds, or fails after a deadline. */
+const until = async (condition: () => boolean, what: string) => {
+  for (const deadline = Date.now() + 10_000; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+/** A gate AdminGetUser waits behind, so that a run stays in its slice until the test opens it. */
+const gated = () => {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { gate, open: () => open() };
+};
 const held = (sub: string): StoredUser => ({
   cognitoSub: sub,
   email: `${sub}@example.com`,
@@ -188,6 +205,85 @@ describe('reconcile', () => {
       expect(cognito.commandCalls(ListUsersCommand)).toEqual([]);
     },
   );
+
+  it('two resumes of one report at once: the second is refused, naming the pid and the lock file, and the cap holds', async () => {
+    const orphans = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((start) => `${start}${SUB_A.slice(2)}`);
+    for (const sub of orphans) service.users.set(sub, held(sub));
+    const { gate, open } = gated();
+    cognito.on(AdminGetUserCommand).callsFake(async () => {
+      await gate;
+      throw userNotFound();
+    });
+    const path = await stoppedReport('twice.json', { apply: true, maxDeletes: 3, deletesAsked: 0 });
+
+    const first = run('--resume-from', path);
+    await until(
+      () => cognito.commandCalls(AdminGetUserCommand).length > 0,
+      'the first run confirms a deletion',
+    );
+    let secondEnded = false;
+    const second = run('--resume-from', path).finally(() => {
+      secondEnded = true;
+    });
+    await until(
+      () => secondEnded || cognito.commandCalls(AdminGetUserCommand).length > 1,
+      'the second run ends or confirms a deletion',
+    );
+    open();
+    const [one, two] = await Promise.all([first, second]);
+
+    expect(two.code).toBe(1);
+    expect(two.out).toContain(`${path}.lock`);
+    expect(two.out).toContain(`pid ${process.pid}`);
+    expect(one.code).toBe(3);
+    expect(orphans.filter((sub) => service.users.has(sub))).toHaveLength(3);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a lock left by a process no longer running is taken over, saying so; one whose process runs is refused', async () => {
+    const path = await stoppedReport('locked.json', { apply: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const lock = (pid: number) =>
+      writeFile(
+        `${path}.lock`,
+        JSON.stringify({ pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }),
+      );
+
+    await lock(process.ppid);
+    const refused = await run('--resume-from', path);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`${path}.lock`);
+    expect(refused.out).toContain(`pid ${process.ppid}`);
+    expect(await report('locked.json')).toMatchObject({ nextSlice: 11 });
+
+    await lock(dead);
+    const { code, out } = await run('--resume-from', path);
+    expect(out).toContain(`pid ${dead}`);
+    expect(out).toContain('taking it over');
+    expect(code).toBe(0);
+    expect(await report('locked.json')).toMatchObject({ nextSlice: 16, complete: true });
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a run stopped by SIGINT lets go of its lock as it ends', async () => {
+    service.users.set(`c1${SUB_A.slice(2)}`, held(`c1${SUB_A.slice(2)}`));
+    const { gate, open } = gated();
+    cognito.on(AdminGetUserCommand).callsFake(async () => {
+      await gate;
+      throw userNotFound();
+    });
+    const path = await stoppedReport('stopped.json', { apply: true });
+
+    const stopped = run('--resume-from', path);
+    await until(() => cognito.commandCalls(AdminGetUserCommand).length > 0, 'the run confirms a deletion');
+    expect(existsSync(`${path}.lock`)).toBe(true);
+    process.emit('SIGINT');
+    open();
+
+    expect((await stopped).code).toBe(130);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(await report('stopped.json')).toMatchObject({ nextSlice: 12, complete: false });
+  });
 
   it('--apply does not create a user Cognito says is gone, though a lagging ListUsers still lists them', async () => {
     cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_A)] });
