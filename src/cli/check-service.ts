@@ -39,9 +39,10 @@ Each answer is judged by the contract's own schemas, as cognito-user-sync's clie
 Writes: test users, each with a sub under one prefix of the run (c0c0c0c0-…) and an address
 check-service+<run>@example.invalid; all removed at the end, also after a failure or Ctrl-C: the
 prefix is read back, and a user still under it (a create whose answer was lost but that landed)
-is deleted too; the last check names what it deleted so and what it could not. Reads: the API key and signing secret as the other
-commands do (USER_SERVICE_API_KEY_SECRET_ID or USER_SERVICE_API_KEY, USER_SERVICE_SIGNING_SECRET_ID
-or USER_SERVICE_SIGNING_SECRET; a secret id is read from Secrets Manager). Tested against the dev
+is deleted too; the last check names what it deleted so and what it could not. Reads: the API
+key and signing secret as the other commands do (USER_SERVICE_API_KEY_SECRET_ID or
+USER_SERVICE_API_KEY, USER_SERVICE_SIGNING_SECRET_ID or USER_SERVICE_SIGNING_SECRET; a secret id
+is read from Secrets Manager, and keeps the secret off the command line). Tested against the dev
 User Service and against loopback services that each break one rule.`,
   flags: {
     url: option(
@@ -51,7 +52,7 @@ User Service and against loopback services that each break one rule.`,
     ),
     'signing-secret': text(
       'SECRET',
-      'whsec_… (or the rotation JSON): sign every request with it, and check that the\nservice refuses unsigned and wrongly signed ones (default: USER_SERVICE_SIGNING_SECRET_ID…)',
+      'whsec_… (or the rotation JSON): sign every request with it, and check that the\nservice refuses unsigned and wrongly signed ones (default:\nUSER_SERVICE_SIGNING_SECRET_ID, else USER_SERVICE_SIGNING_SECRET). Given here, the\nsecret shows in the process list (ps): prefer USER_SERVICE_SIGNING_SECRET_ID',
     ),
     timeout: option(
       'MS',
@@ -66,7 +67,7 @@ User Service and against loopback services that each break one rule.`,
 are sent with), and the AWS SDK's own when a secret id is given.
 
 Exit status: 0 when every rule passed (or was skipped); 1 when one failed; 2 for a usage error;
-130 (SIGINT), 143 (SIGTERM) when stopped: the test users are removed first.`,
+129 (SIGHUP), 130 (SIGINT), 143 (SIGTERM) when stopped: the test users are removed first.`,
 });
 
 export const CHECK_SERVICE_USAGE = CHECK_SERVICE.usage;

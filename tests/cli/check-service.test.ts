@@ -483,6 +483,21 @@ describe('check-service', () => {
       /Writes: test users, each with a sub under one prefix of the run \(c0c0c0c0-…\)/,
     );
     expect(help.out).toMatch(/Exit status: 0 when every rule passed/);
+    expect(help.out).toMatch(/129 \(SIGHUP\), 130 \(SIGINT\), 143 \(SIGTERM\) when stopped/);
+    // A secret on the command line is in the process list: the help says so, and what to use.
+    expect(help.out).toMatch(
+      /--signing-secret SECRET[\s\S]*shows in the process list \(ps\)[\s\S]*USER_SERVICE_SIGNING_SECRET_ID/,
+    );
+  });
+
+  it('signs with the signing secret of the environment, as the functions read it (no flag)', async () => {
+    vi.stubEnv('USER_SERVICE_SIGNING_SECRET', SECRET);
+
+    const { code, out } = await run('check-service', '--url', dev.url, '--json');
+    const report = JSON.parse(out) as Report;
+
+    expect(code).toBe(0);
+    expect(report.counts).toEqual({ passed: 17, failed: 0, skipped: 0 });
   });
 
   it('Ctrl-C stops the plan, removes the test users, and exits 130', async () => {
