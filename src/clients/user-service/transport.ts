@@ -79,8 +79,16 @@ export interface TransportOptions {
 /** What a call not tried is: the breaker is open (failures, or the service's Retry-After). */
 export const CIRCUIT_OPEN = 'circuit-open';
 
-/** An attempt started with less time than this left cannot get an answer back anyway. */
+/** An attempt started with less time than this left cannot get an answer back anyway: none is sent. */
 const MIN_ATTEMPT_MS = 100;
+
+/**
+ * An attempt our own deadline cuts short counts against the service only when it had this long.
+ * Cut sooner, it was cut by the time the caller had left (a slow Cognito lookup before it, the end
+ * of a batch), and says nothing of the service; left unanswered for a second, it was the service,
+ * and a service that answers nothing must still open the breaker (no attempt timeout by default).
+ */
+const UNANSWERED_MS = 1000;
 
 /**
  * The answers that may ask for a wait: a 429 (Too Many Requests, RFC 6585 §4) and a 503 (Service
@@ -205,6 +213,7 @@ export const createTransport = ({
     };
     const attempt = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
       const attemptStart = performance.now();
+      const given = deadline.remaining(reserveMs);
       const request = input instanceof Request ? input : new Request(input, init);
       // Cut before it went: nothing to say of the service.
       const sent = !request.signal.aborted;
@@ -221,7 +230,9 @@ export const createTransport = ({
         return response;
       } finally {
         attemptLatenciesMs.push(Math.round(performance.now() - attemptStart));
-        if (sent) report(response);
+        // Cut short by our own deadline: the time we gave it, not the service.
+        const cutByUs = response === undefined && signal.aborted && given < UNANSWERED_MS;
+        if (sent && !cutByUs) report(response);
       }
     };
     const done = (answer: Done | Refusal): Exchange<Done> => ({
@@ -240,6 +251,9 @@ export const createTransport = ({
     const guardAllows = (error: unknown, waitMs: number) =>
       !overload || (overload.breaker.allowsRetryIn(waitMs) && overload.budget.spend(retryKind(error)));
 
+    // Too little time left for an answer: not sent, and nothing asked of the breaker.
+    if (deadline.remaining(reserveMs) < MIN_ATTEMPT_MS)
+      return done({ failure: 'transient', reason: 'deadline' });
     // The breaker open (failures, or the service's Retry-After): not tried at all, the caller queues or defers.
     if (overload && !overload.breaker.admit()) return done({ failure: 'transient', reason: CIRCUIT_OPEN });
     try {
@@ -313,7 +327,7 @@ export const createTransport = ({
       if (isTimeoutError(error)) return done({ failure: 'transient', reason: 'timeout' });
       return done({ failure: 'transient', reason: networkReason(error) });
     } finally {
-      // A probe that never went out (the deadline came first) leaves the next call to probe.
+      // A probe that never went out, or that our own deadline cut short, leaves the next call to probe.
       if (!reported) overload?.breaker.release();
     }
   };
