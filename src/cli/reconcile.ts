@@ -81,7 +81,8 @@ estimated size, about 10 000 users a slice; 4096 when it cannot be read)`,
       'FILE',
       `continue the run of this report at the slice it stopped at, with its
 --apply, --max-deletes, --max-rps, --status and slices; a flag given again
-overrides the report's value`,
+overrides the report's value (a dry run given --apply starts again at
+slice 1: what it compared was reported, not repaired)`,
     ),
   },
   footer: `Environment: USER_SERVICE_URL, the credentials (USER_SERVICE_API_KEY_SECRET_ID…), the user policy
@@ -264,7 +265,11 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
   const configured = readUserPolicy();
   const statuses = statusesLimit(values.status, earlier?.statuses, configured);
   const policy: UserPolicy = { ...configured, statuses: new Set(statuses.value) };
-  if (earlier?.complete) {
+  // A dry run resumed with --apply: the slices it compared were reported, not repaired, so the
+  // apply run starts again at slice 1, with the dry run's limits and none of its counts.
+  const again = earlier !== undefined && !earlier.apply && apply.value;
+  const carried = again ? undefined : earlier;
+  if (carried?.complete) {
     io.out(`The run of ${resumeFrom} is complete: nothing to resume.`);
     return 0;
   }
@@ -286,27 +291,20 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
     const slices = sliceCount(sliceDigits);
     const writes = await openWrites();
 
-    const counts: ReconcileCounts = { ...emptyReconcileCounts(slices), ...earlier?.counts };
+    const counts: ReconcileCounts = { ...emptyReconcileCounts(slices), ...carried?.counts };
     const drift: Drifted = {
-      missing: [...(earlier?.drift.missing ?? [])],
-      different: [...(earlier?.drift.different ?? [])],
-      orphaned: [...(earlier?.drift.orphaned ?? [])],
-      excluded: [...(earlier?.drift.excluded ?? [])],
-      capped: [...(earlier?.drift.capped ?? [])],
+      missing: [...(carried?.drift.missing ?? [])],
+      different: [...(carried?.drift.different ?? [])],
+      orphaned: [...(carried?.drift.orphaned ?? [])],
+      excluded: [...(carried?.drift.excluded ?? [])],
+      capped: [...(carried?.drift.capped ?? [])],
     };
-    const failures: ReconcileReport['failures'] = [...(earlier?.failures ?? [])];
-    // A dry run asks for no deletion: it counts those --apply would ask for, apart, so a dry run
-    // resumed with --apply starts with the whole budget.
-    const asked =
-      earlier === undefined
-        ? 0
-        : earlier.apply
-          ? askedIn(earlier)
-          : apply.value
-            ? 0
-            : (earlier.wouldDelete ?? 0);
+    const failures: ReconcileReport['failures'] = [...(carried?.failures ?? [])];
+    // A dry run asks for no deletion: it counts those --apply would ask for, apart (wouldDelete),
+    // and an apply run that starts again from it has the whole budget.
+    const asked = carried === undefined ? 0 : carried.apply ? askedIn(carried) : (carried.wouldDelete ?? 0);
     const budget: DeletionBudget = { max: maxDeletes.value, asked };
-    let nextSlice = earlier?.nextSlice ?? 0;
+    let nextSlice = carried?.nextSlice ?? 0;
     let deleting: string | undefined;
     let stoppedBy: string | undefined;
     const reportOf = (finished?: Date) => ({
@@ -360,8 +358,14 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
     io.out(
       `${apply.value ? 'Reconciling' : 'Dry run: comparing'} ${userPoolId} with the User Service, in ${slices} ` +
         `slice(s), at most ${maxRps.value} ListUsers/s, at most ${budget.max} deletion(s)` +
-        `${apply.value ? '' : ' (what --apply would make)'}${earlier ? `, resuming at slice ${nextSlice + 1}` : ''}`,
+        `${apply.value ? '' : ' (what --apply would make)'}${carried ? `, resuming at slice ${nextSlice + 1}` : ''}`,
     );
+    if (again) {
+      io.out(
+        `The report is of a dry run: --apply starts again at slice 1, with its limits, since the slices it ` +
+          'compared were reported, not repaired; none of its counts are carried over.',
+      );
+    }
     if (earlier) {
       printLimits(
         io,

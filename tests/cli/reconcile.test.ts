@@ -156,6 +156,39 @@ describe('reconcile', () => {
     expect(await report('dry.json')).toMatchObject({ deletesAsked: 3, apply: true });
   });
 
+  it.each([
+    ['stopped', { complete: false }],
+    ['complete', { complete: true, nextSlice: 16, counts: { ...emptyReconcileCounts(16), slicesDone: 16 } }],
+  ])(
+    'a dry run %s, resumed with --apply, starts again at slice 1 with its limits, and repairs what it found',
+    async (_, state) => {
+      const orphan = `1a${SUB_A.slice(2)}`;
+      service.users.set(orphan, held(orphan));
+      const path = await stoppedReport('dry-then-apply.json', {
+        maxDeletes: 3,
+        wouldDelete: 1,
+        counts: { ...emptyReconcileCounts(16), slicesDone: 11, checked: 7, orphaned: 1 },
+        drift: { orphaned: [orphan] },
+        ...state,
+      });
+
+      const { code, out } = await run('--resume-from', path, '--apply');
+
+      expect(service.users.has(orphan)).toBe(false);
+      expect(code).toBe(0);
+      expect(out).toContain('a dry run: --apply starts again at slice 1');
+      expect(out).toContain('0 deletion(s) asked for already; 3 left under --max-deletes 3');
+      expect(await report('dry-then-apply.json')).toMatchObject({
+        apply: true,
+        complete: true,
+        nextSlice: 16,
+        deletesAsked: 1,
+        counts: { slicesDone: 16, checked: 0, orphaned: 1, deleted: 1 },
+        drift: { orphaned: [orphan] },
+      });
+    },
+  );
+
   it('keeps writing the report it resumes; one resumed into another cannot be resumed again', async () => {
     const path = await stoppedReport('first.json', { apply: true, deletesAsked: 2, maxDeletes: 3 });
 
