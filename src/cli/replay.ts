@@ -10,10 +10,19 @@ import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import type { Io } from './usage.js';
 
+/** Each pair's queues, by the flag and the variable that name them (status names them alike). */
 const PAIRS = {
-  retry: { from: 'DEAD_LETTER_QUEUE_URL', to: 'RETRY_QUEUE_URL' },
-  changes: { from: 'CHANGES_DEAD_LETTER_QUEUE_URL', to: 'CHANGES_QUEUE_URL' },
+  retry: {
+    from: { flag: 'dead-letter-queue-url', variable: 'DEAD_LETTER_QUEUE_URL' },
+    to: { flag: 'retry-queue-url', variable: 'RETRY_QUEUE_URL' },
+  },
+  changes: {
+    from: { flag: 'changes-dead-letter-queue-url', variable: 'CHANGES_DEAD_LETTER_QUEUE_URL' },
+    to: { flag: 'changes-queue-url', variable: 'CHANGES_QUEUE_URL' },
+  },
 } as const;
+
+const ENDS = { from: 'dead-letter queue', to: 'queue to move to' } as const;
 
 const REPLAY = command({
   synopsis: 'Usage: cognito-user-sync replay [--queue retry|changes] [options]',
@@ -22,7 +31,9 @@ attributes unchanged: with an SQS message move task when the endpoint offers one
 --max nor --reason is given, message by message otherwise (it says why when it falls back). A
 message moved that comes back to the dead-letter queue before the move ends (its cause is not
 fixed) is not moved again: the run says how many did. --dry-run needs the dead-letter queue only.
-The region is the queues' (from their URLs), else AWS_REGION.`,
+The region is the queues' (from their URLs), else AWS_REGION. With --queue changes, the retry
+pair's flags still name the changes pair's queues, as runbooks written before it had its own do
+(a line says the names to use).`,
   flags: {
     queue: option(
       'retry|changes',
@@ -41,12 +52,18 @@ those SQS moved after maxReceiveCount)`,
     'dead-letter-queue-url': option(
       'URL',
       parseQueueUrl,
-      'default: DEAD_LETTER_QUEUE_URL (CHANGES_DEAD_LETTER_QUEUE_URL)',
+      'the dead-letter queue (default: DEAD_LETTER_QUEUE_URL)',
     ),
-    'retry-queue-url': option(
+    'retry-queue-url': option('URL', parseQueueUrl, 'the queue to move to (default: RETRY_QUEUE_URL)'),
+    'changes-dead-letter-queue-url': option(
       'URL',
       parseQueueUrl,
-      'the target; default: RETRY_QUEUE_URL (CHANGES_QUEUE_URL)',
+      'with --queue changes, the dead-letter queue (default:\nCHANGES_DEAD_LETTER_QUEUE_URL)',
+    ),
+    'changes-queue-url': option(
+      'URL',
+      parseQueueUrl,
+      'with --queue changes, the queue to move to (default: CHANGES_QUEUE_URL)',
     ),
   },
   footer: `Exit status: 0 when the messages moved (or, with --dry-run, were counted); 1 for an error; 2 for a
@@ -60,14 +77,46 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
   if (flags === undefined) return 0;
   const { values } = flags;
   const pair = PAIRS[values.queue];
+  if (values.queue === 'retry') {
+    for (const end of [PAIRS.changes.from, PAIRS.changes.to]) {
+      if (values[end.flag] !== undefined)
+        throw new UsageError(`--${end.flag} is a queue of the changes pair: add --queue changes`);
+    }
+  }
+  /** The URL a flag gives for one end of the pair, and the flag's name. */
+  const renamed: [old: string, own: string][] = [];
+  const flagged = (end: keyof typeof ENDS) => {
+    const own = pair[end].flag;
+    const old = PAIRS.retry[end].flag;
+    if (own === old) return { url: values[own], flag: own };
+    // With --queue changes, the retry pair's name is read as the changes pair's (older runbooks).
+    if (values[own] !== undefined && values[old] !== undefined) {
+      throw new UsageError(`--${old} and --${own} both name the ${ENDS[end]}: give --${own} only`);
+    }
+    if (values[old] !== undefined) {
+      renamed.push([`--${old}`, `--${own}`]);
+      return { url: values[old], flag: old };
+    }
+    return { url: values[own], flag: own };
+  };
+  const target = flagged('to');
+  const source = flagged('from');
+  if (renamed.length > 0) {
+    const read = renamed.map(([old, own], n) => (n === 0 ? `${old} is read as ${own}` : `${old} as ${own}`));
+    io.err(
+      `cognito-user-sync: with --queue changes, ${read.join(', and ')}: the name${renamed.length > 1 ? 's' : ''} to use from now on`,
+    );
+  }
   // A flag, else the pair's variable: each checked as every queue URL is.
-  const from = values['dead-letter-queue-url'] ?? readVariable(process.env, pair.from, parseQueueUrl);
+  const from = source.url ?? readVariable(process.env, pair.from.variable, parseQueueUrl);
   const dryRun = values['dry-run'] ?? false;
   // A dry run only counts the dead letters: it needs no target.
-  const to =
-    values['retry-queue-url'] ?? (dryRun ? undefined : readVariable(process.env, pair.to, parseQueueUrl));
-  if (!from) throw new UsageError(`no dead-letter queue: pass --dead-letter-queue-url or set ${pair.from}`);
-  if (!to && !dryRun) throw new UsageError(`no queue to move to: pass --retry-queue-url or set ${pair.to}`);
+  const to = target.url ?? (dryRun ? undefined : readVariable(process.env, pair.to.variable, parseQueueUrl));
+  if (!from) {
+    throw new UsageError(`no dead-letter queue: pass --${pair.from.flag} or set ${pair.from.variable}`);
+  }
+  if (!to && !dryRun)
+    throw new UsageError(`no queue to move to: pass --${pair.to.flag} or set ${pair.to.variable}`);
 
   const progress = (moved: number, total: number | undefined) =>
     process.stderr.write(`moving: ${moved}${total === undefined ? '' : ` of ${total}`} messages\n`);
@@ -76,7 +125,7 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
     new SQSClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
     {
       from,
-      fromSource: values['dead-letter-queue-url'] ? '--dead-letter-queue-url' : pair.from,
+      fromSource: source.url ? `--${source.flag}` : pair.from.variable,
       to: to ?? from,
       ...(values.max !== undefined && { max: values.max }),
       ...(values.reason !== undefined && { reason: values.reason }),
