@@ -131,6 +131,20 @@ describe('check-service', () => {
     expect(err).toBe('');
     return { code, report: JSON.parse(out) as Report };
   };
+  /** A user of someone else's, outside the run's prefix: check-service must never touch it. */
+  const SOMEONE_ELSE = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
+  const addSomeoneElse = () =>
+    dev.users.set(SOMEONE_ELSE, {
+      cognitoSub: SOMEONE_ELSE,
+      email: 'ada@example.com',
+      fullName: 'Ada',
+      status: 'ACTIVE',
+      role: 'USER',
+      createdBy: SOMEONE_ELSE,
+      updatedBy: SOMEONE_ELSE,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      idempotencyKey: 'k',
+    });
   const failedIds = (report: Report) => report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
 
   it('passes every rule against the dev User Service, and leaves no test user behind', async () => {
@@ -320,18 +334,7 @@ describe('check-service', () => {
         await dev.close();
         dev = await startDevUserService({ apiKeys: [API_KEY] });
       }
-      // A user of someone else's, outside the run's prefix.
-      dev.users.set('3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13', {
-        cognitoSub: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-        email: 'ada@example.com',
-        fullName: 'Ada',
-        status: 'ACTIVE',
-        role: 'USER',
-        createdBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-        updatedBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-        createdAt: '2026-01-01T00:00:00.000Z',
-        idempotencyKey: 'k',
-      });
+      addSomeoneElse();
       const broken = await startBrokenService(dev, rewrite ?? (() => undefined), before);
       try {
         const { code, report } = await check(broken.url);
@@ -344,7 +347,7 @@ describe('check-service', () => {
           expect(failure?.fix).toBeTruthy();
           expect(failure?.evidence?.length).toBeGreaterThan(0);
         }
-        expect([...dev.users.keys()]).toEqual(['3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13']);
+        expect([...dev.users.keys()]).toEqual([SOMEONE_ELSE]);
       } finally {
         await broken.close();
       }
@@ -388,17 +391,7 @@ describe('check-service', () => {
           ? { status: 500, body: JSON.stringify({ error: 'internal' }) }
           : undefined,
     );
-    dev.users.set('3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13', {
-      cognitoSub: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-      email: 'ada@example.com',
-      fullName: 'Ada',
-      status: 'ACTIVE',
-      role: 'USER',
-      createdBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-      updatedBy: '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      idempotencyKey: 'k',
-    });
+    addSomeoneElse();
     try {
       const { code, report } = await check(stubborn.url);
 
@@ -406,7 +399,7 @@ describe('check-service', () => {
       const cleanup = report.checks.at(-1);
       expect(cleanup).toMatchObject({ id: 'cleanup', status: 'fail' });
       expect(cleanup?.detail).toEqual([`left: ${lost}`, `could not delete: ${lost} (answered 500)`]);
-      expect([...dev.users.keys()].sort()).toEqual([lost, '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13'].sort());
+      expect([...dev.users.keys()].sort()).toEqual([lost, SOMEONE_ELSE].sort());
     } finally {
       await stubborn.close();
     }
