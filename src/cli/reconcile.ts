@@ -118,10 +118,47 @@ interface ReconcileReport extends RunReport {
   deletesAsked?: number;
   /** A dry run: the deletions --apply would have asked for. */
   wouldDelete?: number;
+  /** The completed slices' drift and failed repairs, and every repair made. */
   counts: ReconcileCounts;
   drift: Partial<Drifted>;
-  failures: { cognitoSub: string; repair: string; reason: string }[];
+  failures: Failure[];
+  /**
+   * The slice in hand when the report was written (a run killed, or failed, partway through it):
+   * what it had found and its failed repairs, apart from the totals, for a resume does it again.
+   */
+  sliceInProgress?: SliceInProgress;
 }
+
+interface Failure {
+  cognitoSub: string;
+  repair: string;
+  reason: string;
+}
+
+interface SliceInProgress {
+  index: number;
+  counts: ReconcileCounts;
+  drift: Drifted;
+  failures: Failure[];
+}
+
+const noDrift = (): Drifted => ({ missing: [], different: [], orphaned: [], excluded: [], capped: [] });
+
+/** Adds a slice done to the run's totals: its drift, its failed repairs (its repairs are in already). */
+const addSlice = (
+  totals: { counts: ReconcileCounts; drift: Drifted; failures: Failure[] },
+  slice: SliceInProgress,
+): void => {
+  for (const key of Object.keys(totals.counts) as (keyof ReconcileCounts)[]) {
+    if (key !== 'slices') totals.counts[key] += slice.counts[key];
+  }
+  totals.drift.missing.push(...slice.drift.missing);
+  totals.drift.different.push(...slice.drift.different);
+  totals.drift.orphaned.push(...slice.drift.orphaned);
+  totals.drift.excluded.push(...slice.drift.excluded);
+  totals.drift.capped.push(...slice.drift.capped);
+  totals.failures.push(...slice.failures);
+};
 
 const isReconcileReport = (report: Record<string, unknown>) => isRecord(report.drift);
 
@@ -299,7 +336,12 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
       excluded: [...(carried?.drift.excluded ?? [])],
       capped: [...(carried?.drift.capped ?? [])],
     };
-    const failures: ReconcileReport['failures'] = [...(carried?.failures ?? [])];
+    const failures: Failure[] = [...(carried?.failures ?? [])];
+    // What the slice in hand finds, and its failed repairs, go to the totals once it is done: a
+    // slice stopped partway is done again when resumed, and would be counted twice. The repairs
+    // made count at once: the slice done again does not make them again (and the deletions asked
+    // for count against the cap, whatever becomes of the slice).
+    let inProgress: SliceInProgress | undefined;
     // A dry run asks for no deletion: it counts those --apply would ask for, apart (wouldDelete),
     // and an apply run that starts again from it has the whole budget.
     const asked = carried === undefined ? 0 : carried.apply ? askedIn(carried) : (carried.wouldDelete ?? 0);
@@ -323,6 +365,7 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
       counts,
       drift,
       failures,
+      ...(inProgress && { sliceInProgress: inProgress }),
     });
     const report = await openReport(
       values.report,
@@ -348,10 +391,10 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
         progress.update(seen, `slice ${nextSlice + 1} of ${slices}`);
       },
     });
-    const repaired = (result: WriteResult, sub: string, repair: string): boolean => {
+    const repaired = (slice: SliceInProgress, result: WriteResult, sub: string, repair: string): boolean => {
       if (result.outcome !== undefined) return true;
-      counts.failed++;
-      failures.push({ cognitoSub: sub, repair, reason: result.reason });
+      slice.counts.failed++;
+      slice.failures.push({ cognitoSub: sub, repair, reason: result.reason });
       return false;
     };
 
@@ -380,13 +423,20 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
       while (nextSlice < slices && control.stoppedBy() === undefined) {
         // A dry run counts the deletions --apply would make, so it confirms no more candidates than --apply would.
         const plan = await planSlice(slicePrefix(sliceDigits, nextSlice), sources, deletesLeft(budget));
-        countSlice(counts, plan);
-        drift.missing.push(...plan.drift.missing.map((user) => user.sub));
-        drift.different.push(
+        const slice: SliceInProgress = {
+          index: nextSlice,
+          counts: emptyReconcileCounts(slices),
+          drift: noDrift(),
+          failures: [],
+        };
+        inProgress = slice;
+        countSlice(slice.counts, plan);
+        slice.drift.missing.push(...plan.drift.missing.map((user) => user.sub));
+        slice.drift.different.push(
           ...plan.drift.different.map(({ user, fields }) => ({ cognitoSub: user.sub, fields })),
         );
-        for (const { sub, kind } of plan.removals) drift[kind].push(sub);
-        drift.capped.push(...plan.capped);
+        for (const { sub, kind } of plan.removals) slice.drift[kind].push(sub);
+        slice.drift.capped.push(...plan.capped);
         if (!apply.value) budget.asked += plan.removals.length;
         else {
           for (const listed of plan.drift.missing) {
@@ -395,16 +445,17 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
             // now: a deleted user is never brought back.
             const user = await sources.lookup(listed.sub);
             if (user === undefined || !belongs(policy, user.status)) {
-              counts.gone++;
+              slice.counts.gone++;
               continue;
             }
             const created = await writes.create(recordOf(policy, user), idempotencyKey(userPoolId, user.sub));
-            if (repaired(created, user.sub, 'create')) counts.created++;
+            if (repaired(slice, created, user.sub, 'create')) counts.created++;
           }
           for (const { user } of plan.drift.different) {
             const patch = patchOf(policy, user);
             const key = writeKey(userPoolId, user.sub, { method: 'PATCH', body: JSON.stringify(patch) });
-            if (repaired(await writes.patch(user.sub, patch, key), user.sub, 'patch')) counts.updated++;
+            if (repaired(slice, await writes.patch(user.sub, patch, key), user.sub, 'patch'))
+              counts.updated++;
           }
           for (const { sub } of plan.removals) {
             // Counted, and written down, before it is sent: a run killed now and resumed counts it.
@@ -413,9 +464,11 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
             await report.write(reportOf());
             const deleted = await writes.remove(sub, writeKey(userPoolId, sub, { method: 'DELETE' }));
             deleting = undefined;
-            if (repaired(deleted, sub, 'delete')) counts.deleted++;
+            if (repaired(slice, deleted, sub, 'delete')) counts.deleted++;
           }
         }
+        addSlice({ counts, drift, failures }, slice);
+        inProgress = undefined;
         nextSlice++;
         await report.write(reportOf());
       }
@@ -442,12 +495,18 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
       startedAt,
       finishedAt,
       rows: rowsOf(counts, apply.value),
-      next:
-        counts.deletesCapped > 0
+      next: [
+        ...(inProgress
+          ? [
+              `Slice ${inProgress.index + 1} stopped partway: what it found is left out of these counts (a resume compares it again); the repairs it made are in.`,
+            ]
+          : []),
+        ...(counts.deletesCapped > 0
           ? [
               `--max-deletes ${budget.max} reached: ${counts.deletesCapped} deletion candidate(s) not confirmed; run again to take them up.`,
             ]
-          : [],
+          : []),
+      ],
       command: 'reconcile',
       reportPath: report.path,
     });

@@ -318,6 +318,46 @@ describe('reconcile', () => {
     expect(await report('stopped.json')).toMatchObject({ nextSlice: 12, complete: false });
   });
 
+  it('a slice that failed partway, resumed, is counted once: what it found, its failures and its drift', async () => {
+    const SUB_M = `b${SUB_A.slice(1)}`;
+    const orphans = ['c1', 'c2'].map((start) => `${start}${SUB_A.slice(2)}`);
+    for (const sub of orphans) service.users.set(sub, held(sub));
+    cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_M)] });
+    // Cognito fails once as the missing user is asked for again before it is created.
+    cognito
+      .on(AdminGetUserCommand, { Username: SUB_M })
+      .rejectsOnce(Object.assign(new Error('boom'), { name: 'InternalErrorException' }))
+      .resolves({ ...poolUser(SUB_M), UserAttributes: poolUser(SUB_M).Attributes });
+    const path = join(dir, 'partway.json');
+
+    const first = await run(
+      ...['--user-pool-id', POOL, '--apply', '--slices', '1', '--max-deletes', '1', '--report', path],
+    );
+    expect(first.code).toBe(1);
+    const resumed = await run('--resume-from', path);
+
+    expect(service.users.has(SUB_M)).toBe(true);
+    expect(orphans.filter((sub) => service.users.has(sub))).toEqual([orphans[1]]);
+    expect(resumed.code).toBe(3);
+    expect(await report('partway.json')).toMatchObject({
+      complete: true,
+      deletesAsked: 1,
+      counts: {
+        slicesDone: 1,
+        checked: 1,
+        missing: 1,
+        orphaned: 1,
+        deletesCapped: 1,
+        created: 1,
+        deleted: 1,
+        failed: 0,
+      },
+      drift: { missing: [SUB_M], orphaned: [orphans[0]], capped: [orphans[1]] },
+      failures: [],
+    });
+    expect(resumed.out).toMatch(/over the cap\s+1\n/);
+  });
+
   it('--apply does not create a user Cognito says is gone, though a lagging ListUsers still lists them', async () => {
     cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_A)] });
 
