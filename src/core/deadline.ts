@@ -51,6 +51,19 @@ export const startDeadline = (budgetMs: number, now: () => number = Date.now): D
 };
 
 /**
+ * `call`, each call of it raced against `deadline`: one still going then rejects with a
+ * DeadlineExceededError naming `what`, and runs on unawaited (give it a signal where it takes one).
+ */
+export const bounded =
+  <A extends unknown[], R>(
+    deadline: Pick<Deadline, 'race'>,
+    what: string,
+    call: (...args: A) => Promise<R>,
+  ) =>
+  (...args: A): Promise<R> =>
+    deadline.race(call(...args), what);
+
+/**
  * Time kept back at the end of the post-confirmation budget for the queue send: a fifth of
  * the budget, between 100 ms and 800 ms (an SQS SendMessage in-region takes tens of ms).
  */

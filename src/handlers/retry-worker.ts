@@ -8,7 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { lazy } from '../clients/lazy.js';
-import { createRetryQueueOps } from '../clients/user-queue.js';
+import { createRetryQueueOps, type RetryQueueOps } from '../clients/user-queue.js';
 import { createOverloadGuard, createUserServiceClient, type OverloadGuard } from '../clients/user-service.js';
 import {
   type Env,
@@ -18,7 +18,7 @@ import {
   wholeOf,
 } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
-import { startDeadline } from '../core/deadline.js';
+import { bounded, startDeadline } from '../core/deadline.js';
 import { deferRecord, type RetryReport, retryRecord } from '../core/retry-user.js';
 import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { errorCode, failureCode } from '../errors.js';
@@ -30,8 +30,16 @@ import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 export const WORKER_CONCURRENCY = 5;
 /** One record's time with the User Service, retries included; the backoff schedule does the rest. */
 const RECORD_BUDGET_MS = 10_000;
-/** Kept at the end of the invocation for the last deferrals and the response. */
+/** A record's work ends this long before the invocation does: time for its SQS call and the answer. */
 const SAFETY_MS = 3_000;
+/**
+ * Kept after the last SQS call for the answer (middy's after phases: metrics, logs). Every SQS call
+ * that settles a record is cut at this mark: in a brownout one can take its 3 attempts of up to 3 s
+ * each (AWS_CLIENT_PROFILES.worker), and a function that times out answers no batch response, so
+ * the whole batch would come back (dead-letter copies sent again, created users POSTed again). A
+ * record whose call was cut stays on the queue, reported failed.
+ */
+const RESPONSE_MS = 1_000;
 
 export type WorkerContext = ConsumerContext<RetryWorkerConfig>;
 
@@ -52,7 +60,12 @@ const retryWorker = async (
   if (config === undefined || credentials === undefined)
     throw new Error('resolveOnce and the credentials stage run before the core');
   const { queues, userDefaults, userService: serviceConfig } = wholeOf(config);
-  const queue = createRetryQueueOps(sqsClient, queues);
+  const invocation = startDeadline(context.getRemainingTimeInMillis() - RESPONSE_MS);
+  const sqs = createRetryQueueOps(sqsClient, queues);
+  const queue: RetryQueueOps = {
+    deadLetter: bounded(invocation, 'the dead-letter send', sqs.deadLetter),
+    defer: bounded(invocation, 'the deferral', sqs.defer),
+  };
   const userService = createUserServiceClient({
     ...serviceConfig,
     baseBackoffMs: 200,

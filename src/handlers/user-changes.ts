@@ -25,7 +25,7 @@ import {
   wholeOf,
 } from '../config.js';
 import { mapConcurrent } from '../core/concurrency.js';
-import { startDeadline } from '../core/deadline.js';
+import { bounded, startDeadline } from '../core/deadline.js';
 import { deferRecord } from '../core/retry-user.js';
 import { batchResponse, type QueueRecord, recordsOf } from '../core/sqs-batch.js';
 import { applyUserChange, type ChangeReport, coalesce } from '../core/user-change.js';
@@ -37,10 +37,18 @@ import { type ConsumerContext, sqsConsumer } from './sqs-consumer.js';
 
 /** Users of one batch handled at once: Cognito's AdminGetUser and the User Service are both spared. */
 export const USER_CHANGES_CONCURRENCY = 5;
-/** One user's time with the User Service, retries included; the backoff schedule does the rest. */
+/** One user's time with Cognito and the User Service, retries included; the backoff schedule does the rest. */
 const USER_BUDGET_MS = 10_000;
-/** Kept at the end of the invocation for the last deferrals and the response. */
+/** A user's work ends this long before the invocation does: time for its SQS calls and the answer. */
 const SAFETY_MS = 3_000;
+/**
+ * Kept after the last SQS call for the answer (middy's after phases: metrics, logs). Every SQS call
+ * that settles a record is cut at this mark: in a brownout one can take its 3 attempts of up to 3 s
+ * each (AWS_CLIENT_PROFILES.worker), and a function that times out answers no batch response, so
+ * the whole batch would come back (dead-letter copies sent again, users written again). A record
+ * whose call was cut stays on the queue, reported failed.
+ */
+const RESPONSE_MS = 1_000;
 
 export type UserChangesContext = ConsumerContext<UserChangesConfig>;
 
@@ -105,8 +113,13 @@ const userChanges = async (
   if (config === undefined || credentials === undefined)
     throw new Error('resolveOnce and the credentials stage run before the core');
   const { userPoolId, queues, userService, ...policy } = wholeOf(config);
+  const invocation = startDeadline(context.getRemainingTimeInMillis() - RESPONSE_MS);
+  const sqs = createRetryQueueOps(sqsClient, queues);
   const settling = {
-    queue: createRetryQueueOps(sqsClient, queues),
+    queue: {
+      deadLetter: bounded(invocation, 'the dead-letter send', sqs.deadLetter),
+      defer: bounded(invocation, 'the deferral', sqs.defer),
+    },
     serviceOpenForMs: overload.breaker.openForMs,
   };
   const client = createUserServiceClient({
@@ -159,7 +172,10 @@ const userChanges = async (
         {
           userPoolId,
           policy,
-          findUser: (sub) => findPoolUser(userPoolId, sub),
+          findUser: (sub) =>
+            write.deadline.withSignal('the Cognito lookup', (signal) =>
+              findPoolUser(userPoolId, sub, signal),
+            ),
           userService: {
             createUser: (body, idempotencyKey) => client.createUser(body, { ...write, idempotencyKey }),
             patchUser: (sub, patch, idempotencyKey) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { queueReserveMs, startDeadline } from '../../src/core/deadline.js';
+import { bounded, queueReserveMs, startDeadline } from '../../src/core/deadline.js';
 import { DeadlineExceededError } from '../../src/errors.js';
 
 describe('startDeadline', () => {
@@ -70,6 +70,22 @@ describe('startDeadline', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('bounded', () => {
+  it('passes a call its arguments and its answer when it ends in time', async () => {
+    const add = bounded(startDeadline(1000), 'the sum', async (a: number, b: number) => a + b);
+
+    await expect(add(2, 3)).resolves.toBe(5);
+  });
+
+  it('rejects each call still going at the deadline with a DeadlineExceededError', async () => {
+    const deadline = startDeadline(30);
+    const hang = bounded(deadline, 'the deferral', (_receipt: string) => new Promise<void>(() => undefined));
+
+    await expect(hang('receipt-1')).rejects.toThrow(new DeadlineExceededError('the deferral'));
+    await expect(hang('receipt-2')).rejects.toThrow(new DeadlineExceededError('the deferral'));
   });
 });
 

@@ -53,6 +53,15 @@ const record = (n: number): SQSRecord =>
 /** How long Cognito takes to answer AdminGetUser, in ms. */
 let cognitoTakesMs = 0;
 
+/** What a Lambda invocation comes to: the handler's answer, or none when its time ran out first. */
+const inTime = <T>(answer: Promise<T>, context: Context): Promise<T | 'timed out'> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(resolve, context.getRemainingTimeInMillis(), 'timed out');
+  });
+  return Promise.race([answer, timeUp]).finally(() => clearTimeout(timer));
+};
+
 /** One invocation of a container's chain with a Lambda context of its own. */
 const invoke = async (
   handler: ReturnType<typeof createHandler>,
@@ -125,4 +134,38 @@ describe('retry worker, its time budget', () => {
     expect(output.metric(MetricName.RetrySucceeded)).toEqual([1]);
     expect(service.requests.at(-1)?.headers['idempotency-key']).toBe(idempotencyKey(POOL, 'sub-9'));
   });
+
+  it('answers within its time when SQS hangs: the records it could not settle are batch item failures', async () => {
+    // The first user is deferred (a 503), the second refused (a 422): neither SQS call ever answers.
+    await serve((request, response, n) =>
+      reply((request.json as { cognitoSub?: string }).cognitoSub === 'sub-1' ? 503 : 422, {})(
+        request,
+        response,
+        n,
+      ),
+    );
+    sqs.on(ChangeMessageVisibilityCommand).callsFake(() => new Promise(() => undefined));
+    sqs.on(SendMessageCommand).callsFake(() => new Promise(() => undefined));
+    // A Lambda clock of 5 s, running.
+    const context = lambdaContext();
+    const output = captureOutput();
+
+    const result = await inTime(
+      createHandler()({ Records: [record(1), record(2)] }, context),
+      context,
+    ).finally(() => output.restore());
+
+    // Both stay on the queue: the deferral did not happen, nor did the dead-lettering.
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({
+        messageId: 'm-1',
+        outcome: 'deferred',
+        deferFailure: 'DeadlineExceededError',
+      }),
+    );
+    expect(output.logs()).toContainEqual(
+      expect.objectContaining({ messageId: 'm-2', message: 'Retry failed; the message stays on the queue' }),
+    );
+  }, 10_000);
 });
