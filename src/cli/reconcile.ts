@@ -90,7 +90,8 @@ slice 1: what it compared was reported, not repaired)`,
 SDK's own. The region is the pool's.
 
 Exit status: 0 when the pool and the User Service are in step (with --apply: once repaired);
-3 when drift is found (with --apply: drift left, such as deletion candidates over --max-deletes);
+3 when drift is found (with --apply: drift left, such as deletion candidates over --max-deletes,
+or a user the service dropped before its update);
 1 for an error (a listing or a repair failed, a list that never ends); 2 for a usage error; 129,
 130 or 143 when stopped by SIGHUP, SIGINT or SIGTERM (resume with --resume-from).`,
 });
@@ -119,7 +120,7 @@ interface ReconcileReport extends RunReport {
   /** A dry run: the deletions --apply would have asked for. */
   wouldDelete?: number;
   /** The completed slices' drift and failed repairs, and every repair made. */
-  counts: ReconcileCounts;
+  counts: RunCounts;
   drift: Partial<Drifted>;
   failures: Failure[];
   /**
@@ -137,19 +138,32 @@ interface Failure {
 
 interface SliceInProgress {
   index: number;
-  counts: ReconcileCounts;
+  counts: RunCounts;
   drift: Drifted;
   failures: Failure[];
 }
+
+/**
+ * The run's counts: the plan's (src/core/reconcile.ts), and the users the service no longer held
+ * when patched (404): missing from it now, drift left for the next run, not repaired.
+ */
+interface RunCounts extends ReconcileCounts {
+  droppedByService: number;
+}
+
+const emptyRunCounts = (slices: number): RunCounts => ({
+  ...emptyReconcileCounts(slices),
+  droppedByService: 0,
+});
 
 const noDrift = (): Drifted => ({ missing: [], different: [], orphaned: [], excluded: [], capped: [] });
 
 /** Adds a slice done to the run's totals: its drift, its failed repairs (its repairs are in already). */
 const addSlice = (
-  totals: { counts: ReconcileCounts; drift: Drifted; failures: Failure[] },
+  totals: { counts: RunCounts; drift: Drifted; failures: Failure[] },
   slice: SliceInProgress,
 ): void => {
-  for (const key of Object.keys(totals.counts) as (keyof ReconcileCounts)[]) {
+  for (const key of Object.keys(totals.counts) as (keyof RunCounts)[]) {
     if (key !== 'slices') totals.counts[key] += slice.counts[key];
   }
   totals.drift.missing.push(...slice.drift.missing);
@@ -205,8 +219,8 @@ const checkedReport = (path: string, report: ReconcileReport): ReconcileReport =
     throw refuse('failures', 'must be a list of failed repairs');
   }
   const reportedCounts = report.counts as unknown as Record<string, unknown>;
-  const counts = emptyReconcileCounts(sliceCount(sliceDigits));
-  for (const key of Object.keys(counts) as (keyof ReconcileCounts)[]) {
+  const counts = emptyRunCounts(sliceCount(sliceDigits));
+  for (const key of Object.keys(counts) as (keyof RunCounts)[]) {
     if (key === 'slices') continue;
     counts[key] = reported(source, `counts.${key}`, reportedCounts[key], numberIn({ min: 0 })) ?? 0;
   }
@@ -242,7 +256,7 @@ const askedIn = (report: ReconcileReport): number =>
     report.counts.deleted + report.failures.filter((failure) => failure.repair === 'delete').length,
   );
 
-const rowsOf = (counts: ReconcileCounts, apply: boolean): SummaryRows => [
+const rowsOf = (counts: RunCounts, apply: boolean): SummaryRows => [
   ['in step', counts.inStep],
   ['missing', counts.missing],
   ['different', counts.different],
@@ -253,6 +267,7 @@ const rowsOf = (counts: ReconcileCounts, apply: boolean): SummaryRows => [
     ? ([
         ['created', counts.created],
         ['updated', counts.updated],
+        ['dropped, not updated', counts.droppedByService],
         ['deleted', counts.deleted],
         ['gone, not created', counts.gone],
         ['failed', counts.failed],
@@ -328,7 +343,7 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
     const slices = sliceCount(sliceDigits);
     const writes = await openWrites();
 
-    const counts: ReconcileCounts = { ...emptyReconcileCounts(slices), ...carried?.counts };
+    const counts: RunCounts = { ...emptyRunCounts(slices), ...carried?.counts };
     const drift: Drifted = {
       missing: [...(carried?.drift.missing ?? [])],
       different: [...(carried?.drift.different ?? [])],
@@ -425,7 +440,7 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
         const plan = await planSlice(slicePrefix(sliceDigits, nextSlice), sources, deletesLeft(budget));
         const slice: SliceInProgress = {
           index: nextSlice,
-          counts: emptyReconcileCounts(slices),
+          counts: emptyRunCounts(slices),
           drift: noDrift(),
           failures: [],
         };
@@ -454,8 +469,10 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
           for (const { user } of plan.drift.different) {
             const patch = patchOf(policy, user);
             const key = writeKey(userPoolId, user.sub, { method: 'PATCH', body: JSON.stringify(patch) });
-            if (repaired(slice, await writes.patch(user.sub, patch, key), user.sub, 'patch'))
-              counts.updated++;
+            const patched = await writes.patch(user.sub, patch, key);
+            // A 404: the service dropped the user meanwhile; missing now, not repaired.
+            if (patched.outcome === 'missing') slice.counts.droppedByService++;
+            else if (repaired(slice, patched, user.sub, 'patch')) counts.updated++;
           }
           for (const { sub } of plan.removals) {
             // Counted, and written down, before it is sent: a run killed now and resumed counts it.
@@ -501,6 +518,11 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
               `Slice ${inProgress.index + 1} stopped partway: what it found is left out of these counts (a resume compares it again); the repairs it made are in.`,
             ]
           : []),
+        ...(counts.droppedByService > 0
+          ? [
+              `${counts.droppedByService} user(s) the User Service no longer held when patched (404): missing from it now; run again to create them.`,
+            ]
+          : []),
         ...(counts.deletesCapped > 0
           ? [
               `--max-deletes ${budget.max} reached: ${counts.deletesCapped} deletion candidate(s) not confirmed; run again to take them up.`,
@@ -515,6 +537,6 @@ const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date)
     if (signalled !== undefined) return signalled;
     if (!complete || counts.failed > 0) return 1;
     if (!apply.value) return driftOf(counts) > 0 ? 3 : 0;
-    return counts.deletesCapped > 0 ? 3 : 0;
+    return counts.deletesCapped + counts.droppedByService > 0 ? 3 : 0;
   });
 };

@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { emptyReconcileCounts } from '../../src/core/reconcile.js';
 import { type DevUserService, type StoredUser, startDevUserService } from '../../src/dev/user-service.js';
+import { startProxy } from '../helpers/proxy.js';
 
 const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const cognito = mockClient(CognitoIdentityProviderClient);
@@ -356,6 +357,38 @@ describe('reconcile', () => {
       failures: [],
     });
     expect(resumed.out).toMatch(/over the cap\s+1\n/);
+  });
+
+  it('a user the service dropped before its PATCH (404) is not counted as updated: it is drift left, exit 3', async () => {
+    service.users.set(SUB_A, { ...held(SUB_A), email: 'old@example.com' });
+    cognito.on(ListUsersCommand).resolves({ Users: [poolUser(SUB_A)] });
+    const proxy = await startProxy(service.url);
+    proxy.intercept(({ method }) => {
+      if (method === 'PATCH') service.users.delete(SUB_A);
+      return 'forward';
+    });
+    vi.stubEnv('USER_SERVICE_URL', proxy.url);
+    const path = join(dir, 'dropped.json');
+
+    const { code, out } = await run(
+      '--user-pool-id',
+      POOL,
+      '--apply',
+      '--slices',
+      '1',
+      '--report',
+      path,
+    ).finally(() => proxy.close());
+
+    expect(proxy.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
+    expect((await report('dropped.json')).counts).toMatchObject({
+      different: 1,
+      updated: 0,
+      droppedByService: 1,
+    });
+    expect(code).toBe(3);
+    expect(out).toMatch(/dropped, not updated\s+1/);
+    expect(out).toContain('1 user(s) the User Service no longer held when patched');
   });
 
   it('--apply does not create a user Cognito says is gone, though a lagging ListUsers still lists them', async () => {
