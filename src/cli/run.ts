@@ -42,6 +42,8 @@ export type StopSignal = keyof typeof STOP_SIGNALS;
 export interface RunControl {
   /** Aborts what is in flight (a page being listed) when the run is stopped. */
   signal: AbortSignal;
+  /** Aborted by a second signal, for a run given words for it (`again`): its clean-up is cut short. */
+  again: AbortSignal;
   /** The signal that stopped the run, if one did. */
   stoppedBy(): StopSignal | undefined;
   /** The exit status of a run stopped by a signal. */
@@ -49,17 +51,24 @@ export interface RunControl {
   dispose(): void;
 }
 
+const abortError = (message: string) => Object.assign(new Error(message), { name: 'AbortError' });
+
 /**
  * Stops the run at the first SIGINT, SIGTERM or SIGHUP: says so, aborts what is in flight, and
  * lets the run finish the work in hand and write its report. A second signal ends the process
- * at once, as it would without us.
+ * at once, as it would without us — unless the run has a clean-up that must not be lost silently
+ * (smoke's user, given `again`): then the second says `again`, aborts `again` (the run cuts its
+ * clean-up short and says what is left), and only a third ends the process.
  */
 export const controlRun = (
   io: Io,
   /** What the run does when stopped, as the line printed says it. */
   stopping = 'finishing the work in hand, then stopping; the report keeps the position to resume from.',
+  /** What a second signal does, as the line printed says it. */
+  again?: string,
 ): RunControl => {
   const controller = new AbortController();
+  const cutShort = new AbortController();
   let stoppedBy: StopSignal | undefined;
   const handlers = new Map<StopSignal, () => void>();
   const dispose = () => {
@@ -68,16 +77,23 @@ export const controlRun = (
   };
   for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
     const handler = () => {
+      if (stoppedBy !== undefined) {
+        dispose();
+        io.err(`\n${name} again: ${again}`);
+        cutShort.abort(abortError(`cut short by ${name}`));
+        return;
+      }
       stoppedBy = name;
-      dispose();
+      if (again === undefined) dispose();
       io.err(`\n${name}: ${stopping}`);
-      controller.abort(Object.assign(new Error(`stopped by ${name}`), { name: 'AbortError' }));
+      controller.abort(abortError(`stopped by ${name}`));
     };
     handlers.set(name, handler);
-    process.once(name, handler);
+    process.on(name, handler);
   }
   return {
     signal: controller.signal,
+    again: cutShort.signal,
     stoppedBy: () => stoppedBy,
     exitCode: () => (stoppedBy ? STOP_SIGNALS[stoppedBy] : undefined),
     dispose,
@@ -89,8 +105,9 @@ export const underControl = async <T>(
   io: Io,
   work: (control: RunControl) => Promise<T>,
   stopping?: string,
+  again?: string,
 ): Promise<T> => {
-  const control = controlRun(io, stopping);
+  const control = controlRun(io, stopping, again);
   try {
     return await work(control);
   } finally {

@@ -9,7 +9,6 @@ import { doctorClients } from '../clients/deployment-reads.js';
 import { createPoolActions } from '../clients/smoke-world.js';
 import { numberIn } from '../config.js';
 import { checklistJson, exitCodeOf, renderChecklist } from '../core/checklist.js';
-import { startDeadline } from '../core/deadline.js';
 import { describeDeployment } from '../core/doctor.js';
 import { runSmoke, type SmokeWorld, smokeAddressOf } from '../core/smoke.js';
 import { writeKey } from '../domain/idempotency.js';
@@ -18,7 +17,7 @@ import { DEPLOYMENT_FLAGS, deploymentOfFlags } from './doctor.js';
 import { command, option, toggle } from './flags.js';
 import { underControl } from './run.js';
 import type { Io } from './usage.js';
-import { openWrites } from './writes.js';
+import { budgetOf, openWrites } from './writes.js';
 
 const SMOKE = command({
   synopsis:
@@ -125,20 +124,26 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
   const actions = await createPoolActions({ deployment, clients });
   const world: SmokeWorld = {
     ...actions,
-    async listed(sub) {
+    async listed(sub, signal) {
       const result = await writes.client.listUsers({
         limit: 10,
         prefix: sub,
         credentials: writes.credentials,
-        deadline: startDeadline(SERVICE_BUDGET_MS),
+        deadline: budgetOf(SERVICE_BUDGET_MS, signal),
       });
       if (!result.page) return result.reason;
       return result.page.users.find((user) => user.cognitoSub === sub) ?? null;
     },
-    async removeFromService(sub) {
-      const result = await writes.remove(sub, writeKey(deployment.userPoolId, sub, { method: 'DELETE' }));
+    async removeFromService(sub, signal) {
+      const result = await writes.remove(
+        sub,
+        writeKey(deployment.userPoolId, sub, { method: 'DELETE' }),
+        signal,
+      );
       return result.outcome === 'deleted' ? true : result.reason;
     },
+    serviceRemovalCommand: (sub) =>
+      `DELETE ${new URL(`${writes.url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(sub)}`, writes.url).href} (with the User Service's credentials)`,
   };
 
   const runId = runIdOf(new Date());
@@ -150,6 +155,7 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
         stepTimeoutMs: values['step-timeout'] * 1000,
         intervalMs: values.interval * 1000,
         signal: control.signal,
+        cutShort: control.again,
       });
       const subject = { deployment, user: smokeAddressOf(runId) };
       if (values.json) io.out(JSON.stringify(checklistJson('smoke', subject, checks), null, 2));
@@ -159,6 +165,7 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
       }
       return control.exitCode() ?? exitCodeOf(checks);
     },
-    'stopping the step in hand; the smoke user is removed first.',
+    'stopping the step in hand; the smoke user is removed first (Ctrl-C again cuts that short).',
+    'the clean-up is cut short: the checklist says what may be left, and the commands that remove it.',
   );
 };

@@ -11,7 +11,7 @@ import {
   loadCredentials,
   secretsManagerGetter,
 } from '../clients/credentials.js';
-import { createUserServiceClient, type UserServiceClient } from '../clients/user-service.js';
+import { createUserServiceClient, type TimeBudget, type UserServiceClient } from '../clients/user-service.js';
 import { type Env, readUserServiceConfig } from '../config.js';
 import { startDeadline } from '../core/deadline.js';
 import type { UserPatch, UserRecord } from '../domain/contract.js';
@@ -26,10 +26,24 @@ export interface Writes {
   /** The client itself, for what is not a write (reconcile lists the service's users). */
   client: UserServiceClient;
   credentials: Credentials;
+  /** USER_SERVICE_URL. */
+  url: URL;
   create(body: UserRecord, idempotencyKey: string): Promise<Result<'createUser'>>;
   patch(cognitoSub: string, patch: UserPatch, idempotencyKey: string): Promise<Result<'patchUser'>>;
-  remove(cognitoSub: string, idempotencyKey: string): Promise<Result<'deleteUser'>>;
+  /** `signal` cuts it short (smoke's clean-up, cut short by a second signal). */
+  remove(cognitoSub: string, idempotencyKey: string, signal?: AbortSignal): Promise<Result<'deleteUser'>>;
 }
+
+/** A call's time: `ms`, cut short when `signal` aborts (the run is stopped) — at once, not at the end. */
+export const budgetOf = (ms: number, signal?: AbortSignal): TimeBudget => {
+  const deadline = startDeadline(ms);
+  if (!signal) return deadline;
+  return {
+    remaining: (reserveMs) => (signal.aborted ? 0 : deadline.remaining(reserveMs)),
+    withSignal: (what, work, reserveMs) =>
+      deadline.withSignal(what, (own) => work(AbortSignal.any([own, signal])), reserveMs),
+  };
+};
 
 /**
  * Reads USER_SERVICE_URL and the credentials (a secret's fetch included) and opens the client. The
@@ -48,17 +62,18 @@ export const openWrites = async (
     ),
   );
   const client = createUserServiceClient({ ...config, baseBackoffMs: 200, maxBackoffMs: 5000 });
-  const options = (idempotencyKey: string) => ({
+  const options = (idempotencyKey: string, signal?: AbortSignal) => ({
     idempotencyKey,
     credentials,
     retryLimit: WRITE_RETRIES,
-    deadline: startDeadline(WRITE_BUDGET_MS),
+    deadline: budgetOf(WRITE_BUDGET_MS, signal),
   });
   return {
     client,
     credentials,
+    url: config.url,
     create: (body, key) => client.createUser(body, options(key)),
     patch: (sub, patch, key) => client.patchUser(sub, patch, options(key)),
-    remove: (sub, key) => client.deleteUser(sub, options(key)),
+    remove: (sub, key, signal) => client.deleteUser(sub, options(key, signal)),
   };
 };

@@ -54,8 +54,10 @@ export interface PoolActions {
   rename(username: string, name: string): Promise<void>;
   disable(username: string): Promise<void>;
   enable(username: string): Promise<void>;
-  /** AdminDeleteUser; false when the pool had no such user. */
-  remove(username: string): Promise<boolean>;
+  /** AdminDeleteUser; false when the pool had no such user. `signal` cuts it short. */
+  remove(username: string, signal?: AbortSignal): Promise<boolean>;
+  /** The command that deletes the user by hand, for a clean-up that could not. */
+  removalCommand(username: string): string;
   /** What can be seen of the path, for a step that timed out. */
   observe(sub: string, since: Date): Promise<PathObservations>;
 }
@@ -181,15 +183,21 @@ export const createPoolActions = async ({
     async enable(username) {
       await cognito.send(new AdminEnableUserCommand({ UserPoolId, Username: username }));
     },
-    async remove(username) {
+    async remove(username, signal) {
       try {
-        await cognito.send(new AdminDeleteUserCommand({ UserPoolId, Username: username }));
+        await cognito.send(
+          new AdminDeleteUserCommand({ UserPoolId, Username: username }),
+          signal ? { abortSignal: signal } : {},
+        );
         return true;
       } catch (error) {
         if (isUserNotFound(error)) return false;
         throw error;
       }
     },
+    // The username is the run's address or name: letters, digits and + - . @, nothing to quote.
+    removalCommand: (username) =>
+      `aws cognito-idp admin-delete-user --region ${deployment.region} --user-pool-id ${UserPoolId} --username ${username}`,
     async observe(sub, since): Promise<PathObservations> {
       const inventory = await pathInventory();
       const changes = inventory.queues.changes;

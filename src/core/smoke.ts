@@ -156,17 +156,25 @@ export const nameTheHop = (observations: Observations): HopVerdict => {
 
 /** What smoke does in the pool (src/clients/smoke-world.ts) and sees in the User Service. */
 export interface SmokeWorld extends PoolActions {
-  /** The User Service's user with this sub, or null; a string says why the list could not be read. */
-  listed(sub: string): Promise<ListedUser | null | string>;
+  /**
+   * The User Service's user with this sub, or null; a string says why the list could not be read
+   * (`signal` aborted included: a stopped run does not wait out the list's own time).
+   */
+  listed(sub: string, signal?: AbortSignal): Promise<ListedUser | null | string>;
   /** DELETE from the User Service itself (the clean-up of a user the path did not delete): done or why not. */
-  removeFromService(sub: string): Promise<true | string>;
+  removeFromService(sub: string, signal?: AbortSignal): Promise<true | string>;
+  /** How to remove the user from the User Service by hand, for a clean-up that could not. */
+  serviceRemovalCommand(sub: string): string;
 }
 
 export interface SmokeOptions {
   runId: string;
   stepTimeoutMs: number;
   intervalMs: number;
+  /** Stops the run: the step in hand (its list, its wait) is cut short, and the clean-up runs. */
   signal?: AbortSignal;
+  /** Cuts the clean-up short (a second signal): it stops where it is and says what may be left. */
+  cutShort?: AbortSignal;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -271,7 +279,7 @@ const watch = async (
   const started = options.now();
   let last: ListedUser | null | string = null;
   for (;;) {
-    last = await world.listed(sub);
+    last = await world.listed(sub, options.signal);
     if (typeof last !== 'string' && arrived(last))
       return { arrived: true, listed: last, ms: options.now() - started };
     if (options.signal?.aborted || options.now() - started >= options.stepTimeoutMs) {
@@ -303,7 +311,12 @@ const stepFailed = async (
   stopped: boolean,
 ): Promise<Check> => {
   if (stopped) {
-    return skip(`step.${id}`, SECTION_STEPS, title, 'stopped (SIGINT or SIGTERM) before the change arrived');
+    return skip(
+      `step.${id}`,
+      SECTION_STEPS,
+      title,
+      'stopped (SIGINT, SIGTERM or SIGHUP) before the change arrived',
+    );
   }
   const waited = `waited ${(outcome.ms / 1000).toFixed(1)} s for ${expected}; ${describeListed(outcome.last)}`;
   const verdict =
@@ -437,7 +450,8 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
           checks.push(refused(step.id, step.title, 'AdminGetUser', error));
           return;
         }
-        const listed = await world.listed(user.sub);
+        const listed = await world.listed(user.sub, options.signal);
+        if (stopped()) return;
         const ok = status === 'CONFIRMED' && typeof listed !== 'string' && step.arrived(listed, user);
         checks.push(
           ok
@@ -514,7 +528,7 @@ export const runSmoke = async (world: SmokeWorld, options: SmokeOptions): Promis
       }
     }
   } finally {
-    checks.push(await cleanUp(world, user));
+    checks.push(await cleanUp(world, user, options.cutShort));
   }
   return checks;
 };
@@ -529,37 +543,53 @@ const refused = (id: string, title: string, call: string, error: unknown): Check
     `let the credentials call cognito-idp:${call} on the pool (smoke --help lists the calls); a pool with required attributes or a strict password policy may refuse the smoke user`,
   );
 
-/** Removes the user from the pool and, if the path did not, from the User Service. */
-const cleanUp = async (world: SmokeWorld, user: SmokeUser): Promise<Check> => {
+/**
+ * Removes the user from the pool and, if the path did not, from the User Service. Cut short, or
+ * failing, it says what may be left and the commands that remove it.
+ */
+const cleanUp = async (world: SmokeWorld, user: SmokeUser, cutShort?: AbortSignal): Promise<Check> => {
   const title = 'the smoke user is gone from the pool and the User Service';
   const seen: string[] = [];
-  try {
-    const removed = await world.remove(user.username);
-    seen.push(removed ? 'deleted from the pool by the clean-up' : 'not in the pool');
-    if (user.sub) {
-      const listed = await world.listed(user.sub);
-      if (listed !== null) {
-        const done = await world.removeFromService(user.sub);
-        if (done !== true) {
-          return fail(
-            'cleanup',
-            SECTION_CLEANUP,
-            title,
-            [...seen, `still in the User Service: ${done}`],
-            `delete it: DELETE {USER_SERVICE_URL}/${user.sub}`,
-          );
-        }
-        seen.push('deleted from the User Service by the clean-up (the path did not)');
-      } else seen.push('not in the User Service');
-    }
-    return pass('cleanup', SECTION_CLEANUP, title, seen);
-  } catch (error) {
+  let poolDone = false;
+  const leftBehind = (why: string): Check => {
+    const left = [
+      ...(poolDone ? [] : [[`the user ${user.username} in the pool`, world.removalCommand(user.username)]]),
+      ...(user.sub
+        ? [[`the user ${user.sub} in the User Service`, world.serviceRemovalCommand(user.sub)]]
+        : []),
+    ];
     return fail(
       'cleanup',
       SECTION_CLEANUP,
       title,
-      [...seen, `the clean-up failed: ${(error as Error).name}: ${(error as Error).message}`],
-      `delete the user ${user.username} from the pool (aws cognito-idp admin-delete-user) and ${user.sub || 'its sub'} from the User Service`,
+      [...seen, why, ...left.map(([what]) => `left, perhaps: ${what}`)],
+      `remove what is left: ${left.map(([, command]) => command).join('; ')}`,
+    );
+  };
+  const cutShortWhy = 'the clean-up was cut short (a second signal)';
+  try {
+    if (cutShort?.aborted) return leftBehind(cutShortWhy);
+    const removed = await world.remove(user.username, cutShort);
+    poolDone = true;
+    seen.push(removed ? 'deleted from the pool by the clean-up' : 'not in the pool');
+    if (!user.sub) return pass('cleanup', SECTION_CLEANUP, title, seen);
+    const listed = await world.listed(user.sub, cutShort);
+    if (listed === null) {
+      seen.push('not in the User Service');
+      return pass('cleanup', SECTION_CLEANUP, title, seen);
+    }
+    if (cutShort?.aborted) return leftBehind(cutShortWhy);
+    const done = await world.removeFromService(user.sub, cutShort);
+    if (done === true) {
+      seen.push('deleted from the User Service by the clean-up (the path did not)');
+      return pass('cleanup', SECTION_CLEANUP, title, seen);
+    }
+    return leftBehind(cutShort?.aborted ? cutShortWhy : `still in the User Service: ${done}`);
+  } catch (error) {
+    return leftBehind(
+      cutShort?.aborted
+        ? cutShortWhy
+        : `the clean-up failed: ${(error as Error).name}: ${(error as Error).message}`,
     );
   }
 };

@@ -7,6 +7,7 @@
 // broken (trigger, trail, rule, queue, function, service), and the report names it.
 
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
@@ -70,7 +71,9 @@ describe('smoke, against a deployment in moto', () => {
   let eventSource: EventSourceStandIn;
   let outputs: string;
   /** The User Service with its writes failing (503), for the service hop. */
-  let failingWrites: { url: string; close(): Promise<void> };
+  let failingWrites: ServiceProxy;
+  /** The User Service as smoke itself calls it, when a test points USER_SERVICE_URL at it: its lists may hang. */
+  let smokesService: ServiceProxy;
   /** What a test does after the trail stand-in put an event on the bus. */
   let afterDelivered: (call: string) => Promise<void> = async () => undefined;
 
@@ -106,7 +109,11 @@ describe('smoke, against a deployment in moto', () => {
     vi.stubEnv('USER_SERVICE_URL', '');
     vi.stubEnv('USER_SERVICE_API_KEY', '');
     service = await startDevUserService({ apiKeys: [API_KEY], signingSecrets: [SIGNING_SECRET] });
-    failingWrites = await startFailingWrites(() => service.url);
+    failingWrites = await startServiceProxy(
+      () => service.url,
+      (request) => (request.method === 'GET' ? 'forward' : 'fail'),
+    );
+    smokesService = await startServiceProxy(() => service.url);
     fixture = await createDeployment({
       prefix: `smk-${Date.now().toString(36)}`,
       userServiceUrl: service.url,
@@ -131,6 +138,7 @@ describe('smoke, against a deployment in moto', () => {
     await trail?.close();
     await service?.close();
     await failingWrites?.close();
+    await smokesService?.close();
     vi.unstubAllEnvs();
   });
   afterEach(async () => {
@@ -359,12 +367,101 @@ describe('smoke, against a deployment in moto', () => {
       const { code, err, report } = await smoke('60');
 
       expect(code).toBe(130);
-      expect(err).toContain('SIGINT: stopping the step in hand; the smoke user is removed first.');
+      expect(err).toContain('SIGINT: stopping the step in hand; the smoke user is removed first');
       expect(report.checks.find((check) => check.id === 'step.create')).toMatchObject({ status: 'skip' });
       expect(report.checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
     } finally {
       clearTimeout(interrupt);
       await new CloudTrailClient({}).send(new StartLoggingCommand({ Name: fixture.names.trail }));
+    }
+  });
+
+  it("Ctrl-C cuts short the User Service's list in hand, rather than wait out its time, and removes the user", async () => {
+    await new CloudTrailClient({}).send(new StopLoggingCommand({ Name: fixture.names.trail }));
+    // smoke's first list hangs, and Ctrl-C comes while it does; the clean-up's list is answered.
+    let lists = 0;
+    let interrupted = 0;
+    smokesService.answer = (request) => {
+      if (request.method !== 'GET' || lists++ > 0) return 'forward';
+      setTimeout(() => {
+        interrupted = performance.now();
+        process.emit('SIGINT');
+      }, 100);
+      return 'hold';
+    };
+    vi.stubEnv('USER_SERVICE_URL', smokesService.url);
+    vi.stubEnv('USER_SERVICE_API_KEY', API_KEY);
+    vi.stubEnv('USER_SERVICE_SIGNING_SECRET', SIGNING_SECRET);
+    try {
+      const { code, report } = await smoke('60');
+
+      // The list's own time is 15 s.
+      expect(interrupted).toBeGreaterThan(0);
+      expect(performance.now() - interrupted).toBeLessThan(3000);
+      expect(code).toBe(130);
+      expect(report.checks.find((check) => check.id === 'step.create')).toMatchObject({ status: 'skip' });
+      expect(report.checks.at(-1)).toMatchObject({
+        id: 'cleanup',
+        status: 'pass',
+        detail: ['deleted from the pool by the clean-up', 'not in the User Service'],
+      });
+    } finally {
+      smokesService.answer = () => 'forward';
+      vi.stubEnv('USER_SERVICE_URL', '');
+      vi.stubEnv('USER_SERVICE_API_KEY', '');
+      vi.stubEnv('USER_SERVICE_SIGNING_SECRET', '');
+      await new CloudTrailClient({}).send(new StartLoggingCommand({ Name: fixture.names.trail }));
+    }
+  });
+
+  it('a second Ctrl-C during the clean-up does not end the process silently: it cuts the clean-up short and says what may be left, and how to remove it', async () => {
+    // Nothing reaches the User Service (the rule takes another pool's events), but the trail still
+    // hands each call to this test: the first Ctrl-C as the user is created, the second while
+    // the clean-up's AdminDeleteUser has not been answered.
+    await putPattern('eu-west-1_Other0000');
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+      setTimeout(resolve, 5000).unref();
+    });
+    const listeningBefore = process.listenerCount('SIGINT');
+    let listeningAtSecond = -1;
+    afterDelivered = async (call) => {
+      if (call === 'AdminCreateUser') process.emit('SIGINT');
+      if (call === 'AdminDeleteUser') {
+        listeningAtSecond = process.listenerCount('SIGINT');
+        process.emit('SIGINT');
+        await answered;
+      }
+    };
+    try {
+      const { code, err, report } = await smoke('60');
+      answer();
+
+      // Without a handler of smoke's, a real second SIGINT would have ended the process there.
+      expect(listeningAtSecond).toBeGreaterThan(listeningBefore);
+      expect(code).toBe(130);
+      expect(err).toContain(
+        'SIGINT again: the clean-up is cut short: the checklist says what may be left, and the commands that remove it.',
+      );
+      const cleanup = report.checks.at(-1);
+      expect(cleanup).toMatchObject({ id: 'cleanup', status: 'fail' });
+      // The pool signs in by username: the run's name, smoke-<run>.
+      const username = report.subject.user.replace(/^smoke\+(.*)@example\.invalid$/, 'smoke-$1');
+      const [why, pool, inService] = cleanup?.detail ?? [];
+      expect([why, pool]).toEqual([
+        'the clean-up was cut short (a second signal)',
+        `left, perhaps: the user ${username} in the pool`,
+      ]);
+      const sub = inService?.match(/^left, perhaps: the user ([0-9a-f-]{36}) in the User Service$/)?.[1];
+      expect(sub).toBeDefined();
+      expect(cleanup?.fix).toBe(
+        `remove what is left: aws cognito-idp admin-delete-user --region eu-central-2 --user-pool-id ${fixture.userPoolId} --username ${username}; DELETE ${service.url}/${sub} (with the User Service's credentials)`,
+      );
+    } finally {
+      answer();
+      afterDelivered = async () => undefined;
+      await putPattern(fixture.userPoolId);
     }
   });
 
@@ -450,36 +547,58 @@ describe('smoke, against a deployment in moto', () => {
   });
 });
 
-/** A User Service whose writes fail with 503 while its list answers: the dev service behind a proxy. */
-const startFailingWrites = async (target: () => string) => {
-  const { createServer } = await import('node:http');
+type ProxyAnswer = 'forward' | 'fail' | 'hold';
+
+interface ServiceProxy {
+  url: string;
+  /** What it does with each request: forward it, fail it (503), or hold it unanswered. */
+  answer: (request: IncomingMessage) => ProxyAnswer;
+  close(): Promise<void>;
+}
+
+/** The dev User Service behind a proxy that forwards, fails (503) or holds each request, as told. */
+const startServiceProxy = async (
+  target: () => string,
+  answer: ServiceProxy['answer'] = () => 'forward',
+): Promise<ServiceProxy> => {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', async () => {
-      if (request.method !== 'GET') {
+      const what = proxy.answer(request);
+      if (what === 'hold') return;
+      if (what === 'fail') {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ error: 'unavailable', reason: 'down for the test' }));
         return;
       }
       const url = new URL(target());
-      const answer = await fetch(`${url.origin}${request.url}`, {
+      const body = Buffer.concat(chunks);
+      const forwarded = await fetch(`${url.origin}${request.url}`, {
+        method: request.method,
         headers: Object.fromEntries(
-          Object.entries(request.headers).filter(([name]) => !['host', 'connection'].includes(name)),
+          Object.entries(request.headers).filter(
+            ([name]) => !['host', 'connection', 'content-length'].includes(name),
+          ),
         ) as Record<string, string>,
+        ...(body.length > 0 && { body }),
       });
-      response.writeHead(answer.status, { 'content-type': 'application/json' });
-      response.end(await answer.text());
+      response.writeHead(forwarded.status, {
+        'content-type': forwarded.headers.get('content-type') ?? 'application/json',
+      });
+      response.end(await forwarded.text());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
+  const proxy: ServiceProxy = {
     url: `http://127.0.0.1:${port}/api/v1/users`,
+    answer,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return proxy;
 };

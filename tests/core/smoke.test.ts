@@ -208,6 +208,8 @@ const fakeWorld = ({
       return true;
     },
     observe: async () => ({ inventory, waiting: 0, functionLog: [] }),
+    removalCommand: (username) => `aws cognito-idp admin-delete-user --username ${username}`,
+    serviceRemovalCommand: (sub) => `DELETE https://users.example/api/v1/users/${sub}`,
   };
   return { world, calls, pool, service };
 };
@@ -286,7 +288,7 @@ describe('runSmoke', () => {
 
     expect(checks.find((check) => check.id === 'step.update')).toMatchObject({
       status: 'skip',
-      detail: ['stopped (SIGINT or SIGTERM) before the change arrived'],
+      detail: ['stopped (SIGINT, SIGTERM or SIGHUP) before the change arrived'],
     });
     expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
     expect(pool.size + service.size).toBe(0);
@@ -374,4 +376,86 @@ describe('runSmoke', () => {
       expect(JSON.stringify(refusal)).not.toMatch(/CloudTrail/);
     },
   );
+
+  it("stopped, it cuts short the list in hand: the list is given the run's signal", async () => {
+    const { world, pool, service } = fakeWorld({ deliver: (call) => call === 'create' });
+    const controller = new AbortController();
+    const signals: (AbortSignal | undefined)[] = [];
+    const listed = world.listed;
+    world.listed = (sub, signal) => {
+      signals.push(signal);
+      return listed(sub, signal);
+    };
+    setTimeout(() => controller.abort(), 20);
+
+    const checks = steps(
+      await runSmoke(world, { ...options, stepTimeoutMs: 10_000, signal: controller.signal }),
+    );
+
+    expect(signals[0]).toBe(controller.signal);
+    // The clean-up's own list is not cut short by the signal that stopped the run.
+    expect(signals.at(-1)).not.toBe(controller.signal);
+    expect(checks.at(-1)).toMatchObject({ id: 'cleanup', status: 'pass' });
+    expect(pool.size + service.size).toBe(0);
+  });
+
+  it('a clean-up cut short (a second signal) says what may be left, and the commands that remove it', async () => {
+    const { world } = fakeWorld({ deliver: (call) => call === 'create' });
+    const stop = new AbortController();
+    const cut = new AbortController();
+    // AdminDeleteUser hangs until the clean-up is cut short.
+    world.remove = (_, signal) =>
+      new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    setTimeout(() => stop.abort(), 20);
+    setTimeout(() => cut.abort(), 40);
+
+    const checks = steps(
+      await runSmoke(world, { ...options, stepTimeoutMs: 10_000, signal: stop.signal, cutShort: cut.signal }),
+    );
+
+    const user = 'smoke+20261205t000000z-abcd@example.invalid';
+    const sub = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
+    expect(checks.at(-1)).toEqual({
+      id: 'cleanup',
+      section: 'Clean-up',
+      title: 'the smoke user is gone from the pool and the User Service',
+      status: 'fail',
+      detail: [
+        'the clean-up was cut short (a second signal)',
+        `left, perhaps: the user ${user} in the pool`,
+        `left, perhaps: the user ${sub} in the User Service`,
+      ],
+      fix: `remove what is left: aws cognito-idp admin-delete-user --username ${user}; DELETE https://users.example/api/v1/users/${sub}`,
+    });
+  });
+
+  it('a clean-up cut short after the pool: only the User Service is left to do', async () => {
+    const { world, pool } = fakeWorld({ deliver: (call) => call === 'create' });
+    const stop = new AbortController();
+    const cut = new AbortController();
+    world.removeFromService = (_, signal) =>
+      new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    const listed = world.listed;
+    world.listed = async (sub, signal) => {
+      // The clean-up's list: the second signal comes now.
+      if (stop.signal.aborted) setTimeout(() => cut.abort(), 5);
+      return listed(sub, signal);
+    };
+    setTimeout(() => stop.abort(), 20);
+
+    const checks = steps(
+      await runSmoke(world, { ...options, stepTimeoutMs: 10_000, signal: stop.signal, cutShort: cut.signal }),
+    );
+
+    expect(pool.size).toBe(0);
+    expect(checks.at(-1)).toMatchObject({
+      status: 'fail',
+      detail: [
+        'deleted from the pool by the clean-up',
+        'the clean-up was cut short (a second signal)',
+        'left, perhaps: the user 3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13 in the User Service',
+      ],
+      fix: 'remove what is left: DELETE https://users.example/api/v1/users/3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13',
+    });
+  });
 });
