@@ -134,9 +134,11 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   // the report written, each for the whole run.
   const startedAt = new Date();
   const pool = values['user-pool-id'];
-  const writes =
+  const written =
     values.report ?? values['resume-from'] ?? (pool && defaultReportPath('backfill', pool, startedAt));
-  return holdingReports(io, [values['resume-from'], writes], () => backfillHolding(values, io, startedAt));
+  return holdingReports(io, { resumed: values['resume-from'], written }, () =>
+    backfillHolding(values, io, startedAt),
+  );
 };
 
 const backfillHolding = async (values: BackfillFlags, io: Io, startedAt: Date): Promise<number> => {

@@ -285,9 +285,11 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
   // the report written, each for the whole run.
   const startedAt = new Date();
   const pool = values['user-pool-id'];
-  const writes =
+  const written =
     values.report ?? values['resume-from'] ?? (pool && defaultReportPath('reconcile', pool, startedAt));
-  return holdingReports(io, [values['resume-from'], writes], () => reconcileHolding(values, io, startedAt));
+  return holdingReports(io, { resumed: values['resume-from'], written }, () =>
+    reconcileHolding(values, io, startedAt),
+  );
 };
 
 const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date): Promise<number> => {

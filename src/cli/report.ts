@@ -206,7 +206,12 @@ interface ReportLock {
  * process no longer runs on this host is taken over, under REPORT.lock.takeover, so that two
  * runs finding it at once do not both take it.
  */
-const lockReport = async (path: string, io: Io): Promise<ReportLock | { refused: string }> => {
+const lockReport = async (
+  path: string,
+  io: Io,
+  /** Whether the report is to be made (its folder too), or only read: then it must exist. */
+  making: boolean,
+): Promise<ReportLock | { refused: string }> => {
   const lockPath = `${path}.lock`;
   const mine: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const content = `${JSON.stringify(mine)}\n`;
@@ -218,16 +223,20 @@ const lockReport = async (path: string, io: Io): Promise<ReportLock | { refused:
   };
   const created = async () => {
     try {
-      await mkdir(dirname(lockPath), { recursive: true });
+      if (making) await mkdir(dirname(lockPath), { recursive: true });
       return await createWhole(lockPath, content);
     } catch (error) {
+      // A report to read in a folder that does not exist: nothing to hold, and reading it says so.
+      if (!making && (error as { code?: string }).code === 'ENOENT') return 'nothing';
       throw new UsageError(
         `cannot write the report to ${path} (${(error as { code?: string }).code ?? (error as Error).name}): pass --report with a writable path`,
       );
     }
   };
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await created()) return { release };
+    const made = await created();
+    if (made === 'nothing') return { release: async () => undefined };
+    if (made) return { release };
     const holder = await holderOf(lockPath);
     if (holder === undefined) continue;
     if (holder === 'unreadable') {
@@ -263,19 +272,25 @@ const lockReport = async (path: string, io: Io): Promise<ReportLock | { refused:
 };
 
 /**
- * Runs `work` holding the reports at `paths` (those given; each once), for the whole of it: the
- * report a run resumes before it is read, the one it writes before it is written. When another
- * run holds one, says so and returns 1, the work not started.
+ * Runs `work` holding the report it resumes (before it is read) and the report it writes (before
+ * it is written), each once, for the whole of it. When another run holds one, says so and returns
+ * 1, the work not started.
  */
 export const holdingReports = async (
   io: Io,
-  paths: readonly (string | undefined)[],
+  reports: { resumed: string | undefined; written: string | undefined },
   work: () => Promise<number>,
 ): Promise<number> => {
+  const resumed = reports.resumed === undefined ? undefined : resolve(reports.resumed);
+  const written = reports.written === undefined ? undefined : resolve(reports.written);
   const locks: ReportLock[] = [];
   try {
-    for (const path of new Set(paths.flatMap((path) => (path === undefined ? [] : [resolve(path)])))) {
-      const lock = await lockReport(path, io);
+    for (const [path, making] of [
+      [resumed, false],
+      [written === resumed ? undefined : written, true],
+    ] as const) {
+      if (path === undefined) continue;
+      const lock = await lockReport(path, io, making);
       if ('refused' in lock) {
         io.err(`cognito-user-sync: ${lock.refused}`);
         return 1;

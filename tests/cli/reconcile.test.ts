@@ -274,6 +274,16 @@ describe('reconcile', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
+  it('--resume-from a report in a folder that does not exist is a usage error, and makes no folder', async () => {
+    const path = join(dir, 'no-such-folder', 'report.json');
+
+    const { code, out } = await run('--resume-from', path);
+
+    expect(code).toBe(2);
+    expect(out).toContain(`--resume-from ${path}: ENOENT`);
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
+  });
+
   it('a lock left by a process no longer running is taken over, saying so; one whose process runs is refused', async () => {
     const path = await stoppedReport('locked.json', { apply: true });
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
