@@ -33,7 +33,10 @@ Each step has --step-timeout. A step whose change does not arrive names the hop 
 what can be read: trigger (checked first: sign-ups need it), trail, rule, queue, function or service
 (doctor's checks of the path, the changes queue's depth, the user-changes function's log lines for
 the user). The user is removed at the end whatever happened, from the pool and, if the path did not
-remove it, from the User Service; Ctrl-C stops the step in hand and removes it first.
+remove it, from the User Service; Ctrl-C stops the step in hand and removes it first; Ctrl-C again
+cuts the clean-up short: the checklist says what may be left, with the commands that remove it.
+When user changes are not deployed (the source names no user-changes function, or there is none
+by its name), smoke says so and makes no user: no change could arrive.
 
 Writes (hence --yes): the user in the pool (created, changed, deleted) and, through the deployment,
 in the User Service; a DELETE to the User Service when the clean-up has to remove it there. Reads:
@@ -61,10 +64,12 @@ has no CloudTrail-to-EventBridge delivery, so the test stands in for the trail.`
     verbose: toggle('show what each passed step saw, too'),
   },
   footer: `Environment: USER_SERVICE_URL and the credentials (USER_SERVICE_API_KEY_SECRET_ID…), as the other
-commands take them; unset, those of the deployed user-changes function. The AWS SDK's own.
+commands take them; unset, those of the deployed user-changes function. The AWS SDK's own; the
+region is the deployment's (its secrets are read there too).
 
 Exit status: 0 when every step arrived and the user is gone; 1 when one failed (its hop named); 2
-for a usage error (without --yes); 130 (SIGINT), 143 (SIGTERM) when stopped, the user removed.`,
+for a usage error (without --yes); 129 (SIGHUP), 130 (SIGINT), 143 (SIGTERM) when stopped, the
+user removed.`,
 });
 
 export const SMOKE_USAGE = SMOKE.usage;
