@@ -8,7 +8,9 @@
 // Each outcome is recorded once per shape (and per receive count for the consumers) and replayed
 // at the traffic rate by the simulation (traffic.ts): running the handlers for every simulated
 // sign-up of hours of traffic would take minutes of real time, as every failing invocation spends
-// its deadline.
+// its deadline. Each recording is checked against its shape before it is replayed: an outcome the
+// test machine's load decided (a healthy sync cut short by a busy CPU) fails here, naming itself,
+// rather than as an alarm that fires in a scenario it should not.
 
 import {
   AdminGetUserCommand,
@@ -33,7 +35,7 @@ import {
   startScriptedServer,
 } from '../helpers/scripted-server.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
-import type { EmfBlob } from './emf.js';
+import { type EmfBlob, emfCounts } from './emf.js';
 
 export const OUTAGE_SHAPES = ['5xx', '401', 'refused', 'timeout', '429'] as const;
 export type OutageShape = (typeof OUTAGE_SHAPES)[number];
@@ -83,15 +85,69 @@ const mockAws = () => ({
 });
 type Mocks = ReturnType<typeof mockAws>;
 
-/** A consumer's invocation with little time left, so a failing one ends in a few hundred ms. */
-const invokeQuickly = async (
+/**
+ * The time each invocation gets. A failing one spends all of it, so an outage gets little: enough
+ * for the trigger to make its first attempt (SYNC_DEADLINE_MS 1000 keeps a fifth for the queue
+ * send, and an attempt needs 100 ms: src/clients/user-service/transport.ts) and for a consumer to
+ * try and defer, a second or so each. A healthy invocation ends as soon as the User Service
+ * answers, so it gets what the deployment gives it (the default SYNC_DEADLINE_MS, the retry
+ * worker's 30 s timeout): a round trip on loopback is then never cut short by a busy machine.
+ */
+const BUDGETS = {
+  healthy: { syncDeadlineMs: '3500', consumerRemainingMs: 30_000 },
+  outage: { syncDeadlineMs: '1000', consumerRemainingMs: 3_400 },
+} as const;
+
+/** What each invocation must have counted, once, in a shape; anything else is a wrong recording. */
+const EXPECTED = {
+  healthy: { trigger: 'UserSynced', worker: 'RetrySucceeded', changes: 'UserChangeUpdated' },
+  outage: { trigger: 'UserSyncQueued', worker: 'RetryDeferred', changes: 'UserChangeDeferred' },
+} as const;
+
+const countsOf = (recorded: Recorded) => {
+  const sum: Record<string, number> = {};
+  for (const blob of recorded.emf) {
+    for (const [name, value] of Object.entries(emfCounts(blob))) sum[name] = (sum[name] ?? 0) + value;
+  }
+  return sum;
+};
+
+/** Throws, naming the shape and the invocation, when a recording is not its shape's outcome. */
+const checkRecording = (shape: Shape, recording: Recording) => {
+  const expected = EXPECTED[shape === 'healthy' ? 'healthy' : 'outage'];
+  const invocations: [string, Recorded, string][] = [
+    ['the sign-up', recording.trigger, expected.trigger],
+    ...recording.worker.map((recorded, index): [string, Recorded, string] => [
+      `the retry worker's receive ${index + 1}`,
+      recorded,
+      expected.worker,
+    ]),
+    ...recording.changes.map((recorded, index): [string, Recorded, string] => [
+      `the user-changes function's receive ${index + 1}`,
+      recorded,
+      expected.changes,
+    ]),
+  ];
+  for (const [what, recorded, metric] of invocations) {
+    const counts = countsOf(recorded);
+    if (counts[metric] !== 1) {
+      throw new Error(
+        `a ${shape} User Service: ${what} counted ${JSON.stringify(counts)}, not ${metric} once; the recording, not the alarms, is wrong`,
+      );
+    }
+  }
+};
+
+/** A consumer's invocation with `remainingMs` left: a failing one ends in about a second. */
+const invokeConsumerOnce = async (
   createConsumer: () => (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
   record: SQSRecord,
+  remainingMs: number,
 ) => {
   const handler = createConsumer();
   const output = captureOutput();
   try {
-    await handler({ Records: [record] }, lambdaContext({ getRemainingTimeInMillis: () => 3_400 }));
+    await handler({ Records: [record] }, lambdaContext({ getRemainingTimeInMillis: () => remainingMs }));
   } finally {
     output.restore();
   }
@@ -110,7 +166,9 @@ export const recordOutcomes = async (shapes: readonly Shape[]): Promise<Record<S
       const server = shape === 'refused' ? undefined : await startScriptedServer([scripts[shape]]);
       const url = server?.url ?? (await refusedUrl());
       try {
-        recordings[shape] = await recordShape(url, { sqs, secrets, cognito });
+        const recording = await recordShape(url, shape, { sqs, secrets, cognito });
+        checkRecording(shape, recording);
+        recordings[shape] = recording;
       } finally {
         await server?.close();
       }
@@ -125,8 +183,9 @@ export const recordOutcomes = async (shapes: readonly Shape[]): Promise<Record<S
   return recordings as Record<Shape, Recording>;
 };
 
-const recordShape = async (url: string, mocks: Mocks): Promise<Recording> => {
+const recordShape = async (url: string, shape: Shape, mocks: Mocks): Promise<Recording> => {
   const { sqs, secrets, cognito } = mocks;
+  const budget = BUDGETS[shape === 'healthy' ? 'healthy' : 'outage'];
   const reset = () => {
     clearCache();
     sqs.reset();
@@ -154,8 +213,7 @@ const recordShape = async (url: string, mocks: Mocks): Promise<Recording> => {
     USER_SERVICE_API_KEY_SECRET_ID: SECRET,
     RETRY_QUEUE_URL: `${QUEUE}-retry`,
     DEAD_LETTER_QUEUE_URL: `${QUEUE}-dead-letter`,
-    // The least the trigger accepts: a failing sign-up spends it all.
-    SYNC_DEADLINE_MS: '200',
+    SYNC_DEADLINE_MS: budget.syncDeadlineMs,
     USER_POOL_ID: POOL,
     CHANGES_QUEUE_URL: `${QUEUE}-changes`,
     CHANGES_DEAD_LETTER_QUEUE_URL: `${QUEUE}-changes-dead-letter`,
@@ -178,11 +236,13 @@ const recordShape = async (url: string, mocks: Mocks): Promise<Recording> => {
     const outage = await startScriptedServer([scripts['5xx']]);
     try {
       vi.stubEnv('USER_SERVICE_URL', outage.url);
+      vi.stubEnv('SYNC_DEADLINE_MS', BUDGETS.outage.syncDeadlineMs);
       reset();
       await invokeHandler(loadEvent('post-confirmation-signup'));
       message = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody;
     } finally {
       vi.stubEnv('USER_SERVICE_URL', url);
+      vi.stubEnv('SYNC_DEADLINE_MS', budget.syncDeadlineMs);
       await outage.close();
     }
   }
@@ -193,15 +253,17 @@ const recordShape = async (url: string, mocks: Mocks): Promise<Recording> => {
   const changes: Recorded[] = [];
   for (let receiveCount = 1; receiveCount <= RECORDED_RECEIVES; receiveCount++) {
     reset();
-    const workerEmf = await invokeQuickly(
+    const workerEmf = await invokeConsumerOnce(
       createRetryWorker,
       sqsRecord(message, { messageId: `retry-${receiveCount}`, receiveCount }),
+      budget.consumerRemainingMs,
     );
     worker.push({ emf: workerEmf, visibilitySeconds: visibility() });
     reset();
-    const changesEmf = await invokeQuickly(
+    const changesEmf = await invokeConsumerOnce(
       createUserChanges,
       sqsRecord(change, { messageId: `change-${receiveCount}`, receiveCount, queue: 'alarms-changes' }),
+      budget.consumerRemainingMs,
     );
     changes.push({ emf: changesEmf, visibilitySeconds: visibility() });
   }
