@@ -41,10 +41,13 @@ export interface RetryDeps {
    */
   serviceOpenForMs?: () => number;
   /**
-   * Not read: a queued message is sent with the status and role it was queued with, whatever the
-   * configuration says now. Left while the worker's wiring still passes it.
+   * DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as configured now: the user is created with these,
+   * never with what the message says. Whoever can send to the queue must not pick a user's role
+   * (an ADMIN, say); and a message queued before either was changed is not malformed for that
+   * (the backlog of an outage would be dead-lettered, and a replay fail again), it is sent with
+   * what this deployment gives a user now, as a sign-up now would be.
    */
-  userDefaults?: UserDefaults;
+  userDefaults: UserDefaults;
   /** The clock (epoch ms) a message's age is read on; Date.now by default. */
   now?: () => number;
 }
@@ -97,7 +100,8 @@ export const retryRecord = async (record: QueueRecord, deps: RetryDeps): Promise
     return { outcome: 'gone', reason: 'not-in-pool', keys };
   }
 
-  const result = await deps.userService.createUser(message.body, {
+  const body = { ...message.body, status: deps.userDefaults.status, role: deps.userDefaults.role };
+  const result = await deps.userService.createUser(body, {
     idempotencyKey: message.idempotencyKey,
     credentials: deps.credentials,
     deadline: deps.deadline,

@@ -139,11 +139,9 @@ export const parseRetryMessage = (text: string): RetryMessage => {
     throw malformed('body is not made for the user it names');
   }
   // The status and role the sign-up path wrote from DEFAULT_USER_STATUS and DEFAULT_USER_ROLE as
-  // they were then, not as they are now: a change of either during an outage must not make its
-  // backlog malformed (and a replay fail again). So a value any configuration accepts, sent as
-  // queued; one none accepts was written by no sign-up. The cost: whoever can send to the queue may
-  // pick any such role for a user still in the pool; the queue's IAM and KMS key policies are what
-  // keep such senders out.
+  // they were then: any value a configuration accepts (a change of either during an outage must
+  // not make its backlog malformed). The worker sends the ones configured now, never these
+  // (src/core/retry-user.ts); one no configuration accepts was written by no sign-up.
   if (!v.is(USER_RECORD_FIELDS.status.rule, body.status) || !v.is(USER_RECORD_FIELDS.role.rule, body.role)) {
     throw malformed('body has a status or role no configuration gives');
   }

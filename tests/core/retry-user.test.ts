@@ -110,6 +110,7 @@ const setUp = (
     deadline,
     queue: queue.ops,
     random,
+    userDefaults: { status: 'ACTIVE', role: 'USER' },
     // A day after the first failure, unless a test says otherwise: ListUsers has long caught up.
     now: options.now ?? later(86_400_000),
   };
@@ -241,16 +242,19 @@ describe('retryRecord', () => {
     },
   );
 
-  it('sends a message queued under other defaults as it was queued, its status and role unchanged', async () => {
+  it('sends a message queued under other defaults (or naming a role of its own) with the status and role configured now', async () => {
     // Queued while DEFAULT_USER_STATUS and DEFAULT_USER_ROLE were PENDING and MEMBER; the worker now
-    // runs with ACTIVE and USER. The backlog of an outage outlives a configuration change.
+    // runs with ACTIVE and USER. The backlog of an outage outlives a configuration change, and is
+    // created as a sign-up now would be: not dead-lettered, and never with a role the message chose.
     const queuedBody = { ...storedBody, status: 'PENDING', role: 'MEMBER' };
     const { deps, userService, queue } = setUp({ outcome: 'created', httpStatus: 201, ...MEASURED });
 
     const report = await retryRecord({ ...fixtureRecord, body: fixtureBodyWith({ body: queuedBody }) }, deps);
 
     expect(report).toMatchObject({ outcome: 'created', keys });
-    expect(userService.calls.map((call) => call.body)).toEqual([queuedBody]);
+    expect(userService.calls.map((call) => call.body)).toEqual([
+      { ...queuedBody, status: 'ACTIVE', role: 'USER' },
+    ]);
     expect(queue.deadLetters).toEqual([]);
   });
 

@@ -88,12 +88,12 @@ describe('retry worker hardening', () => {
 
   it.each([
     [
-      'a role the configuration does not give (ADMIN)',
-      (m: typeof fixtureMessage) => ({ ...m, body: { ...m.body, role: 'ADMIN' } }),
+      'a role no configuration gives',
+      (m: typeof fixtureMessage) => ({ ...m, body: { ...m.body, role: 'ADMIN USER' } }),
     ],
     [
-      'a status the configuration does not give',
-      (m: typeof fixtureMessage) => ({ ...m, body: { ...m.body, status: 'SUPERUSER' } }),
+      'a status no configuration gives',
+      (m: typeof fixtureMessage) => ({ ...m, body: { ...m.body, status: '' } }),
     ],
     [
       'an extra key in the body',
@@ -144,6 +144,17 @@ describe('retry worker hardening', () => {
     // Its content is never logged: not even the parts that were wrong.
     expect(output.text()).not.toContain('attacker');
     expect(output.text()).not.toContain('ada.lovelace@example.com');
+  });
+
+  it('creates a user whose message names a role of its own (ADMIN) with the role configured, never its own', async () => {
+    const record = withMessage((m) => ({ ...m, body: { ...m.body, role: 'ADMIN', status: 'SUPERUSER' } }));
+
+    const { result } = await invoke([record]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(server.requests.map((request) => JSON.parse(request.body))).toEqual([
+      expect.objectContaining({ role: 'USER', status: 'ACTIVE' }),
+    ]);
   });
 
   it('stores what the User Service answered as valid SQS text, whatever bytes it sent', async () => {
