@@ -215,6 +215,9 @@ const fakeWorld = ({
 };
 
 const options = { runId: '20261205t000000z-abcd', stepTimeoutMs: 50, intervalMs: 5 };
+/** A call that never answers: it fails when `signal` aborts, as the SDK's and fetch's do. */
+const hangsUntil = (signal?: AbortSignal) =>
+  new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
 const steps = (checks: Check[]) =>
   checks.filter((check) => check.id.startsWith('step.') || check.id === 'cleanup');
 
@@ -404,8 +407,7 @@ describe('runSmoke', () => {
     const stop = new AbortController();
     const cut = new AbortController();
     // AdminDeleteUser hangs until the clean-up is cut short.
-    world.remove = (_, signal) =>
-      new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    world.remove = (_, signal) => hangsUntil(signal);
     setTimeout(() => stop.abort(), 20);
     setTimeout(() => cut.abort(), 40);
 
@@ -433,8 +435,7 @@ describe('runSmoke', () => {
     const { world, pool } = fakeWorld({ deliver: (call) => call === 'create' });
     const stop = new AbortController();
     const cut = new AbortController();
-    world.removeFromService = (_, signal) =>
-      new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    world.removeFromService = (_, signal) => hangsUntil(signal);
     const listed = world.listed;
     world.listed = async (sub, signal) => {
       // The clean-up's list: the second signal comes now.
