@@ -45,7 +45,7 @@ export const userChangesUnseen = (
   if (read === null || named === null) {
     return {
       kind: 'absent',
-      why: `user changes are not deployed: ${deployment.source} names no user-changes function, so no change made in the pool after a sign-up reaches the User Service`,
+      why: `user changes are not deployed: ${deployment.source} names no user-changes function, so no change made in the pool (an invited user, a new name, a disabled or deleted user) reaches the User Service`,
       fix: 'deploy them (EnableUserChanges / enable_user_changes, docs/deploy.md), or point smoke at the deployment that has them',
     };
   }
