@@ -13,14 +13,7 @@ import type { PoolUser } from '../domain/pool-user.js';
 import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
-import {
-  defaultReportPath,
-  holdingReports,
-  openReport,
-  type RunReport,
-  readReport,
-  reportHeading,
-} from './report.js';
+import { holdingReports, openReport, type RunReport, readReport, reportHeading } from './report.js';
 import { limitOf, poolOf, printLimits, statusesLimit, switchLimit } from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, underControl } from './run.js';
 import type { Io } from './usage.js';
@@ -130,15 +123,14 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   const flags = BACKFILL.read(args, io);
   if (flags === undefined) return 0;
   const { values } = flags;
-  // One run at a time per report (./report.ts): the report resumed, held before it is read, and
-  // the report written, each for the whole run.
-  const startedAt = new Date();
-  const pool = values['user-pool-id'];
-  const written =
-    values.report ?? values['resume-from'] ?? (pool && defaultReportPath('backfill', pool, startedAt));
-  return holdingReports(io, { resumed: values['resume-from'], written }, () =>
-    backfillHolding(values, io, startedAt),
-  );
+  // One run at a time per report (./report.ts).
+  const run = {
+    command: 'backfill',
+    report: values.report,
+    resumes: values['resume-from'],
+    userPoolId: values['user-pool-id'],
+  };
+  return holdingReports(io, run, (startedAt) => backfillHolding(values, io, startedAt));
 };
 
 const backfillHolding = async (values: BackfillFlags, io: Io, startedAt: Date): Promise<number> => {

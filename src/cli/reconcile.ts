@@ -37,14 +37,7 @@ import { failureCode, UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
-import {
-  defaultReportPath,
-  holdingReports,
-  openReport,
-  type RunReport,
-  readReport,
-  reportHeading,
-} from './report.js';
+import { holdingReports, openReport, type RunReport, readReport, reportHeading } from './report.js';
 import { limitOf, poolOf, printLimits, reported, statusesLimit, switchLimit } from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, type SummaryRows, underControl } from './run.js';
 import type { Io } from './usage.js';
@@ -281,15 +274,14 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
   const flags = RECONCILE.read(args, io);
   if (flags === undefined) return 0;
   const { values } = flags;
-  // One run at a time per report (./report.ts): the report resumed, held before it is read, and
-  // the report written, each for the whole run.
-  const startedAt = new Date();
-  const pool = values['user-pool-id'];
-  const written =
-    values.report ?? values['resume-from'] ?? (pool && defaultReportPath('reconcile', pool, startedAt));
-  return holdingReports(io, { resumed: values['resume-from'], written }, () =>
-    reconcileHolding(values, io, startedAt),
-  );
+  // One run at a time per report (./report.ts).
+  const run = {
+    command: 'reconcile',
+    report: values.report,
+    resumes: values['resume-from'],
+    userPoolId: values['user-pool-id'],
+  };
+  return holdingReports(io, run, (startedAt) => reconcileHolding(values, io, startedAt));
 };
 
 const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date): Promise<number> => {

@@ -272,17 +272,30 @@ const lockReport = async (
 };
 
 /**
- * Runs `work` holding the report it resumes (before it is read) and the report it writes (before
- * it is written), each once, for the whole of it. When another run holds one, says so and returns
- * 1, the work not started.
+ * Runs a long command's `work` holding the report it resumes (before it is read) and the report it
+ * writes (before it is written: --report, else the one it resumes, else the default one for the
+ * pool, named by the time `work` is given), each once, for the whole of it. When another run
+ * holds one, says so and returns 1, the work not started.
  */
 export const holdingReports = async (
   io: Io,
-  reports: { resumed: string | undefined; written: string | undefined },
-  work: () => Promise<number>,
+  run: {
+    command: string;
+    report: string | undefined;
+    resumes: string | undefined;
+    userPoolId: string | undefined;
+  },
+  work: (startedAt: Date) => Promise<number>,
 ): Promise<number> => {
-  const resumed = reports.resumed === undefined ? undefined : resolve(reports.resumed);
-  const written = reports.written === undefined ? undefined : resolve(reports.written);
+  const startedAt = new Date();
+  const named = run.report ?? run.resumes;
+  const resumed = run.resumes === undefined ? undefined : resolve(run.resumes);
+  const written =
+    named !== undefined
+      ? resolve(named)
+      : run.userPoolId === undefined
+        ? undefined // no pool, no run: the command says so
+        : defaultReportPath(run.command, run.userPoolId, startedAt);
   const locks: ReportLock[] = [];
   try {
     for (const [path, making] of [
@@ -297,7 +310,7 @@ export const holdingReports = async (
       }
       locks.push(lock);
     }
-    return await work();
+    return await work(startedAt);
   } finally {
     for (const lock of locks.reverse()) await lock.release();
   }
