@@ -7,14 +7,22 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { AWS_CLIENT_PROFILES } from '../clients/aws.js';
 import { estimatedUserCount, findUserBySub, listUserPages, type UserPage } from '../clients/cognito-users.js';
 import { createPacer } from '../clients/pacer.js';
-import { defaults, numberIn, readUserPolicy } from '../config.js';
+import { defaults, LIST_USERS_RPS, numberIn, parseStatuses, readUserPolicy } from '../config.js';
 import { type BackfillCounts, type BackfillResult, emptyCounts, runBackfill } from '../core/backfill.js';
 import type { PoolUser } from '../domain/pool-user.js';
 import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
 import { holdingReports, openReport, type RunReport, readReport, reportHeading } from './report.js';
-import { limitOf, poolOf, printLimits, statusesLimit, switchLimit } from './resume.js';
+import {
+  limitOf,
+  poolOf,
+  printLimits,
+  reported,
+  reportedSwitch,
+  statusesLimit,
+  switchLimit,
+} from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, underControl } from './run.js';
 import type { Io } from './usage.js';
 import { openWrites } from './writes.js';
@@ -86,6 +94,34 @@ interface BackfillReport extends RunReport {
 
 const isBackfillReport = (report: Record<string, unknown>) => Array.isArray(report.statuses);
 
+/**
+ * The report of an earlier run, each limit checked by the parser of the flag that sets it: a
+ * report edited by hand or cut short is refused, naming the field, and lifts no limit (a
+ * concurrency of 5000 would send 5000 users at once).
+ */
+const checkedReport = (source: string, report: BackfillReport): BackfillReport => {
+  const dryRun = reportedSwitch(source, 'dryRun', report.dryRun) ?? false;
+  const statuses = reported(source, 'statuses', report.statuses, parseStatuses) ?? new Set<string>();
+  const concurrency = reported(source, 'concurrency', report.concurrency, numberIn(CONCURRENCY));
+  const maxRps = reported(source, 'maxRps', report.maxRps, numberIn(LIST_USERS_RPS));
+  const maxFailures = reported(source, 'maxFailures', report.maxFailures, numberIn({ min: 0 }));
+  const reportedCounts = report.counts as unknown as Record<string, unknown>;
+  const counts: BackfillCounts = emptyCounts();
+  for (const key of [...Object.keys(counts), 'gone'] as (keyof BackfillCounts)[]) {
+    const count = reported(source, `counts.${key}`, reportedCounts[key], numberIn({ min: 0 }));
+    if (count !== undefined) counts[key] = count;
+  }
+  return {
+    ...report,
+    dryRun,
+    statuses: [...statuses],
+    ...(concurrency !== undefined && { concurrency }),
+    ...(maxRps !== undefined && { maxRps }),
+    ...(maxFailures !== undefined && { maxFailures }),
+    counts,
+  };
+};
+
 const progressLine = ({ counts, pages }: BackfillResult, dryRun: boolean): string =>
   dryRun
     ? `page ${pages}: ${counts.seen} users seen, ${counts.wouldSend} to send, ${counts.skipped} skipped`
@@ -140,12 +176,11 @@ const backfillHolding = async (values: BackfillFlags, io: Io, startedAt: Date): 
     throw new UsageError('--resume-from continues a run, --from-report sends its failures again: pass one');
   }
   const earlierPath = resumeFrom ?? fromReport;
+  const flag = resumeFrom ? '--resume-from' : '--from-report';
   const earlier = earlierPath
-    ? await readReport<BackfillReport>(
-        earlierPath,
-        resumeFrom ? '--resume-from' : '--from-report',
-        'backfill',
-        isBackfillReport,
+    ? checkedReport(
+        `${flag} ${earlierPath}`,
+        await readReport<BackfillReport>(earlierPath, flag, 'backfill', isBackfillReport),
       )
     : undefined;
   const { userPoolId, region } = poolOf(values['user-pool-id'], earlier);

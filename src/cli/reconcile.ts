@@ -38,7 +38,15 @@ import { isRecord } from '../guards.js';
 import { command, option, text, toggle } from './flags.js';
 import { describeOperatorError } from './operator-errors.js';
 import { holdingReports, openReport, type RunReport, readReport, reportHeading } from './report.js';
-import { limitOf, poolOf, printLimits, reported, statusesLimit, switchLimit } from './resume.js';
+import {
+  limitOf,
+  poolOf,
+  printLimits,
+  reported,
+  reportedSwitch,
+  statusesLimit,
+  switchLimit,
+} from './resume.js';
 import { createProgress, printSummary, RUN_FLAGS, type SummaryRows, underControl } from './run.js';
 import type { Io } from './usage.js';
 import { openWrites } from './writes.js';
@@ -189,7 +197,8 @@ const checkedReport = (path: string, report: ReconcileReport): ReconcileReport =
     if (checked === undefined) throw refuse(field, 'is missing');
     return checked;
   };
-  if (typeof report.apply !== 'boolean') throw refuse('apply', 'must be true or false');
+  const apply = reportedSwitch(source, 'apply', report.apply);
+  if (apply === undefined) throw refuse('apply', 'is missing');
   const maxDeletes = required('maxDeletes', report.maxDeletes, numberIn(MAX_DELETES));
   const asked = numberIn({ min: 0, max: maxDeletes, unit: 'deletions' });
   const digits = report.sliceDigits;
@@ -223,6 +232,7 @@ const checkedReport = (path: string, report: ReconcileReport): ReconcileReport =
   const wouldDelete = reported(source, 'wouldDelete', report.wouldDelete, asked);
   return {
     ...report,
+    apply,
     maxDeletes,
     sliceDigits,
     nextSlice: required(

@@ -49,6 +49,14 @@ export const reported = <T>(
 ): T | undefined =>
   value === undefined ? undefined : parsed(parse, asFlagText(value), `${source}: the report's ${field}`);
 
+/** A switch an earlier report holds (--apply, --dry-run): true or false; undefined when left out. */
+export const reportedSwitch = (source: string, field: string, value: unknown): boolean | undefined => {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new UsageError(
+    `${source}: the report's ${field} must be true or false, got ${JSON.stringify(value)}`,
+  );
+};
+
 /** A run's limit, and for a run that goes on from a report, a line saying which holds. */
 export interface Limit<T> {
   value: T;

@@ -216,6 +216,27 @@ describe('backfill', () => {
     expect(cognito.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['concurrency', { concurrency: 5000 }, 'between 1 and 64'],
+    ['maxRps', { maxRps: 100 }, 'between 0.2 and 25'],
+    ['maxFailures', { maxFailures: -1 }, 'must be a whole number, at least 0'],
+    ['statuses', { statuses: ['CONFIRMED', 'NOPE'] }, 'must list Cognito user statuses'],
+    ['dryRun', { dryRun: 'no' }, 'must be true or false'],
+  ])(
+    "refuses a report whose %s is out of the flag's bounds (exit 2), naming the field",
+    async (field, fields, says) => {
+      const earlier = join(dir, 'tampered.json');
+      await writeFile(earlier, JSON.stringify(earlierReport(fields)));
+
+      const { code, err } = await run('--resume-from', earlier);
+
+      expect(code).toBe(2);
+      expect(err).toContain(`--resume-from ${earlier}: the report's ${field}`);
+      expect(err).toContain(says);
+      expect(cognito.calls()).toHaveLength(0);
+    },
+  );
+
   it('a dry run resumed stays a dry run', async () => {
     const earlier = join(dir, 'dry.json');
     await writeFile(earlier, JSON.stringify(earlierReport({ dryRun: true })));
