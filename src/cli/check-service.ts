@@ -99,6 +99,7 @@ export const checkService = async (args: string[], io: Io): Promise<number> => {
         signing: (credentials.signingKeys?.length ?? 0) > 0,
         apiKey: credentials.apiKey !== undefined,
         signal: control.signal,
+        cutShort: control.again,
       });
       if (values.json) {
         io.out(JSON.stringify(checklistJson('check-service', { url: url.href }, checks), null, 2));
@@ -108,6 +109,7 @@ export const checkService = async (args: string[], io: Io): Promise<number> => {
       }
       return control.exitCode() ?? exitCodeOf(checks);
     },
-    'stopping after the request in hand; the test users are removed first.',
+    'stopping after the request in hand; the test users are removed first (Ctrl-C again cuts that short).',
+    'the clean-up is cut short: the checklist says which test users may be left, and how to remove them.',
   );
 };

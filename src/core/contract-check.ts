@@ -42,6 +42,8 @@ export interface ContractCheckOptions {
   apiKey: boolean;
   /** Stops the plan between two requests (Ctrl-C); the clean-up runs all the same. */
   signal?: AbortSignal;
+  /** Cuts the clean-up short (a second Ctrl-C): it stops between two requests and says what may be left. */
+  cutShort?: AbortSignal;
   now?: () => Date;
   /** Random hex of the run: the test users' prefix and addresses. Random by default. */
   runId?: string;
@@ -514,7 +516,7 @@ export const checkService = async (options: ContractCheckOptions): Promise<Check
       }
     }
   } finally {
-    checks.push(await cleanUp(probe, users.prefix, created, key));
+    checks.push(await cleanUp(probe, users.prefix, created, key, options.cutShort));
   }
   return checks;
 };
@@ -672,11 +674,17 @@ const cleanUp = async (
   prefix: string,
   created: Set<string>,
   key: () => string,
+  cutShort?: AbortSignal,
 ): Promise<Check> => {
   const title = 'every test user is removed';
   const exchanges: Exchange[] = [];
+  /** Subs whose DELETE was answered 2xx or 404. */
+  const removed = new Set<string>();
   const remove = async (sub: string) => {
+    if (cutShort?.aborted) throw new CleanUpCutShort();
     const exchange = await probe({ method: 'DELETE', sub, idempotencyKey: key() });
+    const answer = status(exchange);
+    if (answer !== undefined && (answer < 300 || answer === 404)) removed.add(sub);
     exchanges.push(exchange);
     return exchange;
   };
@@ -700,51 +708,78 @@ const cleanUp = async (
     evidence: exchanges,
   });
 
-  for (const sub of created) await remove(sub);
-  let left = await listed();
-  if (left === undefined) return unlisted();
-  const deleted: string[] = [];
-  const refused: string[] = [];
-  if (left.length > 0) {
-    for (const sub of left) {
-      const exchange = await remove(sub);
-      const answer = status(exchange);
-      if (answer !== undefined && (answer < 300 || answer === 404)) deleted.push(sub);
-      else
-        refused.push(
-          `${sub} (${answer === undefined ? `no answer: ${exchange.error}` : `answered ${answer}`})`,
-        );
-    }
-    left = await listed();
+  const removeAll = async (): Promise<Check> => {
+    for (const sub of created) await remove(sub);
+    let left = await listed();
     if (left === undefined) return unlisted();
+    const deleted: string[] = [];
+    const refused: string[] = [];
+    if (left.length > 0) {
+      for (const sub of left) {
+        const exchange = await remove(sub);
+        const answer = status(exchange);
+        if (answer !== undefined && (answer < 300 || answer === 404)) deleted.push(sub);
+        else
+          refused.push(
+            `${sub} (${answer === undefined ? `no answer: ${exchange.error}` : `answered ${answer}`})`,
+          );
+      }
+      left = await listed();
+      if (left === undefined) return unlisted();
+    }
+    const unseen = deleted.filter((sub) => !created.has(sub));
+    const seen = [
+      ...(unseen.length > 0
+        ? [
+            `deleted what was left under the run's prefix, though no create of it was seen to succeed: ${unseen.join(', ')}`,
+          ]
+        : []),
+      ...(deleted.length > unseen.length
+        ? [
+            `deleted again, still listed after the first DELETE: ${deleted.filter((sub) => created.has(sub)).join(', ')}`,
+          ]
+        : []),
+    ];
+    return left.length === 0
+      ? { ...pass('cleanup', CLEANUP, title, [`nothing left under ${prefix}`, ...seen]), evidence: exchanges }
+      : {
+          ...fail(
+            'cleanup',
+            CLEANUP,
+            title,
+            [
+              `left: ${left.join(', ')}`,
+              ...(refused.length > 0 ? [`could not delete: ${refused.join(', ')}`] : []),
+              ...seen,
+            ],
+            `delete them: DELETE {url}/{sub} for each (their emails end @example.invalid)`,
+          ),
+          evidence: exchanges,
+        };
+  };
+
+  try {
+    return await removeAll();
+  } catch (error) {
+    if (!(error instanceof CleanUpCutShort)) throw error;
+    const perhaps = [...created].filter((sub) => !removed.has(sub));
+    return {
+      ...fail(
+        'cleanup',
+        CLEANUP,
+        title,
+        [
+          'the clean-up was cut short (a second signal)',
+          ...(perhaps.length > 0 ? [`left, perhaps: ${perhaps.join(', ')}`] : []),
+        ],
+        `delete the users whose sub starts with ${prefix}: DELETE {url}/{sub} for each (their emails end @example.invalid)`,
+      ),
+      evidence: exchanges,
+    };
   }
-  const unseen = deleted.filter((sub) => !created.has(sub));
-  const seen = [
-    ...(unseen.length > 0
-      ? [
-          `deleted what was left under the run's prefix, though no create of it was seen to succeed: ${unseen.join(', ')}`,
-        ]
-      : []),
-    ...(deleted.length > unseen.length
-      ? [
-          `deleted again, still listed after the first DELETE: ${deleted.filter((sub) => created.has(sub)).join(', ')}`,
-        ]
-      : []),
-  ];
-  return left.length === 0
-    ? { ...pass('cleanup', CLEANUP, title, [`nothing left under ${prefix}`, ...seen]), evidence: exchanges }
-    : {
-        ...fail(
-          'cleanup',
-          CLEANUP,
-          title,
-          [
-            `left: ${left.join(', ')}`,
-            ...(refused.length > 0 ? [`could not delete: ${refused.join(', ')}`] : []),
-            ...seen,
-          ],
-          `delete them: DELETE {url}/{sub} for each (their emails end @example.invalid)`,
-        ),
-        evidence: exchanges,
-      };
 };
+
+/** A second signal came while the clean-up ran. */
+class CleanUpCutShort extends Error {
+  override name = 'CleanUpCutShort';
+}

@@ -493,6 +493,49 @@ describe('check-service', () => {
     expect(report.counts).toEqual({ passed: 17, failed: 0, skipped: 0 });
   });
 
+  it('a second Ctrl-C during the clean-up cuts it short, and the checklist says which test users may be left', async () => {
+    let stops = 0;
+    const slow = await startBrokenService(dev, (seen) => {
+      // The first Ctrl-C as the plan lists the users it made for paging, the second as the
+      // clean-up's first DELETE is answered: the others are not deleted.
+      if (stops === 0 && seen.method === 'GET') {
+        stops++;
+        process.emit('SIGINT');
+      } else if (stops === 1 && seen.method === 'DELETE') {
+        stops++;
+        process.emit('SIGINT');
+      }
+      return undefined;
+    });
+    const listeningBefore = process.listenerCount('SIGINT');
+    try {
+      const { code, out, err } = await run(
+        'check-service',
+        '--url',
+        slow.url,
+        '--signing-secret',
+        SECRET,
+        '--json',
+      );
+
+      expect(code).toBe(130);
+      expect(err).toContain(
+        'SIGINT again: the clean-up is cut short: the checklist says which test users may be left, and how to remove them.',
+      );
+      const cleanup = (JSON.parse(out) as Report).checks.at(-1);
+      expect(cleanup).toMatchObject({ id: 'cleanup', status: 'fail' });
+      expect(cleanup?.detail[0]).toBe('the clean-up was cut short (a second signal)');
+      // What the clean-up did not get to is named, and is what the service still holds.
+      const named = cleanup?.detail[1]?.replace(/^left, perhaps: /, '').split(', ') ?? [];
+      expect(named.length).toBeGreaterThan(0);
+      expect(named.sort()).toEqual([...dev.users.keys()].sort());
+      expect(cleanup?.fix).toMatch(/^delete the users whose sub starts with \S+: DELETE \{url\}\/\{sub\}/);
+      expect(process.listenerCount('SIGINT')).toBe(listeningBefore);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('Ctrl-C stops the plan, removes the test users, and exits 130', async () => {
     let stopped = false;
     const slow = await startBrokenService(dev, (seen) => {
