@@ -2,16 +2,9 @@
 // id, a bad secret) as one line that says what to fix: no stack trace. Anything else is a bug,
 // and keeps its stack.
 
+import { CREDENTIALS_REFUSED } from '../clients/aws.js';
 import { ConfigError, SecretUnavailableError, SigningError } from '../errors.js';
 
-const CREDENTIALS_EXPIRED = new Set([
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-]);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
 
 /** An error the AWS SDK raised for an answer of AWS's (it carries `$metadata`). */
@@ -38,7 +31,7 @@ export const describeOperatorError = (error: unknown): string | undefined => {
   if (name === 'CredentialsProviderError') {
     return 'no AWS credentials were found: set AWS_PROFILE (then `aws sso login` if it uses SSO) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.';
   }
-  if (CREDENTIALS_EXPIRED.has(name)) {
+  if (CREDENTIALS_REFUSED.has(name)) {
     return `AWS refused the credentials (${name}): they are expired or wrong; refresh them and run again.`;
   }
   if (name === 'QueueDoesNotExist' || code === 'AWS.SimpleQueueService.NonExistentQueue') {

@@ -46,3 +46,21 @@ export const regionOfQueueUrl = (url: string): string | undefined => {
     /\.sqs\.([a-z0-9-]+)\.vpce\.amazonaws\.com(?:\.cn)?$/.exec(host);
   return match?.[1];
 };
+
+/**
+ * What AWS (or the SDK, before any call) says when the credentials themselves are missing,
+ * expired or invalid: not a permission any one call lacks, so no call can succeed. doctor stops
+ * at the first; src/cli/operator-errors.ts turns each into one line saying so.
+ */
+export const CREDENTIALS_REFUSED: ReadonlySet<string> = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
+
+export const isCredentialsRefusal = (error: unknown): boolean =>
+  error instanceof Error && CREDENTIALS_REFUSED.has(error.name);

@@ -35,13 +35,12 @@ import {
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { isRecord } from '../guards.js';
-import { AWS_CLIENT_PROFILES } from './aws.js';
+import { AWS_CLIENT_PROFILES, isCredentialsRefusal } from './aws.js';
 import {
   type Deployment,
   FUNCTION_ROLES,
   type FunctionRole,
   functionNameOf,
-  isCredentialsRefusal,
   QUEUE_ROLES,
   type QueueRole,
   type Resource,

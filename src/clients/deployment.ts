@@ -15,7 +15,7 @@ import type { Parser } from '../config.js';
 import { parseUserPoolId } from '../domain/user-pool-id.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { isRecord } from '../guards.js';
-import { AWS_CLIENT_PROFILES } from './aws.js';
+import { AWS_CLIENT_PROFILES, isCredentialsRefusal } from './aws.js';
 
 export const FUNCTION_ROLES = ['postConfirmation', 'retryWorker', 'userChanges', 'reconcile'] as const;
 export type FunctionRole = (typeof FUNCTION_ROLES)[number];
@@ -90,24 +90,6 @@ export interface Deployment {
   /** The trail the deployment made, when it made one. */
   trailArn?: string;
 }
-
-/**
- * What AWS (or the SDK, before any call) says when the credentials themselves are missing,
- * expired or invalid: not a permission any one read lacks, so no read can succeed. The names
- * src/cli/operator-errors.ts turns into one line saying so.
- */
-export const CREDENTIALS_REFUSED: ReadonlySet<string> = new Set([
-  'CredentialsProviderError',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-]);
-
-export const isCredentialsRefusal = (error: unknown): boolean =>
-  error instanceof Error && CREDENTIALS_REFUSED.has(error.name);
 
 const derived = (id: string): Resource => ({ id, given: false });
 const given = (id: string): Resource => ({ id, given: true });

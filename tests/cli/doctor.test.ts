@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { describeOperatorError } from '../../src/cli/operator-errors.js';
-import { CREDENTIALS_REFUSED } from '../../src/clients/deployment.js';
+import { CREDENTIALS_REFUSED } from '../../src/clients/aws.js';
 
 const run = async (...argv: string[]) => {
   const out: string[] = [];
