@@ -56,8 +56,10 @@ resource "aws_lambda_function" "post_confirmation" {
     }
   }
 
+  # The one user policy, applied at sign-up too: a status left out (EXTERNAL_PROVIDER, to keep
+  # federated users out) is not created by the trigger, only to be deleted by reconcile.
   environment {
-    variables = merge(local.common_environment, {
+    variables = merge(local.common_environment, local.user_policy_environment, {
       RETRY_QUEUE_URL       = aws_sqs_queue.retry.url
       DEAD_LETTER_QUEUE_URL = aws_sqs_queue.dead_letter.url
       SYNC_DEADLINE_MS      = tostring(var.sync_deadline_ms)

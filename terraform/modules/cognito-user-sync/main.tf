@@ -74,7 +74,9 @@ locals {
     # logged error's frames are mapped from index.mjs.map when it is logged.
   }
 
-  # The rest of the user policy, for the functions that decide which users belong in the service.
+  # The rest of the user policy, for the functions that decide which users belong in the service:
+  # the trigger, user changes and reconcile (not the retry worker, which retries what the trigger
+  # decided to create).
   user_policy_environment = {
     SYNC_USER_STATUSES   = join(",", var.sync_user_statuses)
     DISABLED_USER_STATUS = var.disabled_user_status

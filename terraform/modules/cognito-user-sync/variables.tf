@@ -135,7 +135,7 @@ variable "max_receive_count" {
 }
 
 variable "sync_user_statuses" {
-  description = "Cognito user statuses whose users belong in the User Service (SYNC_USER_STATUSES of the user-changes and reconcile functions)."
+  description = "Cognito user statuses whose users belong in the User Service (SYNC_USER_STATUSES of the post-confirmation, user-changes and reconcile functions)."
   type        = list(string)
   default     = ["CONFIRMED", "EXTERNAL_PROVIDER", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"]
   nullable    = false

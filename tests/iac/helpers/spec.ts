@@ -3,6 +3,15 @@
 // what CloudFormation created there.
 
 import { expect } from 'vitest';
+import { credentialSources } from '../../../src/clients/credentials.js';
+import {
+  type Env,
+  POST_CONFIRMATION_CONFIG,
+  RECONCILE_CONFIG,
+  RETRY_WORKER_CONFIG,
+  readParts,
+  USER_CHANGES_CONFIG,
+} from '../../../src/config.js';
 import { DEFAULT_NAMESPACE, MetricName } from '../../../src/metric-names.js';
 import { userChangesRulePattern } from '../../helpers/user-changes-rule.js';
 import { type Alarm, alarmMetrics, type DashboardExpression, type MetricRef } from './metrics.js';
@@ -247,7 +256,14 @@ export const environmentOf = (role: FunctionRole, d: Deployment): Record<string,
   };
   switch (role) {
     case 'postConfirmation':
-      return { ...common, ...retryQueues, SYNC_DEADLINE_MS: String(d.syncDeadlineMs) };
+      // The trigger applies the user policy too: a status it leaves out is not synced at sign-up.
+      return {
+        ...common,
+        ...retryQueues,
+        SYNC_DEADLINE_MS: String(d.syncDeadlineMs),
+        SYNC_USER_STATUSES: d.userPolicy.syncUserStatuses,
+        DISABLED_USER_STATUS: d.userPolicy.disabledUserStatus,
+      };
     case 'retryWorker':
       return { ...common, ...retryQueues };
     case 'userChanges':
@@ -270,6 +286,75 @@ export const environmentOf = (role: FunctionRole, d: Deployment): Record<string,
       };
     }
   }
+};
+
+/** Each function's configuration (src/config.ts), read as its handler reads it; the invalid parts' errors. */
+const CONFIG_OF: Record<FunctionRole, (env: Env) => Record<string, unknown>> = {
+  postConfirmation: (env) => readParts(POST_CONFIRMATION_CONFIG, env).errors,
+  retryWorker: (env) => readParts(RETRY_WORKER_CONFIG, env).errors,
+  userChanges: (env) => readParts(USER_CHANGES_CONFIG, env).errors,
+  reconcile: (env) => readParts(RECONCILE_CONFIG, env).errors,
+};
+
+/** Read by Powertools (and src/observability.ts) from the process's environment, at import. */
+export const POWERTOOLS_VARIABLES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+] as const;
+
+/** Variables a function's code reads that no deployment sets, and why. */
+export const LEFT_UNSET: Readonly<Record<string, string>> = {
+  USER_SERVICE_API_KEY: 'local development: a deployment names a secret (USER_SERVICE_API_KEY_SECRET_ID)',
+  USER_SERVICE_SIGNING_SECRET:
+    'local development: a deployment names a secret (USER_SERVICE_SIGNING_SECRET_ID)',
+  USER_SERVICE_TIMEOUT_MS: 'not exposed by either flavour yet',
+  RECONCILE_SLICES:
+    "the scheduled run sizes its slices from the pool's estimated size (DescribeUserPool); a fixed count is for tests and emulators",
+};
+
+/**
+ * What a function's code reads from `environment`, found by letting the code read it: its
+ * configuration (the *_CONFIG of src/config.ts its handler reads) and its credentials
+ * (src/clients/credentials.ts), every variable they ask for recorded; with the parts it refuses.
+ * A variable added to a configuration is asked for here without a word of this file changing.
+ */
+export const readByCode = (role: FunctionRole, environment: Record<string, string>) => {
+  const asked = new Set<string>();
+  const env: Env = new Proxy(environment, {
+    get: (target, name) => {
+      if (typeof name === 'string') asked.add(name);
+      return Reflect.get(target, name);
+    },
+  });
+  const errors = CONFIG_OF[role](env);
+  credentialSources(env);
+  return { asked: [...asked].sort(), errors };
+};
+
+/**
+ * A function's environment as its code reads it: valid, every variable it reads set (but those
+ * LEFT_UNSET), and nothing it does not read (nor Powertools does).
+ */
+export const expectEnvironmentReadByCode = (environment: Record<string, string>, role: FunctionRole) => {
+  const { asked, errors } = readByCode(role, environment);
+  const set = Object.keys(environment);
+  const reasons = Object.values(errors).map((error) => String((error as Error).message ?? error));
+  expect(reasons, `${role}: what its configuration refuses`).toEqual([]);
+  expect(
+    asked.filter((name) => !(name in LEFT_UNSET) && !set.includes(name)),
+    `${role}: read by its code, and not set`,
+  ).toEqual([]);
+  expect(
+    set.filter(
+      (name) => !asked.includes(name) && !(POWERTOOLS_VARIABLES as readonly string[]).includes(name),
+    ),
+    `${role}: set, and read by none of its code`,
+  ).toEqual([]);
+  expect(
+    set.filter((name) => name in LEFT_UNSET),
+    `${role}: set, though no deployment should`,
+  ).toEqual([]);
 };
 
 export const expectFunctionAsSpecified = (
@@ -302,6 +387,7 @@ export const expectFunctionAsSpecified = (
     Object.fromEntries(
       Object.entries(settings).filter(([key]) => !unreported.includes(key as keyof FunctionSettings)),
     );
+  expectEnvironmentReadByCode(actual.Environment, role);
   expect(without(actual), role).toEqual(without(expected));
 };
 
