@@ -1,7 +1,8 @@
 // The Terraform module with every adoption option (tests/iac/fixtures/adoption) applied to the moto
 // emulator: functions in subnets with security groups, a customer-managed key on the queues and log
 // groups, a permissions boundary, reserved concurrency and memory per function, the user policy,
-// the zips from S3, operators, and the scheduled reconcile; read back, checked, destroyed.
+// an attempt timeout and the DEBUG log level, the zips from S3, operators, and the scheduled
+// reconcile; read back, checked, destroyed.
 // (terraform/examples/vpc, which makes its own key, is validated by `npm run test:iac`; moto's
 // Lambda keeps subnets and security groups without checking that they exist, so none are made.)
 
@@ -110,6 +111,8 @@ beforeAll(async () => {
     region,
     accountId: ACCOUNT_ID,
     userServiceUrl: String(variables.user_service_url),
+    userServiceTimeoutMs: 2500,
+    logLevel: 'DEBUG',
     apiKeySecretArn,
     syncDeadlineMs: 3500,
     maxReceiveCount: 12,

@@ -108,6 +108,8 @@ const everything = deploymentOf({
   region,
   accountId,
   userServiceUrl: 'https://users.internal.example.com/api/v1/users',
+  userServiceTimeoutMs: 2500,
+  logLevel: 'DEBUG',
   apiKeySecretArn: secret('user-service-api-key'),
   syncDeadlineMs: 3500,
   maxReceiveCount: 12,
@@ -453,7 +455,7 @@ describe('template.yaml (SAM)', () => {
       rendered = render(everything);
     });
 
-    it('deploys the four functions with their memory, reserved concurrency, subnets and security groups, and the user policy', () => {
+    it('deploys the four functions with their memory, reserved concurrency, subnets and security groups, the user policy, the attempt timeout and the log level', () => {
       expect(Object.keys(rendered.ofType('AWS::Lambda::Function'))).toHaveLength(4);
       for (const role of functionsOf(everything)) {
         const { Properties } = functionOf(rendered, role, everything);

@@ -65,11 +65,12 @@ locals {
     USER_SERVICE_URL               = var.user_service_url
     USER_SERVICE_API_KEY_SECRET_ID = var.api_key_secret_arn == null ? "" : var.api_key_secret_arn
     USER_SERVICE_SIGNING_SECRET_ID = var.signing_secret_arn == null ? "" : var.signing_secret_arn
+    USER_SERVICE_TIMEOUT_MS        = var.user_service_timeout_ms == null ? "" : tostring(var.user_service_timeout_ms)
     DEFAULT_USER_STATUS            = var.default_user_status
     DEFAULT_USER_ROLE              = var.default_user_role
     POWERTOOLS_SERVICE_NAME        = local.service_name
     POWERTOOLS_METRICS_NAMESPACE   = local.metrics_namespace
-    POWERTOOLS_LOG_LEVEL           = "INFO"
+    POWERTOOLS_LOG_LEVEL           = var.log_level
     # No NODE_OPTIONS=--enable-source-maps: it costs every cold start ~6 MiB and several ms; a
     # logged error's frames are mapped from index.mjs.map when it is logged.
   }

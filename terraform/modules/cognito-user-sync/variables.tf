@@ -110,6 +110,32 @@ variable "sync_deadline_ms" {
   }
 }
 
+variable "user_service_timeout_ms" {
+  description = "Upper bound of one User Service attempt, in milliseconds (USER_SERVICE_TIMEOUT_MS of every function); null for none: an attempt may then use all that is left of its function's deadline, so a slow but healthy service is synced at the first attempt rather than cut short and retried. A timed-out attempt counts as a failure (retry budget, circuit breaker)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.user_service_timeout_ms == null || try(var.user_service_timeout_ms == floor(var.user_service_timeout_ms) && var.user_service_timeout_ms >= 50 && var.user_service_timeout_ms <= 30000, false)
+    error_message = "user_service_timeout_ms must be null or a whole number from 50 to 30000."
+  }
+}
+
+# Powertools reads POWERTOOLS_LOG_LEVEL (Powertools for AWS Lambda (TypeScript), Logger, "Log
+# levels"). Lambda's own application log level would filter their output too, but only in the JSON
+# log format (Lambda Developer Guide, "Log-level filtering"); these functions log in Text.
+variable "log_level" {
+  description = "Log level of every function (POWERTOOLS_LOG_LEVEL): DEBUG, INFO, WARN or ERROR. INFO logs one outcome line an invocation; DEBUG adds each event and response, with everything but the routing fields masked."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
+  }
+}
+
 variable "retry_worker_maximum_concurrency" {
   description = "Most retry-worker instances the queue's event source runs at once, to spare the User Service (AWS requires at least 2)."
   type        = number

@@ -25,6 +25,8 @@ export const samParametersOf = (d: Deployment, { newPool = false } = {}): Record
   return {
     NamePrefix: d.prefix,
     UserServiceUrl: d.userServiceUrl,
+    UserServiceTimeoutMs: optional(d.userServiceTimeoutMs),
+    LogLevel: d.logLevel,
     ApiKeySecretArn: d.apiKeySecretArn ?? '',
     SigningSecretArn: d.signingSecretArn ?? '',
     UserPoolId: newPool ? '' : userPoolIdOf(d),

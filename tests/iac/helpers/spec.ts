@@ -33,11 +33,18 @@ export interface UserPolicySettings {
   disabledUserStatus: string;
 }
 
+/** The Powertools log levels a deployment may choose (LogLevel / log_level). */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
 export interface Deployment {
   prefix: string;
   region: string;
   accountId: string;
   userServiceUrl: string;
+  /** USER_SERVICE_TIMEOUT_MS, the upper bound of one attempt; undefined leaves it unset. */
+  userServiceTimeoutMs?: number;
+  /** POWERTOOLS_LOG_LEVEL of every function; INFO unless chosen. */
+  logLevel: LogLevel;
   apiKeySecretArn?: string;
   signingSecretArn?: string;
   alarmTopicArn?: string;
@@ -110,6 +117,7 @@ export const deploymentOf = (
     | 'memorySize'
     | 'reservedConcurrency'
     | 'userPolicy'
+    | 'logLevel'
   > &
     Partial<Deployment>,
 ): Deployment => ({
@@ -122,6 +130,7 @@ export const deploymentOf = (
   memorySize: DEFAULT_MEMORY,
   reservedConcurrency: {},
   userPolicy: DEFAULT_USER_POLICY,
+  logLevel: 'INFO',
   ...d,
 });
 
@@ -238,12 +247,14 @@ export const environmentOf = (role: FunctionRole, d: Deployment): Record<string,
     USER_SERVICE_URL: d.userServiceUrl,
     USER_SERVICE_API_KEY_SECRET_ID: d.apiKeySecretArn ?? '',
     USER_SERVICE_SIGNING_SECRET_ID: d.signingSecretArn ?? '',
+    // Empty, as the secrets' ids are when not given: the code reads an empty variable as unset.
+    USER_SERVICE_TIMEOUT_MS: d.userServiceTimeoutMs === undefined ? '' : String(d.userServiceTimeoutMs),
     DEFAULT_USER_STATUS: d.userPolicy.defaultUserStatus,
     DEFAULT_USER_ROLE: d.userPolicy.defaultUserRole,
     // The metrics' service dimension is the prefix: each deployment's alarms watch its own series.
     POWERTOOLS_SERVICE_NAME: d.prefix,
     POWERTOOLS_METRICS_NAMESPACE: DEFAULT_NAMESPACE,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_LOG_LEVEL: d.logLevel,
   };
   const retryQueues = {
     RETRY_QUEUE_URL: d.queueUrl(names.retryQueue),
@@ -308,7 +319,6 @@ export const LEFT_UNSET: Readonly<Record<string, string>> = {
   USER_SERVICE_API_KEY: 'local development: a deployment names a secret (USER_SERVICE_API_KEY_SECRET_ID)',
   USER_SERVICE_SIGNING_SECRET:
     'local development: a deployment names a secret (USER_SERVICE_SIGNING_SECRET_ID)',
-  USER_SERVICE_TIMEOUT_MS: 'not exposed by either flavour yet',
   RECONCILE_SLICES:
     "the scheduled run sizes its slices from the pool's estimated size (DescribeUserPool); a fixed count is for tests and emulators",
 };
