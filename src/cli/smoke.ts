@@ -7,6 +7,7 @@ import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { functionNameOf } from '../clients/deployment.js';
 import { doctorClients } from '../clients/deployment-reads.js';
 import { createPoolActions } from '../clients/smoke-world.js';
+import { userUrlOf } from '../clients/user-service.js';
 import { numberIn } from '../config.js';
 import { checklistJson, exitCodeOf, renderChecklist } from '../core/checklist.js';
 import { describeDeployment } from '../core/doctor.js';
@@ -148,7 +149,7 @@ export const smoke = async (args: string[], io: Io): Promise<number> => {
       return result.outcome === 'deleted' ? true : result.reason;
     },
     serviceRemovalCommand: (sub) =>
-      `DELETE ${new URL(`${writes.url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(sub)}`, writes.url).href} (with the User Service's credentials)`,
+      `DELETE ${userUrlOf(writes.url, sub).href} (with the User Service's credentials)`,
   };
 
   const runId = runIdOf(new Date());

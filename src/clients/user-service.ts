@@ -123,10 +123,13 @@ const kept = ({ failure, reason, detail }: Refusal, sent: ReadonlySet<string>) =
   ...(detail && { detail: redactCredentials(detail, sent) }),
 });
 
+/** `{USER_SERVICE_URL}/{cognitoSub}`: one user's URL, the sub encoded as a path segment. */
+export const userUrlOf = (url: URL, cognitoSub: string): URL =>
+  new URL(`${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(cognitoSub)}`, url);
+
 export const createUserServiceClient = ({ url, ...options }: UserServiceClientOptions): UserServiceClient => {
   const transport = createTransport(options);
-  const userUrl = (cognitoSub: string) =>
-    new URL(`${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(cognitoSub)}`, url);
+  const userUrl = (cognitoSub: string) => userUrlOf(url, cognitoSub);
   /** A write's call: the idempotency key, and the webhook-id derived from it. */
   const writeOf = (idempotencyKey: string) => ({ idempotencyKey, webhookId: webhookIdFor(idempotencyKey) });
 
