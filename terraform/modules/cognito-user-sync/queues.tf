@@ -66,6 +66,10 @@ resource "aws_sqs_queue_policy" "retry" {
   policy    = data.aws_iam_policy_document.retry_queue.json
 }
 
+# Only the functions dead-letter, each with its own role. No command sends to a dead-letter queue
+# (replay sends to the retry or changes queue; status receives), so no operator either: a move task
+# out of a dead-letter queue needs only its destination's SendMessage (SQS Developer Guide,
+# "Configure queue permissions for dead-letter queue redrive").
 data "aws_iam_policy_document" "dead_letter_queue" {
   statement {
     sid       = "OnlyOwnRolesSend"
@@ -81,7 +85,7 @@ data "aws_iam_policy_document" "dead_letter_queue" {
     condition {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
-      values   = concat([aws_iam_role.post_confirmation.arn, aws_iam_role.retry_worker.arn], var.operator_role_arns)
+      values   = [aws_iam_role.post_confirmation.arn, aws_iam_role.retry_worker.arn]
     }
   }
 }

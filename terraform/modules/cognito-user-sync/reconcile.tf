@@ -84,7 +84,7 @@ data "aws_iam_policy_document" "reconcile_dead_letter_queue" {
     condition {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
-      values   = concat([aws_iam_role.reconcile[0].arn], var.operator_role_arns)
+      values   = [aws_iam_role.reconcile[0].arn]
     }
   }
 }

@@ -118,6 +118,8 @@ resource "aws_sqs_queue_policy" "changes" {
   policy    = data.aws_iam_policy_document.changes_queue[0].json
 }
 
+# Only the user-changes function dead-letters a change, with its own role; no command sends here
+# (queues.tf, the dead-letter queue's policy).
 data "aws_iam_policy_document" "changes_dead_letter_queue" {
   count = local.user_changes ? 1 : 0
 
@@ -135,7 +137,7 @@ data "aws_iam_policy_document" "changes_dead_letter_queue" {
     condition {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
-      values   = concat([aws_iam_role.user_changes[0].arn], var.operator_role_arns)
+      values   = [aws_iam_role.user_changes[0].arn]
     }
   }
 }

@@ -720,7 +720,9 @@ export const expectedStatements = (role: FunctionRole, d: Deployment): Statement
 
 /**
  * The queue policies, by queue name: SendMessage denied to every principal but the senders the
- * design names, and EventBridge allowed on the changes queue for the rule only.
+ * design names, and EventBridge allowed on the changes queue for the rule only. The operators send
+ * to the queues `replay` moves dead letters back to (the retry and changes queues), and to no
+ * dead-letter queue: no command does (src/cli, src/clients); each worker dead-letters with its own role.
  */
 export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]> => {
   const names = namesOf(d.prefix);
@@ -742,7 +744,7 @@ export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]
   const policies: Record<string, Statement[]> = {
     [names.retryQueue]: [denyAllBut('retryQueue', [arns.role('postConfirmation'), ...operators])],
     [names.deadLetterQueue]: [
-      denyAllBut('deadLetterQueue', [arns.role('postConfirmation'), arns.role('retryWorker'), ...operators]),
+      denyAllBut('deadLetterQueue', [arns.role('postConfirmation'), arns.role('retryWorker')]),
     ],
   };
   if (d.userChanges) {
@@ -767,14 +769,14 @@ export const expectedQueuePolicies = (d: Deployment): Record<string, Statement[]
       },
     ].sort(bySid);
     policies[names.changesDeadLetterQueue] = [
-      denyAllBut('changesDeadLetterQueue', [arns.role('userChanges'), ...operators]),
+      denyAllBut('changesDeadLetterQueue', [arns.role('userChanges')]),
     ];
   }
   if (d.reconcile) {
     // A position names a run and a slice: only the reconcile role may hand one on.
     policies[names.reconcileQueue] = [denyAllBut('reconcileQueue', [arns.role('reconcile')])];
     policies[names.reconcileDeadLetterQueue] = [
-      denyAllBut('reconcileDeadLetterQueue', [arns.role('reconcile'), ...operators]),
+      denyAllBut('reconcileDeadLetterQueue', [arns.role('reconcile')]),
     ];
   }
   return policies;
