@@ -55,7 +55,11 @@ describe('dead-letter queues with more than ten messages', () => {
 
     expect(status.code).toBe(0);
     const deadLetter = JSON.parse(status.out).find((queue: { name: string }) => queue.name === 'dead-letter');
-    expect(deadLetter).toMatchObject({ reasons: { 'http-422': 20, 'http-503': 40 }, read: 60, sampled: false });
+    expect(deadLetter).toMatchObject({
+      reasons: { 'http-422': 20, 'http-503': 40 },
+      read: 60,
+      sampled: false,
+    });
     expect(await queueDepth(queues.deadLetterQueueUrl)).toEqual({ visible: 60, notVisible: 0, delayed: 0 });
   });
 
