@@ -3,9 +3,10 @@
 // as CloudFormation would), the stack created, read back through the AWS APIs and deleted.
 //
 // moto's CloudFormation (moto 5.2) has no AWS::Cognito::UserPool, AWS::CloudWatch::Alarm,
-// AWS::SQS::QueuePolicy, AWS::S3::BucketPolicy or AWS::CloudTrail::Trail: the new-pool variant
-// cannot be created there, and the alarms and policies are left out of the stack (so the trail is
-// not tried here). It also drops a function's Architectures, TracingConfig and LoggingConfig, and a
+// AWS::SQS::QueuePolicy, AWS::S3::BucketPolicy, AWS::CloudTrail::Trail or
+// AWS::Lambda::EventInvokeConfig (moto's Lambda API has the last; its CloudFormation skips the
+// type): the new-pool variant cannot be created there, and the alarms, policies and reconcile's
+// asynchronous-invocation settings are left out of the stack (so the trail is not tried here). It also drops a function's Architectures, TracingConfig and LoggingConfig, and a
 // table's TimeToLiveSpecification (and reads its SSESpecification by the API's `Enabled` rather
 // than CloudFormation's `SSEEnabled`, so a table under a customer-managed key would look unkeyed;
 // this stack has no key). All of these are checked on the rendered template (sam-template.test.ts)
@@ -149,13 +150,15 @@ describe('template.yaml deployed to the emulator with an existing user pool, use
   });
 
   // moto's CloudFormation passes on neither Architectures nor TracingConfig, nor a table's TTL,
-  // creates no queue policy and no alarm, and keeps policies its own way: those are checked on the
+  // creates no queue policy, no alarm and no asynchronous-invocation settings, and keeps policies
+  // its own way: those are checked on the
   // rendered template (sam-template.test.ts) and in the Terraform deployments.
   itChecksTheDeployment(() => ({ emulator, deployment }), {
     unreportedSettings: ['Architectures', 'TracingMode'],
     unreportedTableSettings: ['TimeToLiveAttribute'],
     queuePolicies: false,
     alarms: false,
+    eventInvokeConfigs: false,
     queryDefinitions: false,
     cloudFormationPolicies: true,
   });

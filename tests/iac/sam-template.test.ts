@@ -31,6 +31,7 @@ import {
   expectAlarmsAsSpecified,
   expectCognitoPermissionAsSpecified,
   expectDashboardAsSpecified,
+  expectEventInvokeConfigsAsSpecified,
   expectEventSourcesAsSpecified,
   expectedOperatorStatements,
   expectedQueuePolicies,
@@ -231,6 +232,21 @@ const eventSourcesOf = (rendered: Rendered) =>
     };
   });
 
+/** Each function's asynchronous-invocation settings (on its unpublished version), by function name. */
+const eventInvokeConfigsOf = (rendered: Rendered) =>
+  Object.fromEntries(
+    Object.values(rendered.ofType('AWS::Lambda::EventInvokeConfig')).map(({ Properties }) => {
+      expect(Properties.Qualifier).toBe('$LATEST');
+      return [
+        String(Properties.FunctionName),
+        {
+          MaximumRetryAttempts: Number(Properties.MaximumRetryAttempts),
+          MaximumEventAgeInSeconds: Number(Properties.MaximumEventAgeInSeconds),
+        },
+      ];
+    }),
+  );
+
 const tablesOf = (rendered: Rendered) =>
   Object.values(rendered.ofType('AWS::DynamoDB::Table')).map(({ Properties }) =>
     tableSettingsOfTemplate(Properties),
@@ -365,6 +381,7 @@ describe('template.yaml (SAM)', () => {
       }
       expect(Object.keys(rendered.resources).filter((id) => id.startsWith('Reconcile'))).toEqual([]);
       expectTablesAsSpecified(tablesOf(rendered), newPool);
+      expectEventInvokeConfigsAsSpecified(eventInvokeConfigsOf(rendered), newPool);
     });
 
     it("outputs the functions, the queues, the rule, the dashboard and the operators' policy", () => {
@@ -497,6 +514,10 @@ describe('template.yaml (SAM)', () => {
       expectEventSourcesAsSpecified(eventSourcesOf(rendered), everything);
     });
 
+    it("retries a scheduled start of reconcile twice at most, and drops one older than an hour (Lambda's asynchronous invocation settings)", () => {
+      expectEventInvokeConfigsAsSpecified(eventInvokeConfigsOf(rendered), everything);
+    });
+
     it('starts reconcile on the schedule, and lets EventBridge invoke it for that rule only', () => {
       const names = namesOf(everything.prefix);
       const { rule, targets } = ruleOf(rendered, names.reconcileRule);
@@ -601,6 +622,7 @@ describe('template.yaml (SAM)', () => {
 
       expect(defaults.reconcile).toMatchObject({ schedule: 'rate(1 day)', maxRps: 5, maxDeletes: 10 });
       expectReconcileScheduleAsSpecified(rule, targets, defaults);
+      expectEventInvokeConfigsAsSpecified(eventInvokeConfigsOf(rendered), defaults);
       for (const role of functionsOf(defaults)) {
         expectFunctionAsSpecified(
           functionSettings(functionOf(rendered, role, defaults).Properties),

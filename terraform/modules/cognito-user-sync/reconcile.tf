@@ -215,6 +215,20 @@ resource "aws_lambda_event_source_mapping" "reconcile_queue" {
   }
 }
 
+# The schedule invokes reconcile asynchronously. Left alone, Lambda retries a failed start twice and
+# keeps an event (a throttled one too) up to six hours (Lambda Developer Guide, "How Lambda handles
+# errors and retries with asynchronous invocation"; "Configuring error handling settings for Lambda
+# asynchronous invocations"). Said here on purpose: two retries (a start older than the run in hand
+# is ignored, so a retry is harmless), and a start not begun within the hour dropped, as the next
+# scheduled one starts afresh.
+resource "aws_lambda_function_event_invoke_config" "reconcile" {
+  count = local.reconcile ? 1 : 0
+
+  function_name                = aws_lambda_function.reconcile[0].function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+}
+
 resource "aws_cloudwatch_event_rule" "reconcile" {
   count = local.reconcile ? 1 : 0
 

@@ -25,8 +25,10 @@ import { REPO_ROOT } from './run.js';
 import {
   arnsOf,
   type Deployment,
+  type EventInvokeSettings,
   expectAlarmsAsSpecified,
   expectDashboardAsSpecified,
+  expectEventInvokeConfigsAsSpecified,
   expectEventSourcesAsSpecified,
   expectedQueuePolicies,
   expectedStatements,
@@ -69,6 +71,8 @@ export interface EmulatorGaps {
   queuePolicies?: boolean;
   /** moto's CloudFormation has no AWS::CloudWatch::Alarm: checked on the rendered template. */
   alarms?: boolean;
+  /** moto's CloudFormation has no AWS::Lambda::EventInvokeConfig: checked on the rendered template. */
+  eventInvokeConfigs?: boolean;
   /** moto has no CloudWatch Logs query definitions: Terraform's are read from a plan, SAM's on the rendered template. */
   queryDefinitions?: boolean;
   /** moto's CloudFormation gives a log group's ARN without the ":*" CloudFormation adds, and keeps
@@ -87,6 +91,7 @@ export const itChecksTheDeployment = (context: () => DeployedContext, gaps: Emul
     unreportedTableSettings = [],
     queuePolicies = true,
     alarms = true,
+    eventInvokeConfigs = true,
     queryDefinitions = true,
     cloudFormationPolicies = false,
   } = gaps;
@@ -178,6 +183,24 @@ export const itChecksTheDeployment = (context: () => DeployedContext, gaps: Emul
 
     expectEventSourcesAsSpecified(mappings, deployment);
   });
+
+  if (eventInvokeConfigs) {
+    it("retries a scheduled start of reconcile twice at most, and drops one older than an hour (Lambda's asynchronous invocation settings)", async () => {
+      const { emulator, deployment } = context();
+      const names = namesOf(deployment.prefix);
+      const configs: Record<string, EventInvokeSettings> = {};
+      for (const role of functionsOf(deployment)) {
+        const { FunctionEventInvokeConfigs = [] } = await emulator.aws<{
+          FunctionEventInvokeConfigs?: EventInvokeSettings[];
+        }>('lambda', 'list-function-event-invoke-configs', '--function-name', names[role]);
+        for (const { MaximumRetryAttempts, MaximumEventAgeInSeconds } of FunctionEventInvokeConfigs) {
+          configs[names[role]] = { MaximumRetryAttempts, MaximumEventAgeInSeconds };
+        }
+      }
+
+      expectEventInvokeConfigsAsSpecified(configs, deployment);
+    });
+  }
 
   it('grants each function exactly what it needs, with no wildcard beyond X-Ray and the network interfaces, and no managed policy', async () => {
     const { emulator, deployment } = context();

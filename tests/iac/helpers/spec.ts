@@ -580,6 +580,30 @@ export const expectEventSourcesAsSpecified = (mappings: Record<string, unknown>[
   });
 };
 
+/** A function's asynchronous-invocation settings, as GetFunctionEventInvokeConfig reports them. */
+export interface EventInvokeSettings {
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+}
+
+/**
+ * Reconcile's asynchronous invocations (its schedule), set rather than left to Lambda's defaults
+ * (two retries, events kept up to six hours: Lambda Developer Guide, "How Lambda handles errors
+ * and retries with asynchronous invocation"): two retries, and a start older than an hour dropped. The other
+ * functions are invoked synchronously (Cognito) or by an event source mapping: none, by name.
+ */
+export const RECONCILE_EVENT_INVOKE: EventInvokeSettings = {
+  MaximumRetryAttempts: 2,
+  MaximumEventAgeInSeconds: 3600,
+};
+
+export const expectEventInvokeConfigsAsSpecified = (
+  configs: Record<string, EventInvokeSettings>,
+  d: Deployment,
+) => {
+  expect(configs).toEqual(d.reconcile ? { [namesOf(d.prefix).reconcile]: RECONCILE_EVENT_INVOKE } : {});
+};
+
 /** The Lambda resource policy statement letting Cognito invoke the trigger. */
 export const expectCognitoPermissionAsSpecified = (statement: Record<string, unknown>, d: Deployment) => {
   expect(statement).toMatchObject({
