@@ -181,6 +181,31 @@ describe('the Terraform module with every adoption option, applied to the emulat
     expect(withoutGroups.output).toContain('subnet_ids needs security_group_ids');
   });
 
+  it("refuses a consumer's reserved concurrency below its event source's maximum concurrency, naming each", async () => {
+    const { code, output } = await example.plan({
+      ...variables,
+      retry_worker_reserved_concurrency: 1,
+      user_changes_maximum_concurrency: 4,
+      user_changes_reserved_concurrency: 3,
+      reconcile_reserved_concurrency: 1,
+    });
+    const atTheBound = await example.plan({
+      ...variables,
+      user_changes_maximum_concurrency: 6,
+      user_changes_reserved_concurrency: 6,
+    });
+
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'retry_worker_reserved_concurrency must be at least retry_worker_maximum_concurrency (2)',
+    );
+    expect(output).toContain(
+      'user_changes_reserved_concurrency must be at least user_changes_maximum_concurrency (4)',
+    );
+    expect(output).toContain('reconcile_reserved_concurrency must be at least 2');
+    expect(atTheBound.code, atTheBound.output).toBe(0);
+  });
+
   it('leaves nothing behind after terraform destroy', async () => {
     expect(await leftovers(emulator.aws, prefix)).not.toEqual([]);
 

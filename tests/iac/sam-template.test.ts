@@ -128,7 +128,8 @@ const everything = deploymentOf({
   vpc: { subnetIds: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroupIds: ['sg-0123456789abcdef0'] },
   permissionsBoundaryArn: `arn:aws:iam::${accountId}:policy/workload-boundary`,
   memorySize: { postConfirmation: 512, retryWorker: 384, userChanges: 1024, reconcile: 2048 },
-  reservedConcurrency: { postConfirmation: 50, retryWorker: 2, userChanges: 6, reconcile: 2 },
+  // Each consumer's at least its event source's maximum concurrency (3, 6 and 2).
+  reservedConcurrency: { postConfirmation: 50, retryWorker: 3, userChanges: 6, reconcile: 2 },
   userPolicy: {
     syncUserStatuses: 'CONFIRMED,EXTERNAL_PROVIDER',
     defaultUserStatus: 'PENDING',
@@ -680,6 +681,45 @@ describe('template.yaml (SAM)', () => {
   it('refuses a reconcile schedule without user changes, and subnets without security groups (template rules)', () => {
     expect(() => render(bare, {}, { ReconcileSchedule: 'rate(1 day)' })).toThrow(/ReconcileNeedsUserChanges/);
     expect(() => render(newPool, {}, { SubnetIds: 'subnet-0a1b2c3d' })).toThrow(/SubnetsNeedSecurityGroups/);
+  });
+
+  // CloudFormation's rule functions compare by equality and membership only (CloudFormation
+  // Template Reference, "Rule functions"): a rule cannot compare two numbers, so it refuses what is
+  // below every event source's maximum concurrency (AWS's least is 2), which for reconcile (its
+  // queue's is 2) is the whole bound. The Terraform module compares them (its preconditions).
+  it("refuses a consumer's reserved concurrency of 0 or 1, below any event source's maximum concurrency (template rules)", () => {
+    for (const [parameter, rule] of [
+      ['RetryWorkerReservedConcurrency', 'RetryWorkerReservedConcurrencyCoversItsEventSource'],
+      ['UserChangesReservedConcurrency', 'UserChangesReservedConcurrencyCoversItsEventSource'],
+      ['ReconcileReservedConcurrency', 'ReconcileReservedConcurrencyCoversItsEventSource'],
+    ] as const) {
+      for (const low of ['0', '1']) {
+        expect(() => render(everything, {}, { [parameter]: low }), `${parameter} ${low}`).toThrow(rule);
+      }
+      expect(() => render(everything, {}, { [parameter]: '01' }), `${parameter} 01`).toThrow(/01/);
+    }
+    expect(() =>
+      render(everything, {}, { RetryWorkerReservedConcurrency: '3', UserChangesReservedConcurrency: '6' }),
+    ).not.toThrow();
+    // A post-confirmation function has no event source; 0 stops it, as Lambda allows.
+    expect(() => render(everything, {}, { PostConfirmationReservedConcurrency: '0' })).not.toThrow();
+  });
+
+  it('refuses a log level Powertools does not take, and an attempt timeout outside 50-30000 ms (parameter constraints)', () => {
+    for (const [parameter, value] of [
+      ['LogLevel', 'TRACE'],
+      ['LogLevel', 'info'],
+      ['UserServiceTimeoutMs', '49'],
+      ['UserServiceTimeoutMs', '30001'],
+      ['UserServiceTimeoutMs', '0100'],
+    ] as const) {
+      expect(() => render(everything, {}, { [parameter]: value }), `${parameter} ${value}`).toThrow(
+        /CloudFormation refuses the parameter/,
+      );
+    }
+    for (const value of ['50', '99', '100', '9999', '10000', '29999', '30000']) {
+      expect(() => render(everything, {}, { UserServiceTimeoutMs: value }), value).not.toThrow();
+    }
   });
 
   it('takes the zips from S3 when CodeUri names an object instead of a local path', async () => {

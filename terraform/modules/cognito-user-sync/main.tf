@@ -15,6 +15,21 @@ data "aws_caller_identity" "current" {
       condition     = length(var.subnet_ids) == 0 || length(var.security_group_ids) > 0
       error_message = "subnet_ids needs security_group_ids for the functions' network interfaces."
     }
+    # A consumer's reserved concurrency below its event source's maximum concurrency throttles the
+    # invocations the event source starts, and each throttled batch goes back to its queue as a
+    # failed receive ("Configuring scaling behavior for SQS event source mappings").
+    precondition {
+      condition     = var.retry_worker_reserved_concurrency == null || coalesce(var.retry_worker_reserved_concurrency, 0) >= var.retry_worker_maximum_concurrency
+      error_message = "retry_worker_reserved_concurrency must be at least retry_worker_maximum_concurrency (${var.retry_worker_maximum_concurrency}), or null: below it, Lambda throttles what the retry queue's event source starts."
+    }
+    precondition {
+      condition     = !var.enable_user_changes || var.user_changes_reserved_concurrency == null || coalesce(var.user_changes_reserved_concurrency, 0) >= var.user_changes_maximum_concurrency
+      error_message = "user_changes_reserved_concurrency must be at least user_changes_maximum_concurrency (${var.user_changes_maximum_concurrency}), or null: below it, Lambda throttles what the changes queue's event source starts."
+    }
+    precondition {
+      condition     = var.reconcile_reserved_concurrency == null || coalesce(var.reconcile_reserved_concurrency, 0) >= 2
+      error_message = "reconcile_reserved_concurrency must be at least 2 (the reconcile queue's maximum concurrency), or null."
+    }
   }
 }
 data "aws_partition" "current" {}

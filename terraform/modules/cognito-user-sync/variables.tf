@@ -391,7 +391,7 @@ variable "post_confirmation_reserved_concurrency" {
 }
 
 variable "retry_worker_reserved_concurrency" {
-  description = "Reserved concurrency of the retry worker (at least retry_worker_maximum_concurrency); null for none."
+  description = "Reserved concurrency of the retry worker, at least retry_worker_maximum_concurrency (a lower value is refused at plan time); null for none."
   type        = number
   default     = null
 
@@ -402,7 +402,7 @@ variable "retry_worker_reserved_concurrency" {
 }
 
 variable "user_changes_reserved_concurrency" {
-  description = "Reserved concurrency of the user-changes function (at least user_changes_maximum_concurrency); null for none."
+  description = "Reserved concurrency of the user-changes function, at least user_changes_maximum_concurrency (a lower value is refused at plan time); null for none."
   type        = number
   default     = null
 
@@ -413,7 +413,7 @@ variable "user_changes_reserved_concurrency" {
 }
 
 variable "reconcile_reserved_concurrency" {
-  description = "Reserved concurrency of the reconcile function (at least 2, the reconcile queue's maximum concurrency); null for none."
+  description = "Reserved concurrency of the reconcile function, at least 2, the reconcile queue's maximum concurrency (a lower value is refused at plan time); null for none."
   type        = number
   default     = null
 

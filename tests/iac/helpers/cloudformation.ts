@@ -14,8 +14,19 @@ export interface CfnResource {
   UpdateReplacePolicy?: string;
 }
 
+/** A parameter's declaration: its type, default and the constraints CloudFormation checks. */
+export interface CfnParameter {
+  Type: string;
+  Default?: Json;
+  AllowedPattern?: string;
+  AllowedValues?: Json[];
+  MinValue?: number;
+  MaxValue?: number;
+  MaxLength?: number;
+}
+
 export interface CfnTemplate {
-  Parameters?: Record<string, { Type: string; Default?: Json }>;
+  Parameters?: Record<string, CfnParameter>;
   Rules?: Record<
     string,
     { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription?: string }[] }
@@ -60,6 +71,29 @@ const asString = (value: Value, where: string): string => {
   throw new Error(`${where}: expected a string, got ${JSON.stringify(value)}`);
 };
 
+/**
+ * Why CloudFormation refuses a parameter's value, or undefined: a String's AllowedPattern (the
+ * whole value must match, as Java's String.matches) and MaxLength, a Number's MinValue and
+ * MaxValue, and AllowedValues (CloudFormation User Guide, "Parameters" section).
+ */
+const refusal = (name: string, declaration: CfnParameter, value: string): string | undefined => {
+  const { AllowedPattern, AllowedValues, MinValue, MaxValue, MaxLength } = declaration;
+  if (AllowedValues && !AllowedValues.map(String).includes(value)) return `${name} ${value} is not allowed`;
+  if (declaration.Type === 'String') {
+    if (AllowedPattern !== undefined && !new RegExp(`^(?:${AllowedPattern})$`).test(value)) {
+      return `${name} ${value} does not match ${AllowedPattern}`;
+    }
+    if (MaxLength !== undefined && value.length > MaxLength) return `${name} is longer than ${MaxLength}`;
+  }
+  if (declaration.Type === 'Number') {
+    const number = Number(value);
+    if (Number.isNaN(number)) return `${name} ${value} is not a number`;
+    if (MinValue !== undefined && number < MinValue) return `${name} ${value} is below ${MinValue}`;
+    if (MaxValue !== undefined && number > MaxValue) return `${name} ${value} is above ${MaxValue}`;
+  }
+  return undefined;
+};
+
 export const renderTemplate = (
   template: CfnTemplate,
   parameterValues: Record<string, string | number>,
@@ -72,6 +106,8 @@ export const renderTemplate = (
     const given = parameterValues[name];
     const value = given ?? declaration.Default;
     if (value === undefined || value === null) throw new Error(`parameter ${name} needs a value`);
+    const refused = refusal(name, declaration, String(value));
+    if (refused !== undefined) throw new Error(`CloudFormation refuses the parameter: ${refused}`);
     // CloudFormation hands every parameter to the template as a string, a list parameter as a
     // list of strings ("" is [""]).
     parameters[name] = declaration.Type.startsWith('CommaDelimitedList')
@@ -132,6 +168,11 @@ export const renderTemplate = (
         return args.every(evaluateRule);
       case 'Fn::Or':
         return args.some(evaluateRule);
+      case 'Fn::Contains': {
+        const list = evaluate(args[0] ?? null);
+        if (!Array.isArray(list)) throw new Error('Fn::Contains needs a list');
+        return list.includes(evaluate(args[1] ?? null) as Json);
+      }
       case 'Fn::EachMemberEquals': {
         const list = evaluate(args[0] ?? null);
         if (!Array.isArray(list)) throw new Error('Fn::EachMemberEquals needs a list');
