@@ -79,8 +79,16 @@ export interface TransportOptions {
 /** What a call not tried is: the breaker is open (failures, or the service's Retry-After). */
 export const CIRCUIT_OPEN = 'circuit-open';
 
-/** An attempt started with less time than this left cannot get an answer back anyway: none is sent. */
+/** A retry started with less time than this left cannot get an answer back anyway: none is sent. */
 const MIN_ATTEMPT_MS = 100;
+
+/**
+ * A call with less time than this left is not sent at all: it could not be answered, and it would
+ * only load the service. Lower than MIN_ATTEMPT_MS: a service nearby answers in a few milliseconds,
+ * and SYNC_DEADLINE_MS at its lowest (200) leaves the first attempt about 100 after the queue's
+ * reserve, which must be enough to sync.
+ */
+const FIRST_ATTEMPT_MS = 20;
 
 /**
  * An attempt our own deadline cuts short counts against the service only when it had this long.
@@ -252,7 +260,7 @@ export const createTransport = ({
       !overload || (overload.breaker.allowsRetryIn(waitMs) && overload.budget.spend(retryKind(error)));
 
     // Too little time left for an answer: not sent, and nothing asked of the breaker.
-    if (deadline.remaining(reserveMs) < MIN_ATTEMPT_MS)
+    if (deadline.remaining(reserveMs) < FIRST_ATTEMPT_MS)
       return done({ failure: 'transient', reason: 'deadline' });
     // The breaker open (failures, or the service's Retry-After): not tried at all, the caller queues or defers.
     if (overload && !overload.breaker.admit()) return done({ failure: 'transient', reason: CIRCUIT_OPEN });
