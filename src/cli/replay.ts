@@ -8,6 +8,7 @@ import { moveDeadLetters } from '../clients/dead-letters.js';
 import { numberIn, oneOf, parseQueueUrl, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
 import { command, option, text, toggle } from './flags.js';
+import { underControl } from './run.js';
 import type { Io } from './usage.js';
 
 /** Each pair's queues, by the flag and the variable that name them (status names them alike). */
@@ -66,8 +67,11 @@ those SQS moved after maxReceiveCount)`,
       'with --queue changes, the queue to move to (default: CHANGES_QUEUE_URL)',
     ),
   },
-  footer: `Exit status: 0 when the messages moved (or, with --dry-run, were counted); 1 for an error; 2 for a
-usage error.`,
+  footer: `Read one by one, each dead letter read is held until the read ends, then shown again: stopped by
+Ctrl-C, SIGTERM or SIGHUP, replay shows them again first (killed outright, they show again within
+15 minutes).
+Exit status: 0 when the messages moved (or, with --dry-run, were counted); 1 for an error; 2 for a
+usage error; 129, 130 or 143 when stopped by SIGHUP, Ctrl-C or SIGTERM.`,
 });
 
 export const REPLAY_USAGE = REPLAY.usage;
@@ -121,46 +125,56 @@ export const replay = async (args: string[], io: Io): Promise<number> => {
   const progress = (moved: number, total: number | undefined) =>
     process.stderr.write(`moving: ${moved}${total === undefined ? '' : ` of ${total}`} messages\n`);
   const region = regionOfQueueUrl(from);
-  const result = await moveDeadLetters(
-    new SQSClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
-    {
-      from,
-      fromSource: source.url ? `--${source.flag}` : pair.from.variable,
-      to: to ?? from,
-      ...(values.max !== undefined && { max: values.max }),
-      ...(values.reason !== undefined && { reason: values.reason }),
-      dryRun,
-      onProgress: progress,
+  return underControl(
+    io,
+    async (control) => {
+      const result = await moveDeadLetters(
+        new SQSClient({ ...AWS_CLIENT_PROFILES.cli, ...(region && { region }) }),
+        {
+          from,
+          fromSource: source.url ? `--${source.flag}` : pair.from.variable,
+          to: to ?? from,
+          ...(values.max !== undefined && { max: values.max }),
+          ...(values.reason !== undefined && { reason: values.reason }),
+          dryRun,
+          onProgress: progress,
+          signal: control.signal,
+        },
+      );
+      if (control.stoppedBy()) {
+        io.err('Stopped before the dead-letter queue was read through: the figures are of what was read.');
+      } else if (result.unread) {
+        io.err(
+          'The read stopped before the dead-letter queue was read through (too many messages to hold at once, or it took longer than their hold): run again for the rest.',
+        );
+      }
+      if (result.stillHidden) {
+        io.err(
+          `${result.stillHidden} dead letters read could not be shown again at once; they show again within ${Math.round((result.hiddenSeconds ?? 0) / 60)} minutes.`,
+        );
+      }
+      const byReason = Object.entries(result.reasons ?? {})
+        .sort(([, a], [, b]) => b - a)
+        .map(([reason, count]) => `${reason}: ${count}`)
+        .join(', ');
+      if (result.method === 'dry-run') {
+        const total = Object.values(result.reasons ?? {}).reduce((sum, count) => sum + count, 0);
+        io.out(
+          `Dry run: ${total} dead letter${total === 1 ? '' : 's'} would move${byReason ? ` (${byReason})` : ''}.`,
+        );
+        return control.exitCode() ?? 0;
+      }
+      if (result.fallbackReason)
+        io.err(`No message move task (${result.fallbackReason}); moving one by one.`);
+      const how = result.method === 'message-move-task' ? 'by an SQS message move task' : 'one by one';
+      io.out(`Moved ${result.moved} message${result.moved === 1 ? '' : 's'} back, ${how}.`);
+      if (result.cameBack) {
+        io.err(
+          `${result.cameBack} of them came back to the dead-letter queue before the move ended: their cause is not fixed (see their reason with --dry-run).`,
+        );
+      }
+      return control.exitCode() ?? 0;
     },
+    'stopping after the receive in hand; the dead letters read are shown again first.',
   );
-  if (result.unread) {
-    io.err(
-      'The read stopped before the dead-letter queue was read through (too many messages to hold at once, or it took longer than their hold): run again for the rest.',
-    );
-  }
-  if (result.stillHidden) {
-    io.err(
-      `${result.stillHidden} dead letters read could not be shown again at once; they show again within ${Math.round((result.hiddenSeconds ?? 0) / 60)} minutes.`,
-    );
-  }
-  const byReason = Object.entries(result.reasons ?? {})
-    .sort(([, a], [, b]) => b - a)
-    .map(([reason, count]) => `${reason}: ${count}`)
-    .join(', ');
-  if (result.method === 'dry-run') {
-    const total = Object.values(result.reasons ?? {}).reduce((sum, count) => sum + count, 0);
-    io.out(
-      `Dry run: ${total} dead letter${total === 1 ? '' : 's'} would move${byReason ? ` (${byReason})` : ''}.`,
-    );
-    return 0;
-  }
-  if (result.fallbackReason) io.err(`No message move task (${result.fallbackReason}); moving one by one.`);
-  const how = result.method === 'message-move-task' ? 'by an SQS message move task' : 'one by one';
-  io.out(`Moved ${result.moved} message${result.moved === 1 ? '' : 's'} back, ${how}.`);
-  if (result.cameBack) {
-    io.err(
-      `${result.cameBack} of them came back to the dead-letter queue before the move ended: their cause is not fixed (see their reason with --dry-run).`,
-    );
-  }
-  return 0;
 };

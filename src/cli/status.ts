@@ -10,6 +10,7 @@ import { oneOf, parseQueueUrl, parseToken, readVariable } from '../config.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_NAMESPACE, DEFAULT_SERVICE_NAME, MetricName } from '../metric-names.js';
 import { command, type Flag, option } from './flags.js';
+import { underControl } from './run.js';
 import type { Io } from './usage.js';
 
 /**
@@ -70,7 +71,7 @@ The region is the queues' (from their URLs), else AWS_REGION.`,
     ) as Record<(typeof QUEUES)[number]['flag'], Flag<string | undefined>>),
   },
   footer:
-    'Exit status: 0; 1 when a queue cannot be read, or one given as a dead-letter queue redrives; 2 for a usage\nerror.',
+    'Exit status: 0; 1 when a queue cannot be read, or one given as a dead-letter queue redrives; 2 for a usage\nerror; 129, 130 or 143 when stopped by SIGHUP, Ctrl-C or SIGTERM (the dead letters read are shown\nagain first).',
 });
 
 export const STATUS_USAGE = STATUS.usage;
@@ -157,24 +158,32 @@ export const status = async (args: string[], io: Io): Promise<number> => {
     }
     return pair;
   };
-  const statuses: QueueStatus[] = [];
-  for (const queue of queues) {
-    const deferrals = 'deferrals' in queue ? queue.deferrals : undefined;
-    statuses.push(
-      await queueStatus(clientsFor(queue.url), {
-        ...queue,
-        retries: deferrals && { namespace, metricName: deferrals, service },
-      }),
-    );
-  }
-  if (values.output === 'json') io.out(JSON.stringify(statuses, null, 2));
-  else for (const line of table(statuses)) io.out(line);
-  for (const queue of statuses) {
-    if (queue.notRead !== undefined) io.err(`${queue.name}: ${queue.notRead}`);
-    if (queue.stillHidden)
-      io.err(
-        `${queue.name}: ${queue.stillHidden} dead letters read could not be shown again at once; they show again within a minute.`,
-      );
-  }
-  return statuses.some((queue) => queue.notRead !== undefined) ? 1 : 0;
+  return underControl(
+    io,
+    async (control) => {
+      const statuses: QueueStatus[] = [];
+      for (const queue of queues) {
+        if (control.signal.aborted) break;
+        const deferrals = 'deferrals' in queue ? queue.deferrals : undefined;
+        statuses.push(
+          await queueStatus(clientsFor(queue.url), {
+            ...queue,
+            retries: deferrals && { namespace, metricName: deferrals, service },
+            signal: control.signal,
+          }),
+        );
+      }
+      if (values.output === 'json') io.out(JSON.stringify(statuses, null, 2));
+      else for (const line of table(statuses)) io.out(line);
+      for (const queue of statuses) {
+        if (queue.notRead !== undefined) io.err(`${queue.name}: ${queue.notRead}`);
+        if (queue.stillHidden)
+          io.err(
+            `${queue.name}: ${queue.stillHidden} dead letters read could not be shown again at once; they show again within a minute.`,
+          );
+      }
+      return control.exitCode() ?? (statuses.some((queue) => queue.notRead !== undefined) ? 1 : 0);
+    },
+    'stopping; the dead letters read are shown again first.',
+  );
 };

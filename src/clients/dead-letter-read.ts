@@ -63,13 +63,16 @@ export interface HeldReadOptions {
   maxRead?: number;
   messageAttributeNames?: string[];
   systemAttributeNames?: MessageSystemAttributeName[];
+  /** Ends the read between two receives (Ctrl-C): what is held is then shown again by release(). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
  * A read of the queue that holds what it reads. It ends after two receives in a row that bring
  * nothing new (long polling asks every SQS server, so an empty answer means an empty queue, not an
  * unlucky server), or at `maxRead`. Receives that bring only messages read before (their hold ran
- * out while the read went on) end it too, marked incomplete: more may be left unread.
+ * out while the read went on) end it too, marked incomplete: more may be left unread; so does the
+ * signal.
  */
 export const holdingRead = (
   sqs: SQSClient,
@@ -79,6 +82,7 @@ export const holdingRead = (
     maxRead = MAX_HELD,
     messageAttributeNames = ['All'],
     systemAttributeNames = [],
+    signal,
   }: HeldReadOptions,
 ): HeldRead => {
   /** MessageId → the latest receipt handle: a handle from an earlier receive no longer works. */
@@ -92,10 +96,10 @@ export const holdingRead = (
       return held.size;
     },
     get incomplete() {
-      return seen.size >= limit || cameAgain;
+      return seen.size >= limit || cameAgain || signal?.aborted === true;
     },
     async next() {
-      while (quiet < 2 && seen.size < limit) {
+      while (quiet < 2 && seen.size < limit && !signal?.aborted) {
         const { Messages = [] } = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl,

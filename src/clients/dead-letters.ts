@@ -46,6 +46,8 @@ export interface MoveOptions {
   timeoutMs?: number;
   /** Between two looks at a running move task. */
   pollMs?: number;
+  /** Stops a read one by one between two receives (Ctrl-C); what it holds is shown again first. */
+  signal?: AbortSignal;
   /** Called as messages move: how many so far, and of how many when known. */
   onProgress?: (moved: number, total: number | undefined) => void;
 }
@@ -139,13 +141,13 @@ const HOLD_SECONDS = 900;
  */
 const moveOneByOne = async (
   client: SQSClient,
-  { from, to, max = Number.POSITIVE_INFINITY, reason, dryRun = false, onProgress }: MoveOptions,
+  { from, to, max = Number.POSITIVE_INFINITY, reason, dryRun = false, onProgress, signal }: MoveOptions,
 ) => {
   const reasons: Record<string, number> = {};
   const movedBodies = new Set<string>();
   let moved = 0;
   let cameBack = 0;
-  const read = holdingRead(client, from, { holdSeconds: HOLD_SECONDS });
+  const read = holdingRead(client, from, { holdSeconds: HOLD_SECONDS, signal });
   let stillHidden: number;
   try {
     for (let batch = moved < max && (await read.next()); batch; batch = moved < max && (await read.next())) {

@@ -130,7 +130,7 @@ const retryingFromCloudWatch = async (cloudwatch: CloudWatchClient, metric: Retr
 };
 
 /** Reads a dead-letter queue's messages (their attributes only), holding each until the read ends, then shows them all again. */
-const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date) => {
+const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date, signal?: AbortSignal) => {
   const reasons: Record<string, number> = {};
   let read = 0;
   let oldest: number | undefined;
@@ -139,6 +139,7 @@ const readDeadLetters = async (sqs: SQSClient, QueueUrl: string, now: Date) => {
     maxRead: MAX_READ,
     messageAttributeNames: ['reason'],
     systemAttributeNames: ['SentTimestamp'],
+    signal,
   });
   let stillHidden: number;
   try {
@@ -181,6 +182,7 @@ export const queueStatus = async (
     deadLetter,
     retries,
     source = name,
+    signal,
   }: {
     name: string;
     url: string;
@@ -188,6 +190,8 @@ export const queueStatus = async (
     retries?: RetryMetric | undefined;
     /** Where the URL came from (a flag or a variable), named when the queue is not read. */
     source?: string;
+    /** Ends a dead-letter read between two receives (Ctrl-C); what it holds is shown again first. */
+    signal?: AbortSignal;
   },
   now = new Date(),
 ): Promise<QueueStatus> => {
@@ -212,7 +216,7 @@ export const queueStatus = async (
       notRead,
     };
   }
-  const { reasons, read, oldestAgeSeconds, stillHidden } = await readDeadLetters(sqs, url, now);
+  const { reasons, read, oldestAgeSeconds, stillHidden } = await readDeadLetters(sqs, url, now, signal);
   return {
     name,
     url,

@@ -2,7 +2,7 @@
 // read every one (each stays hidden until the read ends, so the same ten do not come back), show
 // them all again afterwards, and never read a queue that redrives.
 
-import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createQueues, peek, type Queues, queueDepth, sqs, useMoto } from './aws.js';
@@ -72,6 +72,33 @@ describe('dead-letter queues with more than ten messages', () => {
     expect(picked).toMatchObject({ code: 0, out: 'Moved 20 messages back, one by one.' });
     expect(await queueDepth(queues.retryQueueUrl)).toMatchObject({ visible: 20 });
     expect(await queueDepth(queues.deadLetterQueueUrl)).toEqual({ visible: 40, notVisible: 0, delayed: 0 });
+  });
+
+  it.each([
+    ['replay --dry-run', ['replay', '--dry-run']],
+    ['status', ['status']],
+  ])('%s stopped by Ctrl-C shows every dead letter it read again before it exits 130', async (_, argv) => {
+    // Ctrl-C as the second receive is answered: twenty dead letters read and held.
+    const send = SQSClient.prototype.send;
+    let receives = 0;
+    const spy = vi.spyOn(SQSClient.prototype, 'send').mockImplementation(async function (
+      this: SQSClient,
+      ...args: Parameters<SQSClient['send']>
+    ) {
+      const result = await (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      if (args[0] instanceof ReceiveMessageCommand && ++receives === 2) process.emit('SIGINT');
+      return result;
+    } as never);
+    try {
+      const stopped = await run(...argv);
+
+      expect(stopped.code).toBe(130);
+      expect(stopped.err).toMatch(/SIGINT: stopping/);
+      expect(receives).toBeLessThan(6);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await queueDepth(queues.deadLetterQueueUrl)).toEqual({ visible: 60, notVisible: 0, delayed: 0 });
   });
 
   it('a queue that redrives, given as the dead-letter queue, is not read: status says so, replay refuses', async () => {
