@@ -226,8 +226,17 @@ const lockReport = async (
       if (making) await mkdir(dirname(lockPath), { recursive: true });
       return await createWhole(lockPath, content);
     } catch (error) {
+      const code = (error as { code?: string }).code;
       // A report to read in a folder that does not exist: nothing to hold, and reading it says so.
-      if (!making && (error as { code?: string }).code === 'ENOENT') return 'nothing';
+      if (!making && code === 'ENOENT') return 'nothing';
+      // A report to read where nothing can be written (a read-only mount, another user's folder):
+      // it cannot be held, and no run can write it either; the run writes its own (--report).
+      if (!making && (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')) {
+        io.err(
+          `${path} cannot be locked (${code}): nothing stops another run resuming it at the same time; the run writes its report where --report says.`,
+        );
+        return 'nothing';
+      }
       throw new UsageError(
         `cannot write the report to ${path} (${(error as { code?: string }).code ?? (error as Error).name}): pass --report with a writable path`,
       );
