@@ -168,14 +168,19 @@ export const dynamoRunLedger = (client: () => DynamoDBClient, tableName: string)
     const token = once ? crypto.randomUUID() : undefined;
     const marked =
       token === undefined ? expression : expression.replace(/^SET /, 'SET #lastWrite = :token, ');
+    // A retry of a write already applied must not apply it again (a reservation counted twice).
+    const guarded =
+      token === undefined
+        ? condition
+        : `(${condition}) AND (attribute_not_exists(#lastWrite) OR #lastWrite <> :token)`;
     try {
       const { Attributes } = await client().send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: key(run.userPoolId),
           UpdateExpression: marked,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesIn(marked, condition),
+          ConditionExpression: guarded,
+          ExpressionAttributeNames: namesIn(marked, guarded),
           ExpressionAttributeValues: {
             ':runId': S(run.runId),
             ...values,

@@ -90,4 +90,20 @@ describe('the run ledger, when a write was applied but its answer lost', () => {
       ledger.completeSlice(run, 'lease-1', { counts: {}, completed: false, release: true }, 1000),
     ).rejects.toBeInstanceOf(LeaseLostError);
   });
+
+  it("a retry whose condition would still pass is refused by the write's own token: a reservation is never counted twice", async () => {
+    dynamo.on(UpdateItemCommand).resolves({ Attributes: itemAfter(undefined, {}).Item });
+
+    await ledger.reserveDeletes(run, 'lease-1', 1, 1000);
+    await ledger.completeSlice(run, 'lease-1', { counts: {}, completed: false, release: true }, 1000);
+
+    for (const call of dynamo.commandCalls(UpdateItemCommand)) {
+      const input = call.args[0].input;
+      expect(input.ConditionExpression).toMatch(
+        / AND \(attribute_not_exists\(#lastWrite\) OR #lastWrite <> :token\)$/,
+      );
+      expect(input.ExpressionAttributeNames?.['#lastWrite']).toBe('lastWrite');
+      expect(input.ExpressionAttributeValues?.[':token']?.S).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
 });
