@@ -160,13 +160,7 @@ export const backfill = async (args: string[], io: Io): Promise<number> => {
   if (flags === undefined) return 0;
   const { values } = flags;
   // One run at a time per report (./report.ts).
-  const run = {
-    command: 'backfill',
-    report: values.report,
-    resumes: values['resume-from'],
-    userPoolId: values['user-pool-id'],
-  };
-  return holdingReports(io, run, (startedAt) => backfillHolding(values, io, startedAt));
+  return holdingReports(io, 'backfill', values, (startedAt) => backfillHolding(values, io, startedAt));
 };
 
 const backfillHolding = async (values: BackfillFlags, io: Io, startedAt: Date): Promise<number> => {

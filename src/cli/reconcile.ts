@@ -285,13 +285,7 @@ export const reconcile = async (args: string[], io: Io): Promise<number> => {
   if (flags === undefined) return 0;
   const { values } = flags;
   // One run at a time per report (./report.ts).
-  const run = {
-    command: 'reconcile',
-    report: values.report,
-    resumes: values['resume-from'],
-    userPoolId: values['user-pool-id'],
-  };
-  return holdingReports(io, run, (startedAt) => reconcileHolding(values, io, startedAt));
+  return holdingReports(io, 'reconcile', values, (startedAt) => reconcileHolding(values, io, startedAt));
 };
 
 const reconcileHolding = async (values: ReconcileFlags, io: Io, startedAt: Date): Promise<number> => {

@@ -288,14 +288,21 @@ const lockReport = async (
  */
 export const holdingReports = async (
   io: Io,
-  run: {
-    command: string;
-    report: string | undefined;
-    resumes: string | undefined;
-    userPoolId: string | undefined;
+  command: string,
+  /** The command's flags: --report, --resume-from, --user-pool-id. */
+  flags: {
+    report?: string | undefined;
+    'resume-from'?: string | undefined;
+    'user-pool-id'?: string | undefined;
   },
   work: (startedAt: Date) => Promise<number>,
 ): Promise<number> => {
+  const run = {
+    command,
+    report: flags.report,
+    resumes: flags['resume-from'],
+    userPoolId: flags['user-pool-id'],
+  };
   const startedAt = new Date();
   const named = run.report ?? run.resumes;
   const resumed = run.resumes === undefined ? undefined : resolve(run.resumes);

@@ -46,7 +46,8 @@ describe('the lock of a report resumed from a folder nothing can be written to',
 
       const exit = await holdingReports(
         { out: () => undefined, err: (line) => err.push(line) },
-        { command: 'reconcile', report: written, resumes: resumed, userPoolId: 'eu-west-1_Qx7Lm2Rt9' },
+        'reconcile',
+        { report: written, 'resume-from': resumed, 'user-pool-id': 'eu-west-1_Qx7Lm2Rt9' },
         async () => {
           ran = true;
           return 0;
