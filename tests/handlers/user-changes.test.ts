@@ -27,11 +27,9 @@ import {
   startScriptedServer,
 } from '../helpers/scripted-server.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
+import { CHANGES_DLQ_URL, CHANGES_QUEUE_URL, stubUserChangesEnv } from '../helpers/user-changes-env.js';
 
-const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const SUB = '3c5a1e0f-7b2d-4e8a-9f61-2d4b8c0e7a13';
-const CHANGES_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-changes';
-const CHANGES_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-changes-dlq';
 const sqs = mockClient(SQSClient);
 const cognito = mockClient(CognitoIdentityProviderClient);
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).rejects(new Error('no secret expected'));
@@ -74,15 +72,7 @@ describe('user-changes function', () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     cognito.on(AdminGetUserCommand).resolves(adaInCognito());
     cognito.on(ListUsersCommand).resolves({ Users: [] });
-    for (const [name, value] of Object.entries({
-      AWS_REGION: 'eu-west-1',
-      USER_POOL_ID: POOL,
-      CHANGES_QUEUE_URL,
-      CHANGES_DEAD_LETTER_QUEUE_URL: CHANGES_DLQ_URL,
-      USER_SERVICE_API_KEY: 'changes-key',
-    })) {
-      vi.stubEnv(name, value);
-    }
+    stubUserChangesEnv();
   });
   afterEach(async () => {
     vi.unstubAllEnvs();

@@ -20,8 +20,8 @@ import { lambdaContext } from '../helpers/lambda-context.js';
 import { captureOutput } from '../helpers/output.js';
 import { reply, type ScriptedServer, startScriptedServer } from '../helpers/scripted-server.js';
 import { sqsRecord } from '../helpers/sqs-record.js';
+import { stubUserChangesEnv } from '../helpers/user-changes-env.js';
 
-const POOL = 'eu-west-1_Qx7Lm2Rt9';
 const sqs = mockClient(SQSClient);
 const cognito = mockClient(CognitoIdentityProviderClient);
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).rejects(new Error('no secret expected'));
@@ -63,16 +63,7 @@ describe('user-changes function, its time budget', () => {
         { Name: 'email', Value: `${Username}@example.com` },
       ],
     }));
-    for (const [name, value] of Object.entries({
-      AWS_REGION: 'eu-west-1',
-      USER_POOL_ID: POOL,
-      CHANGES_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-changes',
-      CHANGES_DEAD_LETTER_QUEUE_URL:
-        'https://sqs.eu-west-1.amazonaws.com/123456789012/cognito-user-sync-changes-dlq',
-      USER_SERVICE_API_KEY: 'changes-key',
-    })) {
-      vi.stubEnv(name, value);
-    }
+    stubUserChangesEnv();
   });
   afterEach(async () => {
     vi.unstubAllEnvs();
