@@ -20,7 +20,7 @@ import {
 import { ConfigError } from '../errors.js';
 
 /** Most messages a read holds at once: below a standard queue's 120,000 in flight, with room for the workers'. */
-export const MAX_HELD = 100_000;
+const MAX_HELD = 100_000;
 
 /**
  * Refuses a queue with a redrive policy: it is no dead-letter queue (or one that redrives on), and
@@ -48,8 +48,6 @@ export interface HeldRead {
   next(): Promise<Message[] | undefined>;
   /** These left the queue (deleted): they are not shown again at the end. */
   taken(messages: readonly Message[]): void;
-  /** Messages held now. */
-  readonly held: number;
   /** True when the read stopped before the queue was surely read through: at its limit, or as holds ran out. */
   readonly incomplete: boolean;
   /** Shows every message still held again at once; how many could not be (they show again when their hold ends). */
@@ -92,9 +90,6 @@ export const holdingRead = (
   let quiet = 0;
   let cameAgain = false;
   return {
-    get held() {
-      return held.size;
-    },
     get incomplete() {
       return seen.size >= limit || cameAgain || signal?.aborted === true;
     },
